@@ -1,0 +1,120 @@
+"""Settings: one validated object, read from ``BOOKBRIDGE_*`` environment variables and ``.env``."""
+
+from __future__ import annotations
+
+from datetime import time
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+ENV_PREFIX = "BOOKBRIDGE_"
+Language = Literal["en", "zh"]
+
+
+class SettingsError(Exception):
+    """A setting is missing or invalid; the message is one line naming it."""
+
+
+class Settings(BaseSettings):
+    """Everything Bookbridge can be configured with."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        validate_default=True,
+    )
+
+    bot_token: SecretStr | None = None
+    api_base: str | None = Field(
+        default=None, description="Bot API server URL; empty means Telegram's own"
+    )
+    database_url: str = "sqlite+aiosqlite:///./var/bookbridge.db"
+    index_dir: Path = Path("var/index")
+    redis_url: str | None = None
+    admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    default_language: Language = "zh"
+    timezone: str = "Asia/Shanghai"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    # Holds (after Evergreen and Koha).
+    max_active_holds: int = Field(default=5, ge=1, le=100)
+    hold_shelf_days: int = Field(default=7, ge=1, le=60)
+    unfilled_hold_days: int = Field(default=90, ge=1, le=3650)
+
+    # Events.
+    event_reminder_hours: Annotated[list[int], NoDecode] = Field(default_factory=lambda: [24, 1])
+    waitlist_offer_within_hours: int = Field(default=24, ge=0, le=24 * 14)
+    waitlist_offer_hours: int = Field(default=2, ge=1, le=72)
+
+    # Notifications.
+    send_rate_per_s: float = Field(default=25.0, gt=0, le=30)
+    quiet_hours_start: time = time(21, 0)
+    quiet_hours_end: time = time(8, 0)
+    promo_cap_count: int = Field(default=3, ge=0, le=100)
+    promo_cap_days: int = Field(default=7, ge=1, le=90)
+    send_max_attempts: int = Field(default=5, ge=1, le=50)
+
+    # Per-user throttling: a burst, then this many updates per second.
+    throttle_rate: float = Field(default=1.0, gt=0, le=100)
+    throttle_burst: int = Field(default=8, ge=1, le=100)
+
+    @field_validator("admin_ids", "event_reminder_hours", mode="before")
+    @classmethod
+    def _comma_separated_ints(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            parts = [part.strip() for part in value.split(",")]
+            return [int(part) for part in parts if part]
+        if isinstance(value, int):
+            return [value]
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        if value.startswith("sqlite:///"):
+            return "sqlite+aiosqlite:///" + value.removeprefix("sqlite:///")
+        if value.startswith(("postgresql://", "postgres://")):
+            return "postgresql+asyncpg://" + value.split("://", 1)[1]
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("use sqlite+aiosqlite:///PATH or postgresql+asyncpg://...")
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The alliance time zone."""
+        return ZoneInfo(self.timezone)
+
+    def require_token(self) -> str:
+        """The bot token, or a SettingsError naming the missing setting."""
+        if self.bot_token is None or not self.bot_token.get_secret_value().strip():
+            raise SettingsError(
+                f"missing setting {ENV_PREFIX}BOT_TOKEN: the Telegram bot token "
+                "(set it in the environment or in .env)"
+            )
+        return self.bot_token.get_secret_value().strip()
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings once, turning a validation error into one line naming the setting."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        name = str(error["loc"][0]) if error["loc"] else "?"
+        raise SettingsError(
+            f"invalid setting {ENV_PREFIX}{name.upper()}: {error['msg']}"
+        ) from exc

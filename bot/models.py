@@ -1,0 +1,627 @@
+"""The data model: typed SQLAlchemy 2 models for every entity in the design."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware datetime stored as UTC on every backend (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a tz-aware column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    """The current time, aware, in UTC."""
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base with the constraint naming convention migrations rely on."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON, list[str]: JSON}
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    # Stored as VARCHAR with a CHECK constraint: portable and easy to extend in a migration.
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=24,
+        values_callable=lambda members: [member.value for member in members],
+        validate_strings=True,
+    )
+
+
+class Timestamps:
+    """created_at / updated_at, kept by the database and the ORM."""
+
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(
+        default=utcnow, onupdate=utcnow, server_default=func.now()
+    )
+
+
+class LibraryKind(enum.StrEnum):
+    UNIVERSITY = "university"
+    PUBLIC = "public"
+    SCHOOL = "school"
+    PARTNER = "partner"
+
+
+class ItemStatus(enum.StrEnum):
+    AVAILABLE = "available"
+    ON_LOAN = "on_loan"
+    HELD = "held"
+    IN_TRANSIT = "in_transit"
+    MISSING = "missing"
+
+
+class HoldStatus(enum.StrEnum):
+    QUEUED = "queued"
+    IN_TRANSIT = "in_transit"
+    READY = "ready"
+    COLLECTED = "collected"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
+ACTIVE_HOLD_STATUSES = (HoldStatus.QUEUED, HoldStatus.IN_TRANSIT, HoldStatus.READY)
+
+
+class Role(enum.StrEnum):
+    READER = "reader"
+    LIBRARIAN = "librarian"
+    ORGANISER = "organiser"
+    ADMIN = "admin"
+
+
+class AgeGroup(enum.StrEnum):
+    CHILDREN = "children"
+    STUDENTS = "students"
+    ADULTS = "adults"
+    SENIORS = "seniors"
+
+
+class EventCategory(enum.StrEnum):
+    LECTURE = "lecture"
+    BOOK_CLUB = "book_club"
+    HUMAN_LIBRARY = "human_library"
+    CLASSICS_READING = "classics_reading"
+    CONTEST = "contest"
+    EXHIBITION = "exhibition"
+    VOLUNTEERING = "volunteering"
+    WORKSHOP = "workshop"
+    OTHER = "other"
+
+
+class EventAudience(enum.StrEnum):
+    EVERYONE = "everyone"
+    CHILDREN = "children"
+    STUDENTS = "students"
+    ADULTS = "adults"
+    SENIORS = "seniors"
+
+
+class EventStatus(enum.StrEnum):
+    PUBLISHED = "published"
+    CANCELLED = "cancelled"
+    COMPLETED = "completed"
+
+
+class RegistrationStatus(enum.StrEnum):
+    CONFIRMED = "confirmed"
+    WAITLISTED = "waitlisted"
+    OFFERED = "offered"
+    CANCELLED = "cancelled"
+    ATTENDED = "attended"
+
+
+class NotificationClass(enum.StrEnum):
+    TRANSACTIONAL = "transactional"
+    PROMOTIONAL = "promotional"
+
+
+class NotificationStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+class CampaignStatus(enum.StrEnum):
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    RUNNING = "running"
+    PAUSED = "paused"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class SuggestionStatus(enum.StrEnum):
+    OPEN = "open"
+    APPROVED = "approved"
+    DECLINED = "declined"
+
+
+class District(Base):
+    """A district of the alliance's city or region: the unit of reach."""
+
+    __tablename__ = "districts"
+    __table_args__ = (
+        CheckConstraint("population >= 0", name="population_non_negative"),
+        CheckConstraint("latitude BETWEEN -90 AND 90", name="latitude_range"),
+        CheckConstraint("longitude BETWEEN -180 AND 180", name="longitude_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str | None] = mapped_column(String(100))
+    population: Mapped[int] = mapped_column(Integer)
+    latitude: Mapped[float] = mapped_column(Float)
+    longitude: Mapped[float] = mapped_column(Float)
+
+    libraries: Mapped[list[Library]] = relationship(back_populates="district")
+
+
+class Library(Timestamps, Base):
+    """A member library (university, public, school) or partner organisation."""
+
+    __tablename__ = "libraries"
+    __table_args__ = (
+        CheckConstraint("latitude BETWEEN -90 AND 90", name="latitude_range"),
+        CheckConstraint("longitude BETWEEN -180 AND 180", name="longitude_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str | None] = mapped_column(String(200))
+    kind: Mapped[LibraryKind] = mapped_column(_enum(LibraryKind, "library_kind"))
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"), index=True)
+    address: Mapped[str] = mapped_column(String(300), default="")
+    latitude: Mapped[float] = mapped_column(Float)
+    longitude: Mapped[float] = mapped_column(Float)
+    opening_hours: Mapped[str] = mapped_column(String(300), default="")
+    is_pickup_point: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    district: Mapped[District] = relationship(back_populates="libraries")
+
+
+class Work(Timestamps, Base):
+    """One bibliographic work; editions with the same ISBN merge into it."""
+
+    __tablename__ = "works"
+    __table_args__ = (CheckConstraint("year IS NULL OR year BETWEEN 0 AND 2999", name="year_range"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(1000))
+    original_title: Mapped[str | None] = mapped_column(String(1000))
+    authors: Mapped[list[str]] = mapped_column(default=list)
+    original_authors: Mapped[list[str]] = mapped_column(default=list)
+    subjects: Mapped[list[str]] = mapped_column(default=list)
+    language: Mapped[str | None] = mapped_column(String(8))
+    year: Mapped[int | None] = mapped_column(Integer)
+    publisher: Mapped[str | None] = mapped_column(String(300))
+    summary: Mapped[str | None] = mapped_column(Text)
+    work_key: Mapped[str] = mapped_column(String(255), index=True)
+    fingerprint: Mapped[str] = mapped_column(String(64), default="")
+
+    isbns: Mapped[list[WorkIsbn]] = relationship(
+        back_populates="work", cascade="all, delete-orphan", order_by="WorkIsbn.position"
+    )
+    items: Mapped[list[Item]] = relationship(back_populates="work")
+
+
+class WorkIsbn(Base):
+    """An ISBN-13 that identifies one work (the merge key across libraries)."""
+
+    __tablename__ = "work_isbns"
+
+    isbn: Mapped[str] = mapped_column(String(13), primary_key=True)
+    work_id: Mapped[int] = mapped_column(ForeignKey("works.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    work: Mapped[Work] = relationship(back_populates="isbns")
+
+
+class Item(Timestamps, Base):
+    """A physical copy of a work held by one library."""
+
+    __tablename__ = "items"
+    __table_args__ = (
+        Index("ix_items_work_id_status", "work_id", "status"),
+        Index("ix_items_library_id_status", "library_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    work_id: Mapped[int] = mapped_column(ForeignKey("works.id", ondelete="CASCADE"))
+    library_id: Mapped[int] = mapped_column(ForeignKey("libraries.id"))
+    barcode: Mapped[str] = mapped_column(String(64), unique=True)
+    call_number: Mapped[str | None] = mapped_column(String(100))
+    status: Mapped[ItemStatus] = mapped_column(
+        _enum(ItemStatus, "item_status"), default=ItemStatus.AVAILABLE
+    )
+    due_at: Mapped[datetime | None]
+
+    work: Mapped[Work] = relationship(back_populates="items")
+    library: Mapped[Library] = relationship()
+
+
+class Reader(Timestamps, Base):
+    """Somebody who talks to the bot; everyone is a reader, some have further roles."""
+
+    __tablename__ = "readers"
+    __table_args__ = (
+        CheckConstraint("latitude IS NULL OR latitude BETWEEN -90 AND 90", name="latitude_range"),
+        CheckConstraint(
+            "longitude IS NULL OR longitude BETWEEN -180 AND 180", name="longitude_range"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    telegram_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    first_name: Mapped[str] = mapped_column(String(128), default="")
+    username: Mapped[str | None] = mapped_column(String(64), index=True)
+    language: Mapped[str | None] = mapped_column(String(8))
+    district_id: Mapped[int | None] = mapped_column(
+        ForeignKey("districts.id", ondelete="SET NULL"), index=True
+    )
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    age_group: Mapped[AgeGroup | None] = mapped_column(_enum(AgeGroup, "age_group"))
+    interests: Mapped[list[str]] = mapped_column(default=list)
+    card_number: Mapped[str] = mapped_column(String(20), unique=True)
+    notify_events: Mapped[bool] = mapped_column(Boolean, default=True)
+    notify_announcements: Mapped[bool] = mapped_column(Boolean, default=True)
+    notify_campaigns: Mapped[bool] = mapped_column(Boolean, default=True)
+    is_blocked: Mapped[bool] = mapped_column(Boolean, default=False)
+    blocked_at: Mapped[datetime | None]
+    onboarded_at: Mapped[datetime | None]
+    last_seen_at: Mapped[datetime | None]
+
+    district: Mapped[District | None] = relationship()
+    roles: Mapped[list[RoleGrant]] = relationship(
+        back_populates="reader", cascade="all, delete-orphan", foreign_keys="RoleGrant.reader_id"
+    )
+
+
+class RoleGrant(Base):
+    """A role beyond reader: librarian of one library, organiser (optionally for libraries), admin."""
+
+    __tablename__ = "role_grants"
+    __table_args__ = (
+        UniqueConstraint("reader_id", "role", "library_id"),
+        CheckConstraint(
+            "role <> 'librarian' OR library_id IS NOT NULL", name="librarian_has_library"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reader_id: Mapped[int] = mapped_column(ForeignKey("readers.id", ondelete="CASCADE"))
+    role: Mapped[Role] = mapped_column(_enum(Role, "role"))
+    library_id: Mapped[int | None] = mapped_column(ForeignKey("libraries.id", ondelete="CASCADE"))
+    granted_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("readers.id", ondelete="SET NULL")
+    )
+    granted_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
+
+    reader: Mapped[Reader] = relationship(back_populates="roles", foreign_keys=[reader_id])
+    library: Mapped[Library | None] = relationship()
+
+
+_ACTIVE_HOLD_SQL = "status IN ('queued', 'in_transit', 'ready')"
+_ITEM_ASSIGNED_SQL = "item_id IS NOT NULL AND status IN ('in_transit', 'ready')"
+
+
+class Hold(Timestamps, Base):
+    """A reader's title-level request for a work, to be picked up at a library."""
+
+    __tablename__ = "holds"
+    __table_args__ = (
+        # One active hold per reader per work.
+        Index(
+            "uq_holds_active_reader_work",
+            "reader_id",
+            "work_id",
+            unique=True,
+            sqlite_where=text(_ACTIVE_HOLD_SQL),
+            postgresql_where=text(_ACTIVE_HOLD_SQL),
+        ),
+        # No copy is ever assigned to two active holds.
+        Index(
+            "uq_holds_assigned_item",
+            "item_id",
+            unique=True,
+            sqlite_where=text(_ITEM_ASSIGNED_SQL),
+            postgresql_where=text(_ITEM_ASSIGNED_SQL),
+        ),
+        Index("ix_holds_work_id_status_queued_at", "work_id", "status", "queued_at"),
+        Index("ix_holds_status_ready_until", "status", "ready_until"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reader_id: Mapped[int] = mapped_column(ForeignKey("readers.id", ondelete="CASCADE"))
+    work_id: Mapped[int] = mapped_column(ForeignKey("works.id", ondelete="CASCADE"))
+    pickup_library_id: Mapped[int] = mapped_column(ForeignKey("libraries.id"))
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id", ondelete="SET NULL"))
+    status: Mapped[HoldStatus] = mapped_column(
+        _enum(HoldStatus, "hold_status"), default=HoldStatus.QUEUED
+    )
+    queued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    in_transit_at: Mapped[datetime | None]
+    ready_at: Mapped[datetime | None]
+    ready_until: Mapped[datetime | None]
+    collected_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    suspended_until: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]
+    extended: Mapped[bool] = mapped_column(Boolean, default=False)
+    reason: Mapped[str | None] = mapped_column(String(300))
+
+    reader: Mapped[Reader] = relationship()
+    work: Mapped[Work] = relationship()
+    pickup_library: Mapped[Library] = relationship()
+    item: Mapped[Item | None] = relationship()
+
+
+class Event(Timestamps, Base):
+    """A reading activity: lecture, book club, human library, contest, exhibition..."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        CheckConstraint("capacity >= 1", name="capacity_positive"),
+        Index("ix_events_status_starts_at", "status", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    category: Mapped[EventCategory] = mapped_column(_enum(EventCategory, "event_category"))
+    audience: Mapped[EventAudience] = mapped_column(
+        _enum(EventAudience, "event_audience"), default=EventAudience.EVERYONE
+    )
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    venue_library_id: Mapped[int | None] = mapped_column(
+        ForeignKey("libraries.id", ondelete="SET NULL")
+    )
+    place_name: Mapped[str | None] = mapped_column(String(200))
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    district_id: Mapped[int | None] = mapped_column(
+        ForeignKey("districts.id", ondelete="SET NULL"), index=True
+    )
+    capacity: Mapped[int] = mapped_column(Integer)
+    registration_opens_at: Mapped[datetime | None]
+    registration_closes_at: Mapped[datetime | None]
+    organiser_id: Mapped[int | None] = mapped_column(
+        ForeignKey("readers.id", ondelete="SET NULL"), index=True
+    )
+    partners: Mapped[list[str]] = mapped_column(default=list)
+    status: Mapped[EventStatus] = mapped_column(
+        _enum(EventStatus, "event_status"), default=EventStatus.PUBLISHED
+    )
+    checkin_token: Mapped[str] = mapped_column(String(32), unique=True)
+
+    venue_library: Mapped[Library | None] = relationship()
+    district: Mapped[District | None] = relationship()
+    organiser: Mapped[Reader | None] = relationship()
+
+
+class Registration(Timestamps, Base):
+    """A reader's place at an event: confirmed, waitlisted (with a position) or offered."""
+
+    __tablename__ = "registrations"
+    __table_args__ = (
+        UniqueConstraint("event_id", "reader_id"),
+        Index("ix_registrations_event_id_status_position", "event_id", "status", "position"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    reader_id: Mapped[int] = mapped_column(ForeignKey("readers.id", ondelete="CASCADE"))
+    status: Mapped[RegistrationStatus] = mapped_column(_enum(RegistrationStatus, "registration_status"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    offer_expires_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+    attended_at: Mapped[datetime | None]
+
+    event: Mapped[Event] = relationship()
+    reader: Mapped[Reader] = relationship()
+
+
+class Notification(Base):
+    """The outbox: one message for one reader, sent at most once."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        CheckConstraint("attempts >= 0", name="attempts_non_negative"),
+        Index("ix_notifications_status_not_before_priority", "status", "not_before", "priority"),
+        Index("ix_notifications_reader_id_status", "reader_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reader_id: Mapped[int] = mapped_column(ForeignKey("readers.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(40))
+    message_class: Mapped[NotificationClass] = mapped_column(
+        _enum(NotificationClass, "notification_class"), default=NotificationClass.TRANSACTIONAL
+    )
+    topic: Mapped[str | None] = mapped_column(String(24))
+    priority: Mapped[int] = mapped_column(Integer, default=100)
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    dedup_key: Mapped[str] = mapped_column(String(200), unique=True)
+    not_before: Mapped[datetime] = mapped_column(default=utcnow)
+    status: Mapped[NotificationStatus] = mapped_column(
+        _enum(NotificationStatus, "notification_status"), default=NotificationStatus.PENDING
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    claimed_at: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    sent_at: Mapped[datetime | None]
+    telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    campaign_id: Mapped[int | None] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="SET NULL"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
+
+    reader: Mapped[Reader] = relationship()
+
+
+class Campaign(Timestamps, Base):
+    """A reading campaign pushed to a targeted audience, with a random holdout."""
+
+    __tablename__ = "campaigns"
+    __table_args__ = (
+        CheckConstraint("holdout_share >= 0 AND holdout_share < 1", name="holdout_share_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    message: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    targeting: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    schedule: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    holdout_share: Mapped[float] = mapped_column(Float, default=0.1)
+    status: Mapped[CampaignStatus] = mapped_column(
+        _enum(CampaignStatus, "campaign_status"), default=CampaignStatus.DRAFT
+    )
+    metrics: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("readers.id", ondelete="SET NULL"))
+    launched_at: Mapped[datetime | None]
+
+
+class SearchLog(Base):
+    """One catalogue search, kept for unmet-demand and reach statistics."""
+
+    __tablename__ = "search_logs"
+    __table_args__ = (Index("ix_search_logs_created_at", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reader_id: Mapped[int | None] = mapped_column(
+        ForeignKey("readers.id", ondelete="SET NULL"), index=True
+    )
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id", ondelete="SET NULL"))
+    query: Mapped[str] = mapped_column(String(300))
+    hit_count: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(16), default="chat")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PurchaseSuggestion(Timestamps, Base):
+    """'You choose, the library buys': a title readers asked for; duplicates merge as votes."""
+
+    __tablename__ = "purchase_suggestions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    match_key: Mapped[str] = mapped_column(String(300), unique=True)
+    query: Mapped[str] = mapped_column(String(300))
+    isbn: Mapped[str | None] = mapped_column(String(13))
+    votes: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[SuggestionStatus] = mapped_column(
+        _enum(SuggestionStatus, "suggestion_status"), default=SuggestionStatus.OPEN
+    )
+    library_id: Mapped[int | None] = mapped_column(ForeignKey("libraries.id", ondelete="SET NULL"))
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("readers.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None]
+
+
+class PurchaseVote(Base):
+    """One reader's vote for a purchase suggestion."""
+
+    __tablename__ = "purchase_votes"
+    __table_args__ = (UniqueConstraint("suggestion_id", "reader_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    suggestion_id: Mapped[int] = mapped_column(
+        ForeignKey("purchase_suggestions.id", ondelete="CASCADE")
+    )
+    reader_id: Mapped[int] = mapped_column(ForeignKey("readers.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Feedback(Base):
+    """A reader's rating (1–5) and comment, for an event or for the service."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (
+        CheckConstraint("rating BETWEEN 1 AND 5", name="rating_range"),
+        UniqueConstraint("event_id", "reader_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    reader_id: Mapped[int | None] = mapped_column(ForeignKey("readers.id", ondelete="SET NULL"))
+    rating: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuditLog(Base):
+    """Who did what: every admin, librarian and organiser action."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_created_at", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("readers.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(64))
+    target_type: Mapped[str | None] = mapped_column(String(32))
+    target_id: Mapped[int | None] = mapped_column(BigInteger)
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
