@@ -68,6 +68,8 @@ class Settings(BaseSettings):
     def _comma_separated_ints(cls, value: Any) -> Any:
         if isinstance(value, str):
             parts = [part.strip() for part in value.split(",")]
+            if not all(part.lstrip("-").isdigit() for part in parts if part):
+                raise ValueError("expected comma-separated whole numbers, such as 42,43")
             return [int(part) for part in parts if part]
         if isinstance(value, int):
             return [value]
@@ -115,6 +117,5 @@ def load_settings(**overrides: Any) -> Settings:
     except ValidationError as exc:
         error = exc.errors()[0]
         name = str(error["loc"][0]) if error["loc"] else "?"
-        raise SettingsError(
-            f"invalid setting {ENV_PREFIX}{name.upper()}: {error['msg']}"
-        ) from exc
+        message = str(error["msg"]).removeprefix("Value error, ")
+        raise SettingsError(f"invalid setting {ENV_PREFIX}{name.upper()}: {message}") from exc

@@ -1,0 +1,137 @@
+"""App assembly: the dispatcher with its middlewares and routers, the bot, polling."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from aiogram import Bot, Dispatcher, Router
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.base import BaseSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.memory import MemoryStorage
+from aiogram.utils.i18n import I18n
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.config import Settings
+from bot.db import create_engine, create_sessionmaker
+from bot.i18n import create_i18n
+from bot.menus import publish_all_commands
+from bot.middlewares import (
+    DbSessionMiddleware,
+    ReaderLocaleMiddleware,
+    ReaderMiddleware,
+    ThrottlingMiddleware,
+)
+from bot.migrate import ensure_at_head
+from bot.retry import RetryAfterMiddleware
+from handlers import errors, fallback, help, menu, refusals, roles, settings, start
+from handlers.deeplinks import DeepLinks
+
+logger = logging.getLogger(__name__)
+
+
+def feature_routers() -> list[Router]:
+    """Every router, in the one place their order is decided: catch-alls last."""
+    return [
+        errors.build_router(),
+        start.build_router(),
+        roles.build_router(),
+        settings.build_router(),
+        help.build_router(),
+        menu.build_router(),
+        refusals.build_router(),
+        fallback.build_router(),
+    ]
+
+
+@dataclass
+class Application:
+    """Everything a running bot holds: settings, database, translations, dispatcher."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    i18n: I18n
+    dispatcher: Dispatcher
+    deep_links: DeepLinks = field(default_factory=DeepLinks)
+
+
+def build_dispatcher(
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    i18n: I18n,
+    deep_links: DeepLinks,
+    *,
+    storage: BaseStorage | None = None,
+) -> Dispatcher:
+    """The dispatcher: middlewares in order, then every feature router."""
+    dispatcher = Dispatcher(
+        storage=storage or MemoryStorage(),
+        settings=settings,
+        i18n=i18n,
+        deep_links=deep_links,
+        sessionmaker=sessionmaker,
+    )
+    dispatcher.update.outer_middleware(
+        ThrottlingMiddleware(i18n, settings.throttle_rate, settings.throttle_burst)
+    )
+    dispatcher.update.outer_middleware(DbSessionMiddleware(sessionmaker))
+    dispatcher.update.outer_middleware(ReaderMiddleware(settings))
+    dispatcher.update.outer_middleware(ReaderLocaleMiddleware(i18n))
+    dispatcher.include_routers(*feature_routers())
+    return dispatcher
+
+
+def build_application(
+    settings: Settings, *, engine: AsyncEngine | None = None, storage: BaseStorage | None = None
+) -> Application:
+    """Wire settings, database and dispatcher together (nothing is started yet)."""
+    engine = engine or create_engine(settings.database_url)
+    sessionmaker = create_sessionmaker(engine)
+    i18n = create_i18n(settings.default_language)
+    deep_links = DeepLinks()
+    dispatcher = build_dispatcher(settings, sessionmaker, i18n, deep_links, storage=storage)
+    return Application(
+        settings=settings,
+        engine=engine,
+        sessionmaker=sessionmaker,
+        i18n=i18n,
+        dispatcher=dispatcher,
+        deep_links=deep_links,
+    )
+
+
+def create_bot(
+    token: str, *, api_base: str | None = None, session: BaseSession | None = None
+) -> Bot:
+    """A Bot with HTML parse mode, talking to Telegram, a local Bot API server or a sandbox."""
+    if session is None:
+        session = (
+            AiohttpSession(api=TelegramAPIServer.from_base(api_base.rstrip("/")))
+            if api_base
+            else AiohttpSession()
+        )
+    session.middleware(RetryAfterMiddleware())
+    return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+
+
+async def on_startup(app: Application, bot: Bot) -> None:
+    """Refuse a database behind head, then register the command menus."""
+    await ensure_at_head(app.engine)
+    async with app.sessionmaker() as session:
+        await publish_all_commands(bot, session, app.settings)
+    me = await bot.get_me()
+    logger.info("bot @%s is up", me.username)
+
+
+async def run_polling(app: Application, bot: Bot) -> None:
+    """Long polling until stopped."""
+    await on_startup(app, bot)
+    try:
+        await app.dispatcher.start_polling(bot, handle_signals=True, close_bot_session=True)
+    finally:
+        await app.engine.dispose()

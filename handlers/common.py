@@ -1,0 +1,21 @@
+"""Small helpers shared by routers."""
+
+from __future__ import annotations
+
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import InlineKeyboardMarkup, MaybeInaccessibleMessageUnion, Message
+
+
+async def edit_message(
+    message: MaybeInaccessibleMessageUnion | None,
+    text: str,
+    reply_markup: InlineKeyboardMarkup | None = None,
+) -> None:
+    """Edit a bot message in place; an identical edit (a double tap) is not an error."""
+    if not isinstance(message, Message):
+        return
+    try:
+        await message.edit_text(text, reply_markup=reply_markup)
+    except TelegramBadRequest as exc:
+        if "message is not modified" not in exc.message:
+            raise

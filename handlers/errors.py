@@ -1,0 +1,73 @@
+"""The last line of defence: log the failure with context, apologise, never show a traceback."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from typing import Any
+
+from aiogram import Router
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import ErrorEvent
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+
+from bot.i18n import choose_language
+from bot.middlewares import describe_update
+from bot.models import Reader
+
+logger = logging.getLogger(__name__)
+
+
+def failing_handler(exception: BaseException) -> str:
+    """The innermost handler function in the traceback (module:function)."""
+    name = "?"
+    for frame, _lineno in traceback.walk_tb(exception.__traceback__):
+        module = frame.f_globals.get("__name__", "")
+        if module.startswith("handlers."):
+            name = f"{module}:{frame.f_code.co_name}"
+    return name
+
+
+async def on_error(event: ErrorEvent, i18n: I18n, **data: Any) -> bool:
+    """Log the error with the update and reader ids, and apologise in the reader's language."""
+    update = event.update
+    user = data.get("event_from_user")
+    reader: Reader | None = data.get("reader")
+    logger.error(
+        "handler failed update_id=%s user_id=%s reader_id=%s handler=%s event=%s",
+        update.update_id,
+        user.id if user else None,
+        reader.id if reader else None,
+        failing_handler(event.exception),
+        describe_update(update),
+        exc_info=event.exception,
+    )
+    language = choose_language(
+        reader.language if reader else None,
+        user.language_code if user else None,
+        i18n.default_locale,
+    )
+    with i18n.context(), i18n.use_locale(language):
+        apology = _("Sorry, something went wrong on our side. Please try again in a moment.")
+    try:
+        if update.message is not None:
+            await update.message.answer(apology)
+        elif update.callback_query is not None:
+            query = update.callback_query
+            try:
+                await query.answer(apology, show_alert=True)
+            except TelegramBadRequest:
+                # The handler had already answered the button; say it in the chat instead.
+                if query.message is not None and query.bot is not None:
+                    await query.bot.send_message(query.message.chat.id, apology)
+    except Exception:  # the apology itself must never raise
+        logger.exception("could not send the apology for update_id=%s", update.update_id)
+    return True
+
+
+def build_router() -> Router:
+    """A fresh router with this module's handlers (one per dispatcher)."""
+    router = Router(name=__name__)
+    router.errors.register(on_error)
+    return router
