@@ -245,7 +245,9 @@ class Work(Timestamps, Base):
     """One bibliographic work; editions with the same ISBN merge into it."""
 
     __tablename__ = "works"
-    __table_args__ = (CheckConstraint("year IS NULL OR year BETWEEN 0 AND 2999", name="year_range"),)
+    __table_args__ = (
+        CheckConstraint("year IS NULL OR year BETWEEN 0 AND 2999", name="year_range"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(1000))
@@ -341,7 +343,7 @@ class Reader(Timestamps, Base):
 
 
 class RoleGrant(Base):
-    """A role beyond reader: librarian of one library, organiser (optionally for libraries), admin."""
+    """A role beyond reader: librarian of a library, organiser (maybe for libraries), admin."""
 
     __tablename__ = "role_grants"
     __table_args__ = (
@@ -355,9 +357,7 @@ class RoleGrant(Base):
     reader_id: Mapped[int] = mapped_column(ForeignKey("readers.id", ondelete="CASCADE"))
     role: Mapped[Role] = mapped_column(_enum(Role, "role"))
     library_id: Mapped[int | None] = mapped_column(ForeignKey("libraries.id", ondelete="CASCADE"))
-    granted_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("readers.id", ondelete="SET NULL")
-    )
+    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("readers.id", ondelete="SET NULL"))
     granted_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
 
     reader: Mapped[Reader] = relationship(back_populates="roles", foreign_keys=[reader_id])
@@ -476,7 +476,9 @@ class Registration(Timestamps, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
     reader_id: Mapped[int] = mapped_column(ForeignKey("readers.id", ondelete="CASCADE"))
-    status: Mapped[RegistrationStatus] = mapped_column(_enum(RegistrationStatus, "registration_status"))
+    status: Mapped[RegistrationStatus] = mapped_column(
+        _enum(RegistrationStatus, "registration_status")
+    )
     position: Mapped[int] = mapped_column(Integer, default=0)
     offer_expires_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
