@@ -19,7 +19,7 @@ install: $(STAMP)
 # Debian's Chromium for the browser tests (Playwright drives it; nothing is downloaded by Playwright).
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk fonts-noto-color-emoji >/dev/null; \
 	  else echo "chromium is missing: sudo apt-get install chromium (browser tests will skip)"; fi; }
 
 demo: install

@@ -59,6 +59,14 @@ class ChatUser:
         self.answers.append(self.harness.sandbox.callback_answer(update.callback_query.id))
         return messages
 
+    async def forge(self, data: str, *, message_id: int | None = None) -> list[Message]:
+        """Send callback data that no button carries (a tampered client)."""
+        update = self.harness.sandbox.forge_callback(self.user_id, data, message_id)
+        messages = await self._feed(update)
+        assert update.callback_query is not None
+        self.answers.append(self.harness.sandbox.callback_answer(update.callback_query.id))
+        return messages
+
     async def onboard(self, language: str = "en") -> None:
         """Go through onboarding quickly: language, skip the district, skip the location."""
         await self.send("/start")

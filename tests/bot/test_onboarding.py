@@ -15,6 +15,16 @@ APOLOGY_EN = "Sorry, something went wrong"
 APOLOGY_ZH = "抱歉，我们这边出了点问题"
 
 
+def _png() -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), "white").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
 async def _districts(sessionmaker: async_sessionmaker[AsyncSession], count: int) -> list[District]:
     async with sessionmaker() as session:
         made = [
@@ -144,15 +154,15 @@ async def test_bad_input_before_and_after_onboarding(
     assert "Please choose your district" in (reply.text or "")
 
     # Forged callbacks: unknown language, district that does not exist, garbage.
-    await user.tap(data="lang:xx:o")
+    await user.forge("lang:xx:o")
     assert user.last_answer is not None
     assert user.last_answer["text"] == "This button is no longer active."
-    await user.tap(data="dist:pick:999999:o")
+    await user.forge("dist:pick:999999:o")
     assert user.last_answer is not None
     assert user.last_answer["text"] == "That district is not in our list any more."
-    await user.tap(data="dist:explode:1:o")
+    await user.forge("dist:explode:1:o")
     assert user.last_answer is not None and "no longer active" in user.last_answer["text"]
-    await user.tap(data="\u0000garbage")
+    await user.forge("\u0000garbage")
     assert user.last_answer is not None and "no longer active" in user.last_answer["text"]
 
     await user.tap("Test 1")
@@ -165,9 +175,12 @@ async def test_bad_input_before_and_after_onboarding(
     assert (reply.text or "") == (
         "I don't know the command /frobnicate. Send /help to see what I can do."
     )
-    [reply] = await user.send("x" * 5000)
-    assert "too long" in (reply.text or "") and "5000" in (reply.text or "")
-    [reply] = await user.send_photo(b"\x89PNG not really")
+    # A 5,000-character message reaches the bot as Telegram clients send it: 4,096 + 904.
+    [reply] = await user.send("x" * 4096)
+    assert "too long" in (reply.text or "") and "4096" in (reply.text or "")
+    [reply] = await user.send("y" * 904)
+    assert "too long" in (reply.text or "") and "904" in (reply.text or "")
+    [reply] = await user.send_photo(_png())
     assert "can't read that kind of message" in (reply.text or "")
 
     # A button on the first greeting, long after onboarding: it only changes the language.
