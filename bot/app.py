@@ -28,8 +28,11 @@ from bot.middlewares import (
 )
 from bot.migrate import ensure_at_head
 from bot.retry import RetryAfterMiddleware
+from bot.services.indexing import CatalogueIndexer
 from handlers import errors, fallback, help, menu, refusals, roles, settings, start
 from handlers.deeplinks import DeepLinks
+from search.aio import AsyncCatalogueIndex
+from search.index import CatalogueIndex
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +60,13 @@ class Application:
     sessionmaker: async_sessionmaker[AsyncSession]
     i18n: I18n
     dispatcher: Dispatcher
+    indexer: CatalogueIndexer
     deep_links: DeepLinks = field(default_factory=DeepLinks)
+
+    async def close(self) -> None:
+        """Release the index and the database."""
+        await self.indexer.close()
+        await self.engine.dispose()
 
 
 def build_dispatcher(
@@ -65,6 +74,7 @@ def build_dispatcher(
     sessionmaker: async_sessionmaker[AsyncSession],
     i18n: I18n,
     deep_links: DeepLinks,
+    indexer: CatalogueIndexer,
     *,
     storage: BaseStorage | None = None,
 ) -> Dispatcher:
@@ -75,6 +85,7 @@ def build_dispatcher(
         i18n=i18n,
         deep_links=deep_links,
         sessionmaker=sessionmaker,
+        indexer=indexer,
     )
     dispatcher.update.outer_middleware(
         ThrottlingMiddleware(i18n, settings.throttle_rate, settings.throttle_burst)
@@ -94,13 +105,19 @@ def build_application(
     sessionmaker = create_sessionmaker(engine)
     i18n = create_i18n(settings.default_language)
     deep_links = DeepLinks()
-    dispatcher = build_dispatcher(settings, sessionmaker, i18n, deep_links, storage=storage)
+    indexer = CatalogueIndexer(
+        AsyncCatalogueIndex(CatalogueIndex(settings.index_dir)), sessionmaker
+    )
+    dispatcher = build_dispatcher(
+        settings, sessionmaker, i18n, deep_links, indexer, storage=storage
+    )
     return Application(
         settings=settings,
         engine=engine,
         sessionmaker=sessionmaker,
         i18n=i18n,
         dispatcher=dispatcher,
+        indexer=indexer,
         deep_links=deep_links,
     )
 
@@ -122,6 +139,7 @@ def create_bot(
 async def on_startup(app: Application, bot: Bot) -> None:
     """Refuse a database behind head, then register the command menus."""
     await ensure_at_head(app.engine)
+    await app.indexer.ensure_ready()
     async with app.sessionmaker() as session:
         await publish_all_commands(bot, session, app.settings)
     me = await bot.get_me()
@@ -134,4 +152,4 @@ async def run_polling(app: Application, bot: Bot) -> None:
     try:
         await app.dispatcher.start_polling(bot, handle_signals=True, close_bot_session=True)
     finally:
-        await app.engine.dispose()
+        await app.close()

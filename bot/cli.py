@@ -7,6 +7,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from bot.config import Settings, SettingsError, load_settings
 from bot.migrate import SchemaBehindError
@@ -36,6 +37,14 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     app = build_application(settings)
     bot = create_bot(token, api_base=api_base)
     asyncio.run(run_polling(app, bot))
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the bot on the local sandbox with a freshly seeded demo alliance."""
+    from bot.demo_app import run_demo
+
+    asyncio.run(run_demo(settings, host=args.host, port=args.port, directory=Path(args.dir)))
     return EXIT_OK
 
 
@@ -72,6 +81,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--api-base", help="Bot API server URL (default: Telegram, or BOOKBRIDGE_API_BASE)"
     )
     run.set_defaults(handler=cmd_run)
+
+    demo = commands.add_parser(
+        "demo", help="run against the local sandbox with demo data (no token needed)"
+    )
+    demo.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1)")
+    demo.add_argument("--port", type=int, default=8080, help="port of the web chat (default 8080)")
+    demo.add_argument("--dir", default="var/demo", help="demo data folder, recreated each run")
+    demo.set_defaults(handler=cmd_demo)
 
     migrate = commands.add_parser("migrate", help="upgrade the database schema")
     migrate.add_argument(

@@ -175,6 +175,7 @@ async def harness_factory(settings: Settings, engine: AsyncEngine) -> AsyncItera
 
     yield build
     for harness in built:
+        await harness.app.indexer.close()
         await harness.bot.session.close()
         await harness.sandbox.close()
 
