@@ -30,6 +30,8 @@ from bot.migrate import ensure_at_head
 from bot.retry import RetryAfterMiddleware
 from bot.services.indexing import CatalogueIndexer
 from handlers import errors, fallback, help, menu, refusals, roles, settings, start
+from handlers import inline as inline_search
+from handlers import search as catalogue_search
 from handlers.deeplinks import DeepLinks
 from search.aio import AsyncCatalogueIndex
 from search.index import CatalogueIndex
@@ -46,6 +48,8 @@ def feature_routers() -> list[Router]:
         settings.build_router(),
         help.build_router(),
         menu.build_router(),
+        catalogue_search.build_router(),
+        inline_search.build_router(),
         refusals.build_router(),
         fallback.build_router(),
     ]
@@ -105,6 +109,7 @@ def build_application(
     sessionmaker = create_sessionmaker(engine)
     i18n = create_i18n(settings.default_language)
     deep_links = DeepLinks()
+    catalogue_search.register_deep_links(deep_links)
     indexer = CatalogueIndexer(
         AsyncCatalogueIndex(CatalogueIndex(settings.index_dir)), sessionmaker
     )

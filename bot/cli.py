@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
+import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from bot.config import Settings, SettingsError, load_settings
 from bot.migrate import SchemaBehindError
+
+if TYPE_CHECKING:
+    from bot.app import Application
+    from bot.services.catalogue import WorkHit
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -67,6 +75,241 @@ def cmd_makemigration(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+# Problems printed on stderr by import-catalogue; the report file has them all.
+SHOWN_PROBLEMS = 100
+
+
+async def _open_app(settings: Settings) -> Application:
+    from bot.app import build_application
+    from bot.migrate import ensure_at_head
+
+    app = build_application(settings)
+    try:
+        await ensure_at_head(app.engine)
+    except BaseException:
+        await app.close()
+        raise
+    return app
+
+
+def _write_text(path: Path, content: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(content, encoding="utf-8")
+
+
+def _progress_bar(total: int | None, unit: str, description: str) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit=unit, desc=description, file=sys.stderr, dynamic_ncols=True)
+
+
+async def _import_catalogue(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.bibrecords import CatalogueFileError, count_records
+    from bot.services import catalogue_import
+    from bot.services.errors import InvalidInputError
+
+    path = Path(args.file)
+    app = await _open_app(settings)
+    try:
+        started = datetime.now(UTC)
+        try:
+            async with app.sessionmaker() as session:
+                await catalogue_import.find_library(session, args.library)
+            total = await asyncio.to_thread(count_records, path)
+            with _progress_bar(total, "rec", "import") as bar:
+                report = await catalogue_import.import_catalogue(
+                    app.sessionmaker,
+                    args.library,
+                    path,
+                    file_format=args.format,
+                    copies=args.copies,
+                    progress=lambda read: bar.update(read - bar.n),
+                )
+        except (catalogue_import.UnknownLibraryError, InvalidInputError) as exc:
+            print(f"bookbridge: {exc}", file=sys.stderr)
+            return EXIT_FAILURE
+        except CatalogueFileError as exc:
+            print(f"bookbridge: {path.name} was refused: {exc}", file=sys.stderr)
+            return EXIT_FAILURE
+        stamp = started.strftime("%Y%m%d-%H%M%S")
+        report_path = Path(args.report or f"var/reports/import-{report.library_code}-{stamp}.txt")
+        await asyncio.to_thread(
+            _write_text, report_path, catalogue_import.report_text(report, started_at=started)
+        )
+        for problem in report.problems[:SHOWN_PROBLEMS]:
+            print(f"record {problem.record_number}: {problem.reason}", file=sys.stderr)
+        if len(report.problems) > SHOWN_PROBLEMS:
+            print(f"... {len(report.problems) - SHOWN_PROBLEMS} more", file=sys.stderr)
+        print(report.summary())
+        print(f"report: {report_path}")
+        changed = report.changed_work_ids
+        with _progress_bar(len(changed), "work", "index") as bar:
+            await catalogue_import.sync_index(
+                app.indexer, changed, progress=lambda done: bar.update(done - bar.n)
+            )
+        return EXIT_OK
+    finally:
+        await app.close()
+
+
+def cmd_import_catalogue(args: argparse.Namespace, settings: Settings) -> int:
+    """Import a library's catalogue file, then update the search index for what changed."""
+    return asyncio.run(_import_catalogue(args, settings))
+
+
+async def _reindex(settings: Settings) -> int:
+    from sqlalchemy import func, select
+
+    from bot.models import Work
+
+    app = await _open_app(settings)
+    try:
+        async with app.sessionmaker() as session:
+            total = await session.scalar(select(func.count(Work.id))) or 0
+        with _progress_bar(total, "work", "reindex") as bar:
+            count = await app.indexer.rebuild(progress=lambda done: bar.update(done - bar.n))
+        print(f"indexed {count} works into {settings.index_dir}")
+        return EXIT_OK
+    finally:
+        await app.close()
+
+
+def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
+    """Rebuild the search index from the database."""
+    return asyncio.run(_reindex(settings))
+
+
+def _hit_line(rank: int, hit: WorkHit) -> str:
+    title = hit.title + (f" = {hit.original_title}" if hit.original_title else "")
+    details = [", ".join(hit.authors[:3]), str(hit.year or ""), " ".join(hit.isbns[:2])]
+    extra = " — ".join(part for part in details if part)
+    return f"{rank:3d}. [{hit.work_id}] {title}" + (f" — {extra}" if extra else "")
+
+
+async def _search(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.services.catalogue import search_works
+    from search.index import IndexNotFoundError
+
+    app = await _open_app(settings)
+    try:
+        single = args.query != "-"
+        while True:
+            line = args.query if single else await asyncio.to_thread(sys.stdin.readline)
+            if not line:
+                return EXIT_OK
+            query = line.strip()
+            if query:
+                try:
+                    async with app.sessionmaker() as session:
+                        hits = await search_works(
+                            app.indexer.index, session, query, limit=args.limit
+                        )
+                except IndexNotFoundError:
+                    print(
+                        f"bookbridge: no search index in {settings.index_dir}: "
+                        "run `bookbridge reindex`",
+                        file=sys.stderr,
+                    )
+                    return EXIT_FAILURE
+                if args.json:
+                    hit_list = [dataclasses.asdict(hit) for hit in hits]
+                    print(json.dumps({"query": query, "hits": hit_list}, ensure_ascii=False))
+                else:
+                    print(f"{query}: {len(hits)} hit(s)")
+                    print("\n".join(_hit_line(rank, hit) for rank, hit in enumerate(hits, 1)))
+                sys.stdout.flush()
+            if single:
+                return EXIT_OK
+    finally:
+        await app.close()
+
+
+def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    """Search the catalogue index and print the top works."""
+    return asyncio.run(_search(args, settings))
+
+
+async def _import_members(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.db import create_engine, create_sessionmaker
+    from bot.migrate import ensure_at_head
+    from bot.services import members
+
+    path = Path(args.file)
+    try:
+        csv_text = await asyncio.to_thread(path.read_text, encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"bookbridge: cannot read {path} as UTF-8 text: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    engine = create_engine(settings.database_url)
+    try:
+        await ensure_at_head(engine)
+        async with create_sessionmaker(engine)() as session:
+            if args.entity == "districts":
+                report = await members.import_districts(session, csv_text)
+            else:
+                report = await members.import_libraries(session, csv_text)
+    finally:
+        await engine.dispose()
+    if not report.ok:
+        print(report.describe(), file=sys.stderr)
+        return EXIT_FAILURE
+    print(report.describe())
+    return EXIT_OK
+
+
+def cmd_import_members(args: argparse.Namespace, settings: Settings) -> int:
+    """Create or update districts or libraries from a CSV file, all or nothing."""
+    return asyncio.run(_import_members(args, settings))
+
+
+def _add_catalogue_commands(commands: Any) -> None:
+    """Member data, catalogue import, reindex and search."""
+    for entity in ("districts", "libraries"):
+        group = commands.add_parser(entity, help=f"manage {entity} (import from CSV)")
+        actions = group.add_subparsers(dest="action", metavar="ACTION", required=True)
+        member_import = actions.add_parser(
+            "import", help=f"create or update {entity} from a CSV file (all or nothing)"
+        )
+        member_import.add_argument("file", metavar="FILE.csv")
+        member_import.set_defaults(handler=cmd_import_members, entity=entity)
+
+    catalogue = commands.add_parser(
+        "import-catalogue", help="import a library's MARC 21, MARCXML or CSV catalogue file"
+    )
+    catalogue.add_argument("--library", required=True, metavar="CODE", help="member library code")
+    catalogue.add_argument("file", metavar="FILE", help="catalogue file (.xz and .gz are read too)")
+    catalogue.add_argument(
+        "--format",
+        choices=("auto", "marc", "marcxml", "csv"),
+        default="auto",
+        help="file format (default: detected from the content)",
+    )
+    catalogue.add_argument(
+        "--copies",
+        type=int,
+        default=1,
+        metavar="N",
+        help="copies per record that has no holdings (default 1; 0: bibliographic data only)",
+    )
+    catalogue.add_argument(
+        "--report",
+        metavar="PATH",
+        help="problems report (default var/reports/import-CODE-TIMESTAMP.txt)",
+    )
+    catalogue.set_defaults(handler=cmd_import_catalogue)
+
+    reindex = commands.add_parser("reindex", help="rebuild the search index from the database")
+    reindex.set_defaults(handler=cmd_reindex)
+
+    search = commands.add_parser("search", help="search the catalogue and print the top works")
+    search.add_argument("--json", action="store_true", help="one JSON line per query")
+    search.add_argument("--limit", type=int, default=10, metavar="N", help="works per query")
+    search.add_argument(
+        "query", metavar="QUERY", help="what to search for; '-': one per stdin line"
+    )
+    search.set_defaults(handler=cmd_search)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(
@@ -99,6 +342,7 @@ def build_parser() -> argparse.ArgumentParser:
     revision = commands.add_parser("makemigration", help="(developers) autogenerate a migration")
     revision.add_argument("message", help="what the migration changes")
     revision.set_defaults(handler=cmd_makemigration)
+    _add_catalogue_commands(commands)
     return parser
 
 

@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from pydantic import SecretStr
 from sqlalchemy import select
 
 from bot.app import build_application, create_bot, run_polling
@@ -30,7 +31,7 @@ def demo_settings(settings: Settings, directory: Path) -> Settings:
         update={
             "database_url": f"sqlite+aiosqlite:///{directory / 'bookbridge.db'}",
             "index_dir": directory / "index",
-            "bot_token": DEMO_TOKEN,
+            "bot_token": SecretStr(DEMO_TOKEN),
         }
     )
 
@@ -83,6 +84,7 @@ async def sandbox_people_and_places(
 
 async def run_demo(settings: Settings, *, host: str, port: int, directory: Path) -> None:
     """Seed, start the sandbox, then run the bot against it until interrupted."""
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     configured = await prepare_demo(settings, directory)
     people, places = await sandbox_people_and_places(configured)
     sandbox = Sandbox(token=DEMO_TOKEN, flood_limits=True)

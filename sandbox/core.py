@@ -961,7 +961,9 @@ class Sandbox:
         if self.webhook is not None:
             waiting = bool(self._updates) or self._delivering
         else:
-            waiting = any(u.update_id > self._fetched_through for u in self._updates)
+            # Unconfirmed, not merely fetched: a bot handling updates one by one confirms an
+            # update (with the next getUpdates offset) only once it has finished with it.
+            waiting = bool(self._updates)
         calm = time.monotonic() - self._last_bot_request >= quiet
         return not waiting and not self._calls_in_flight and calm
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from playwright.async_api import Page, async_playwright
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -24,6 +25,8 @@ SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 POSTGRES_URL = os.environ.get("BOOKBRIDGE_TEST_DATABASE_URL", "").strip()
 IN_CI = os.environ.get("CI", "").lower() == "true"
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+CHROMIUM = Path("/usr/bin/chromium")
+TEST_OUTPUT = REPO_ROOT / "test-output"
 
 
 def shared_data(*parts: str) -> Path:
@@ -184,3 +187,39 @@ async def harness_factory(settings: Settings, engine: AsyncEngine) -> AsyncItera
 async def harness(harness_factory: HarnessFactory) -> BotHarness:
     """The real dispatcher wired to an in-process sandbox over a fresh database."""
     return await harness_factory()
+
+
+@pytest.fixture
+def chromium() -> Path:
+    """Debian's Chromium; the test is skipped without it, except in CI where it fails."""
+    if not CHROMIUM.exists():
+        reason = f"{CHROMIUM} is missing: apt-get install -y chromium"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return CHROMIUM
+
+
+@pytest.fixture
+async def page(chromium: Path) -> AsyncIterator[Page]:
+    """A fresh Chromium page, phone-sized, English locale."""
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(chromium),
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        context = await browser.new_context(locale="en-US", viewport={"width": 420, "height": 800})
+        page = await context.new_page()
+        page.set_default_timeout(10_000)
+        try:
+            yield page
+        finally:
+            await browser.close()

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 from aiogram import Bot, Dispatcher, F, Router
 from aiogram.types import (
@@ -18,12 +14,10 @@ from aiogram.types import (
     ReplyKeyboardRemove,
 )
 from aiogram.utils.text_decorations import html_decoration
-from playwright.async_api import Page, async_playwright, expect
+from playwright.async_api import Page, expect
 
+from tests.conftest import TEST_OUTPUT as OUTPUT
 from tests.sandbox.conftest import Polling
-
-CHROMIUM = Path("/usr/bin/chromium")
-OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
 
 pytestmark = pytest.mark.browser
 
@@ -69,42 +63,6 @@ def echo_router() -> Router:
         await query.message.edit_text(f"{query.message.text} ❤")
 
     return router
-
-
-@pytest.fixture
-def chromium() -> Path:
-    """Debian's Chromium; the test is skipped without it, except in CI where it fails."""
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is missing: apt-get install -y chromium"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return CHROMIUM
-
-
-@pytest.fixture
-async def page(chromium: Path) -> AsyncIterator[Page]:
-    """A fresh Chromium page, phone-sized, English locale."""
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(chromium),
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        context = await browser.new_context(locale="en-US", viewport={"width": 420, "height": 800})
-        page = await context.new_page()
-        page.set_default_timeout(10_000)
-        try:
-            yield page
-        finally:
-            await browser.close()
 
 
 async def test_chat_page_with_echo_bot(

@@ -323,9 +323,11 @@ async def test_wait_idle(
     assert body["pending_updates"] == 1
 
     async def bot_works() -> None:
-        await session_bot.get_updates()
+        [update] = await session_bot.get_updates()
         await asyncio.sleep(0.1)
         await session_bot.send_message(1001, "done")
+        # Idle means confirmed: the next poll's offset says the bot has finished with it.
+        await session_bot.get_updates(offset=update.update_id + 1, timeout=0)
 
     task = asyncio.create_task(bot_works())
     status, body = await _json(http, "POST", url, {"timeout": 5})
