@@ -136,6 +136,8 @@ class CatalogueIndexer:
     async def ensure_ready(self) -> None:
         """Mark the index ready, or start rebuilding a missing one in the background."""
         if await self.index.exists():
+            # Load jieba, OpenCC and the typo vocabulary now, not on a reader's first search.
+            await self.index.warm_up()
             self.status.ready = True
             return
         if self._rebuild_task is None or self._rebuild_task.done():

@@ -1,0 +1,41 @@
+"""Plain data passed into and out of the catalogue index."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class WorkDocument:
+    """One bibliographic work as the index sees it."""
+
+    work_id: int
+    title: str
+    original_title: str | None = None
+    authors: tuple[str, ...] = ()
+    original_authors: tuple[str, ...] = ()
+    subjects: tuple[str, ...] = ()
+    publisher: str | None = None
+    isbns: tuple[str, ...] = ()
+    language: str | None = None
+    year: int | None = None
+    library_codes: tuple[str, ...] = ()
+    summary: str | None = None
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One matching work and its relevance score."""
+
+    work_id: int
+    score: float
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """Ranked hits, the total number of matches, and an optional "did you mean" query."""
+
+    hits: list[SearchHit] = field(default_factory=list)
+    total: int = 0
+    suggestion: str | None = None
+    isbn_query: bool = False

@@ -1,0 +1,487 @@
+"""The catalogue index: incremental writes, atomic rebuilds and pooled, refreshed searchers."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import threading
+import time
+import uuid
+from collections.abc import Callable, Collection, Iterable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from whoosh.filedb.filestore import FileStorage
+from whoosh.index import EmptyIndexError
+from whoosh.query import And, Query
+from whoosh.util.filelock import FileLock
+
+from search.analysis import warm_up as load_chinese_tools
+from search.documents import SearchHit, SearchResult, WorkDocument
+from search.queries import QueryBuilder, QueryPlan, plan_query
+from search.schema import build_schema, document_fields, fingerprint
+from search.vocabulary import Vocabulary
+
+MAX_LIMIT = 1000
+PROGRESS_EVERY = 1000
+MAX_IDLE_SEARCHERS = 8
+
+_POINTER = "CURRENT"
+_WRITE_LOCK = "WRITELOCK"
+_GENERATION_RE = re.compile(r"gen-[0-9]{14}-[0-9a-f]{8}")
+_TOC_RE = re.compile(r"_MAIN_[0-9]+\.toc")
+_OPEN_ATTEMPTS = 3
+
+
+def _storage(path: Path) -> Any:
+    # With mmap, Whoosh copies every segment file it opens into memory (a BytesIO of the
+    # map), per searcher: on 250,000 works that is ~700 MB and ~300 ms for each one.
+    return FileStorage(str(path), supports_mmap=False)
+
+
+@dataclass(frozen=True)
+class _Lease:
+    """A pooled searcher lent to one thread, with the index version it reads."""
+
+    version: int
+    directory: Path
+    searcher: Any
+
+
+class IndexNotFoundError(LookupError):
+    """The index directory holds no index yet (call create() or rebuild())."""
+
+
+class IndexClosedError(RuntimeError):
+    """The index was closed."""
+
+
+class CatalogueIndex:
+    """Whoosh catalogue index in a directory.
+
+    The directory holds generations (``gen-*``) and a ``CURRENT`` file naming the live one;
+    a rebuild writes a new generation and replaces ``CURRENT`` atomically. Writes are
+    serialised by a thread lock and a file lock (so also across processes); searchers are
+    pooled, each used by one thread at a time, and replaced after every write.
+    """
+
+    def __init__(
+        self,
+        index_dir: Path,
+        *,
+        limitmb: int = 256,
+        refresh_interval: float = 1.0,
+    ) -> None:
+        self._root = Path(index_dir)
+        self._schema = build_schema()
+        self._queries = QueryBuilder(self._schema)
+        self._limitmb = limitmb
+        # How often to look for changes written by other processes.
+        self._refresh_interval = refresh_interval
+        self._write_lock = threading.Lock()
+        self._state_lock = threading.Lock()
+        self._ix: Any = None
+        self._ix_dir: Path | None = None
+        self._ix_generation = -1
+        self._version = 0
+        self._idle: list[_Lease] = []
+        self._checked_at = 0.0
+        self._closed = False
+        self._spelling = self._schema["spelling"].analyzer
+        self._vocabulary_lock = threading.Lock()
+        self._vocabulary: tuple[Path, Vocabulary] | None = None
+
+    # -- directory layout ------------------------------------------------------------
+
+    def _current_dir(self) -> Path | None:
+        try:
+            name = (self._root / _POINTER).read_text(encoding="ascii").strip()
+        except (OSError, UnicodeDecodeError):
+            return None
+        if not _GENERATION_RE.fullmatch(name):
+            return None
+        path = self._root / name
+        try:
+            # Listing, not opening: a concurrent commit may delete the TOC it would open.
+            has_toc = any(_TOC_RE.fullmatch(entry) for entry in os.listdir(path))
+        except OSError:
+            return None
+        return path if has_toc else None
+
+    def _point_to(self, generation_dir: Path) -> None:
+        temporary = self._root / f".{_POINTER}.{uuid.uuid4().hex}"
+        with open(temporary, "w", encoding="ascii") as pointer:
+            pointer.write(generation_dir.name + "\n")
+            pointer.flush()
+            os.fsync(pointer.fileno())
+        os.replace(temporary, self._root / _POINTER)
+        if hasattr(os, "O_DIRECTORY"):
+            descriptor = os.open(self._root, os.O_RDONLY | os.O_DIRECTORY)
+            try:
+                os.fsync(descriptor)
+            finally:
+                os.close(descriptor)
+
+    def _new_generation_dir(self) -> Path:
+        stamp = time.strftime("%Y%m%d%H%M%S", time.gmtime())
+        path = self._root / f"gen-{stamp}-{uuid.uuid4().hex[:8]}"
+        path.mkdir(parents=True)
+        return path
+
+    def _remove_stale_generations(self) -> None:
+        """Delete generations other than the live one (callers hold the write locks)."""
+        current = self._current_dir()
+        for child in self._root.iterdir():
+            stale = child.name.startswith("gen-") or child.name.startswith(f".{_POINTER}.")
+            if stale and child != current:
+                if child.is_dir():
+                    shutil.rmtree(child, ignore_errors=True)
+                else:
+                    with suppress(OSError):
+                        child.unlink()
+
+    @contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        with self._write_lock:
+            self._check_open()
+            self._root.mkdir(parents=True, exist_ok=True)
+            lock = FileLock(str(self._root / _WRITE_LOCK))
+            lock.acquire(blocking=True)
+            try:
+                yield
+            finally:
+                lock.release()
+
+    # -- searchers ---------------------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise IndexClosedError(f"catalogue index {self._root} is closed")
+
+    def _sync_locked(self, *, force: bool = False) -> None:
+        """Open the live generation, noticing changes made elsewhere (state lock held)."""
+        now = time.monotonic()
+        if not force and self._ix is not None and now - self._checked_at < self._refresh_interval:
+            return
+        self._checked_at = now
+        current = self._current_dir()
+        if current is None:
+            if self._ix is not None:
+                self._ix, self._ix_dir, self._ix_generation = None, None, -1
+                self._version += 1
+            return
+        if current != self._ix_dir:
+            self._ix = _storage(current).open_index(schema=self._schema)
+            self._ix_dir = current
+            self._ix_generation = self._ix.latest_generation()
+            self._version += 1
+            return
+        generation = self._ix.latest_generation()
+        if generation != self._ix_generation:
+            self._ix_generation = generation
+            self._version += 1
+
+    def _changed(self) -> None:
+        """Mark every pooled searcher stale after a write in this process."""
+        with self._state_lock:
+            self._sync_locked(force=True)
+            self._version += 1
+            stale, self._idle = self._idle, []
+        for lease in stale:
+            lease.searcher.close()
+
+    def _acquire(self) -> _Lease:
+        """A searcher on the live index, from the pool if it is still current."""
+        attempt = 0
+        while True:
+            stale: list[_Lease] = []
+            try:
+                with self._state_lock:
+                    self._check_open()
+                    self._sync_locked(force=attempt > 0)
+                    if self._ix is None or self._ix_dir is None:
+                        raise IndexNotFoundError(f"no catalogue index in {self._root}")
+                    version, directory, ix = self._version, self._ix_dir, self._ix
+                    lease = None
+                    while self._idle and lease is None:
+                        candidate = self._idle.pop()
+                        if candidate.version == version:
+                            lease = candidate
+                        else:
+                            stale.append(candidate)
+                return lease or _Lease(version, directory, ix.searcher())
+            except (OSError, EmptyIndexError):
+                # A commit or rebuild (maybe in another process) removed files we were
+                # about to open: look for the live generation again.
+                attempt += 1
+                if attempt == _OPEN_ATTEMPTS:
+                    raise
+            finally:
+                for old in stale:
+                    old.searcher.close()
+
+    @contextmanager
+    def _lease(self) -> Iterator[_Lease]:
+        lease = self._acquire()
+        try:
+            yield lease
+        finally:
+            with self._state_lock:
+                keep = (
+                    not self._closed
+                    and lease.version == self._version
+                    and len(self._idle) < MAX_IDLE_SEARCHERS
+                )
+                if keep:
+                    self._idle.append(lease)
+            if not keep:
+                lease.searcher.close()
+
+    def _vocabulary_for(self, lease: _Lease) -> Vocabulary:
+        """The typo vocabulary of the lease's generation, loaded from the index if need be."""
+        with self._vocabulary_lock:
+            if self._vocabulary is None or self._vocabulary[0] != lease.directory:
+                loaded = Vocabulary.from_reader(lease.searcher.reader(), "spelling")
+                self._vocabulary = (lease.directory, loaded)
+            return self._vocabulary[1]
+
+    def _learn_words(self, directory: Path, words: set[str], *, fresh: bool) -> None:
+        with self._vocabulary_lock:
+            if fresh:
+                self._vocabulary = (directory, Vocabulary(words))
+            elif self._vocabulary is not None and self._vocabulary[0] == directory:
+                self._vocabulary[1].add(words)
+
+    # -- public API --------------------------------------------------------------------
+
+    def warm_up(self) -> None:
+        """Load jieba, OpenCC, a searcher and the typo vocabulary now rather than on first use."""
+        load_chinese_tools()
+        with suppress(IndexNotFoundError), self._lease() as lease:
+            self._vocabulary_for(lease)
+
+    def exists(self) -> bool:
+        """Return True if the directory holds a live index."""
+        return self._current_dir() is not None
+
+    def create(self) -> None:
+        """Create an empty index, replacing any existing one."""
+        self.rebuild(())
+
+    def upsert(self, docs: Iterable[WorkDocument]) -> int:
+        """Add or replace works by work_id; return how many were new or changed."""
+        with self._exclusive():
+            current = self._current_dir()
+            if current is None:
+                written = self._build(docs, None)
+                self._remove_stale_generations()
+            else:
+                ix = _storage(current).open_index(schema=self._schema)
+                words: set[str] = set()
+                try:
+                    written = self._write(ix, docs, words, fresh=False, progress=None)
+                finally:
+                    ix.close()
+                self._learn_words(current, words, fresh=False)
+            if written or current is None:
+                self._changed()
+        return written
+
+    def delete(self, work_ids: Iterable[int]) -> int:
+        """Remove works by id; return how many were in the index."""
+        with self._exclusive():
+            current = self._current_dir()
+            if current is None:
+                return 0
+            ix = _storage(current).open_index(schema=self._schema)
+            try:
+                writer = ix.writer()
+                try:
+                    deleted = sum(
+                        writer.delete_by_term("work_id", str(work_id))
+                        for work_id in dict.fromkeys(work_ids)
+                    )
+                except BaseException:
+                    writer.cancel()
+                    raise
+                if deleted:
+                    writer.commit()
+                else:
+                    writer.cancel()
+            finally:
+                ix.close()
+            if deleted:
+                self._changed()
+        return int(deleted)
+
+    def rebuild(
+        self,
+        docs: Iterable[WorkDocument],
+        *,
+        progress: Callable[[int], None] | None = None,
+    ) -> int:
+        """Index all works into a fresh generation and swap it in; return the number indexed."""
+        with self._exclusive():
+            count = self._build(docs, progress)
+            self._changed()
+            self._remove_stale_generations()
+        return count
+
+    def doc_count(self) -> int:
+        """Number of works in the index (0 if there is no index)."""
+        try:
+            with self._lease() as lease:
+                return int(lease.searcher.doc_count())
+        except IndexNotFoundError:
+            return 0
+
+    def search(
+        self,
+        query: str,
+        *,
+        limit: int = 50,
+        language: str | None = None,
+        library_codes: Collection[str] | None = None,
+    ) -> SearchResult:
+        """Search the catalogue for plain typed text (words, Chinese, pinyin or an ISBN)."""
+        plan = plan_query(query)
+        if plan.empty:
+            return SearchResult()
+        limit = max(1, min(limit, MAX_LIMIT))
+        filters = self._queries.filters(language, library_codes)
+        with self._lease() as lease:
+            searcher, reader = lease.searcher, lease.searcher.reader()
+            if plan.isbn is not None:
+                hits, total = _run(searcher, self._queries.isbn(plan.isbn), filters, limit)
+                return SearchResult(hits, total, None, True)
+            hits, total = _run(searcher, self._queries.strict(plan, reader), filters, limit)
+            if total == 0:
+                vocabulary = self._vocabulary_for(lease)
+                loose = self._queries.loose(plan, reader, vocabulary)
+                hits, total = _run(searcher, loose, filters, limit)
+            suggestion = None
+            if total == 0:
+                suggestion = self._suggest(searcher, plan, filters, vocabulary)
+        return SearchResult(hits, total, suggestion, False)
+
+    def close(self) -> None:
+        """Close pooled searchers; later calls raise IndexClosedError."""
+        with self._state_lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+            self._ix = None
+        for lease in idle:
+            lease.searcher.close()
+
+    # -- internals ---------------------------------------------------------------------
+
+    def _suggest(
+        self, searcher: Any, plan: QueryPlan, filters: list[Query], vocabulary: Vocabulary
+    ) -> str | None:
+        """A corrected query, offered only if it finds something."""
+        reader = searcher.reader()
+        suggestion = self._queries.suggest(plan, reader, vocabulary)
+        if suggestion is None:
+            return None
+        corrected = plan_query(suggestion)
+        if _run(searcher, self._queries.strict(corrected, reader), filters, 1)[1]:
+            return suggestion
+        if _run(searcher, self._queries.loose(corrected, reader, vocabulary), filters, 1)[1]:
+            return suggestion
+        return None
+
+    def _build(self, docs: Iterable[WorkDocument], progress: Callable[[int], None] | None) -> int:
+        target = self._new_generation_dir()
+        words: set[str] = set()
+        try:
+            ix = _storage(target).create_index(self._schema)
+            try:
+                count = self._write(ix, docs, words, fresh=True, progress=progress)
+            finally:
+                ix.close()
+            self._point_to(target)
+        except BaseException:
+            shutil.rmtree(target, ignore_errors=True)
+            raise
+        self._learn_words(target, words, fresh=True)
+        return count
+
+    def _write(
+        self,
+        ix: Any,
+        docs: Iterable[WorkDocument],
+        words: set[str],
+        *,
+        fresh: bool,
+        progress: Callable[[int], None] | None,
+    ) -> int:
+        """Write works, collecting their title and author words.
+
+        In an existing index, works whose fingerprint is unchanged are skipped.
+        """
+        written = seen = 0
+        # Ids written since the last commit: a repeat must be committed first, because
+        # update_document cannot delete a document that is still in the writer's buffer.
+        pending: set[int] = set()
+        committed: set[int] = set()
+        writer: Any = None
+        searcher = None if fresh else ix.searcher()
+        try:
+            for doc in docs:
+                if progress is not None and seen and seen % PROGRESS_EVERY == 0:
+                    progress(seen)
+                seen += 1
+                if doc.work_id in pending:
+                    writer.commit()
+                    writer = None
+                    committed |= pending
+                    pending.clear()
+                    if searcher is not None:
+                        # Not Searcher.refresh(): it keeps reusing a segment reader whose
+                        # deletions changed, so it would still see the replaced version.
+                        searcher.close()
+                        searcher = ix.searcher()
+                if searcher is not None:
+                    stored = searcher.document(work_id=str(doc.work_id))
+                    if stored is not None and stored.get("fingerprint") == fingerprint(doc):
+                        continue
+                fields = document_fields(doc)
+                if "spelling" in fields:
+                    words.update(token.text for token in self._spelling(fields["spelling"]))
+                if writer is None:
+                    writer = ix.writer(limitmb=self._limitmb)
+                if fresh and doc.work_id not in committed:
+                    writer.add_document(**fields)
+                else:
+                    writer.update_document(**fields)
+                pending.add(doc.work_id)
+                written += 1
+            if writer is not None:
+                writer.commit()
+                writer = None
+        except BaseException:
+            if writer is not None:
+                writer.cancel()
+            raise
+        finally:
+            if searcher is not None:
+                searcher.close()
+        if progress is not None:
+            progress(seen)
+        return written
+
+
+def _run(
+    searcher: Any, query: Query | None, filters: list[Query], limit: int
+) -> tuple[list[SearchHit], int]:
+    """Run a query with filter clauses; return the top hits and the total match count."""
+    if query is None:
+        return [], 0
+    if filters:
+        query = And([query, *filters])
+    results = searcher.search(query, limit=limit, optimize=False)
+    hits = [SearchHit(int(hit["work_id"]), float(hit.score)) for hit in results]
+    return hits, len(results)

@@ -1,0 +1,278 @@
+"""From what a reader typed to Whoosh queries: ISBN detection, strict AND, loose OR, spelling."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Any
+
+import isbnlib
+from whoosh.query import And, AndMaybe, NullQuery, Or, Query, Term
+
+from search.analysis import (
+    MAX_TOKEN_CHARS,
+    WEAK_WORDS,
+    TextRun,
+    normalise,
+    pinyin_query_terms,
+    pinyin_segmentations,
+    split_runs,
+    stem_english,
+    title_key,
+)
+from search.schema import library_term
+from search.vocabulary import Vocabulary
+
+MAX_QUERY_CHARS = 256
+MAX_RUNS = 12
+MAX_CJK_RUN_CHARS = 24
+FUZZY_MIN_CHARS = 5
+FUZZY_PREFIX = 2
+FUZZY_MAX_EXPANSIONS = 8
+FUZZY_BOOST = 0.3
+SUGGEST_MIN_CHARS = 3
+SUGGEST_PREFIX = 1
+YEAR_BOOST = 0.5
+TITLE_KEY_BOOST = 10.0
+
+_ISBN_RE = re.compile(r"(?:isbn(?:-?1[03])?\s*:?\s*)?([0-9][0-9 \t-]{8,20}[0-9xX])", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class QueryPlan:
+    """A reader's query, cleaned: either one ISBN-13 or a list of words and CJK runs."""
+
+    isbn: str | None
+    runs: tuple[TextRun, ...]
+
+    @property
+    def empty(self) -> bool:
+        return self.isbn is None and not self.runs
+
+
+def parse_isbn(text: str) -> str | None:
+    """Return the ISBN-13 if the text is one ISBN-10 or ISBN-13 (hyphens, spaces, X allowed)."""
+    match = _ISBN_RE.fullmatch(text.strip())
+    if match is None:
+        return None
+    digits = re.sub(r"[ \t-]", "", match.group(1)).upper()
+    if len(digits) == 13 and isbnlib.is_isbn13(digits):
+        return digits
+    if len(digits) == 10 and isbnlib.is_isbn10(digits):
+        return str(isbnlib.to_isbn13(digits))
+    return None
+
+
+def truncate_query(text: str) -> str:
+    """Cut an over-long query to MAX_QUERY_CHARS, at a space when one is near the end."""
+    if len(text) <= MAX_QUERY_CHARS:
+        return text
+    cut = text[:MAX_QUERY_CHARS]
+    if text[MAX_QUERY_CHARS].isalnum():
+        space = cut.rfind(" ")
+        if space > MAX_QUERY_CHARS // 2:
+            cut = cut[:space]
+    return cut
+
+
+def plan_query(text: str) -> QueryPlan:
+    """Clean a typed query: detect an ISBN, else split it into at most MAX_RUNS runs."""
+    text = truncate_query(text)
+    isbn = parse_isbn(text)
+    if isbn is not None:
+        return QueryPlan(isbn, ())
+    runs: dict[TextRun, None] = {}
+    for run in split_runs(normalise(text)):
+        if run.cjk:
+            run = TextRun(run.text[:MAX_CJK_RUN_CHARS], True)
+        elif len(run.text) > MAX_TOKEN_CHARS:
+            continue
+        runs.setdefault(run)
+        if len(runs) == MAX_RUNS:
+            break
+    return QueryPlan(None, tuple(runs))
+
+
+def _is_weak(run: TextRun) -> bool:
+    """Stop words and single letters or digits: they only count in exact-title matches."""
+    return not run.cjk and (len(run.text) == 1 or run.text in WEAK_WORDS)
+
+
+class QueryBuilder:
+    """Builds Whoosh queries for a plan against one schema."""
+
+    def __init__(self, schema: Any) -> None:
+        self._analyzer = schema["text"].analyzer
+
+    def _text_terms(self, run: TextRun) -> list[str]:
+        return list(dict.fromkeys(token.text for token in self._analyzer(run.text, mode="query")))
+
+    def _run_query(
+        self, run: TextRun, *, reader: Any, vocabulary: Vocabulary | None
+    ) -> Query | None:
+        """Query matching one run; with a vocabulary (loose) also partial CJK runs and typos."""
+        loose = vocabulary is not None
+        alternatives: list[Query] = []
+        terms = self._text_terms(run)
+        if len(terms) == 1:
+            alternatives.append(Term("text", terms[0]))
+        elif terms:
+            joint = Or if loose else And
+            alternatives.append(joint([Term("text", term) for term in terms]))
+        if not run.cjk:
+            if vocabulary is not None:
+                alternatives.extend(
+                    Term("text", variant, boost=FUZZY_BOOST)
+                    for variant in _fuzzy_variants(run.text, reader, vocabulary)
+                )
+            pinyin = _pinyin_word_query(run.text, loose=loose)
+            if pinyin is not None:
+                alternatives.append(pinyin)
+            if len(run.text) == 4 and run.text.isascii() and run.text.isdigit():
+                alternatives.append(Term("year", int(run.text), boost=YEAR_BOOST))
+        if not alternatives:
+            return None
+        return alternatives[0] if len(alternatives) == 1 else Or(alternatives)
+
+    def _combined(
+        self, plan: QueryPlan, *, reader: Any, vocabulary: Vocabulary | None
+    ) -> Query | None:
+        """All (or, loose, any) runs but the weak ones, which match far too much to help."""
+        queries = [
+            query
+            for run in plan.runs
+            if not _is_weak(run)
+            and (query := self._run_query(run, reader=reader, vocabulary=vocabulary)) is not None
+        ]
+        if not queries:
+            return None
+        if len(queries) == 1:
+            return queries[0]
+        return And(queries) if vocabulary is None else Or(queries)
+
+    def strict(self, plan: QueryPlan, reader: Any) -> Query | None:
+        """Every run but weak ones must match; an exact title match ranks first.
+
+        A query of weak runs only ("It", "to be or not to be") matches exact titles alone.
+        """
+        keys = [title_key(" ".join(run.text for run in plan.runs)), _pinyin_key(plan)]
+        exact_titles = [
+            Term("title_key", key, TITLE_KEY_BOOST) for key in dict.fromkeys(keys) if key
+        ]
+        query = self._combined(plan, reader=reader, vocabulary=None)
+        if query is None:
+            return Or(exact_titles)
+        pinyin = _pinyin_sequence(plan)
+        if pinyin is not None:
+            query = Or([query, pinyin])
+        return AndMaybe(query, Or(exact_titles))
+
+    def loose(self, plan: QueryPlan, reader: Any, vocabulary: Vocabulary) -> Query | None:
+        """Any run may match; CJK runs match by any bigram, long Latin words also by typo."""
+        return self._combined(plan, reader=reader, vocabulary=vocabulary)
+
+    @staticmethod
+    def isbn(isbn: str) -> Query:
+        """Exact match on the ISBN field."""
+        return Term("isbn", isbn)
+
+    @staticmethod
+    def filters(language: str | None, library_codes: Collection[str] | None) -> list[Query]:
+        """Zero-score required clauses for the language and holding-library filters."""
+        clauses: list[Query] = []
+        if language:
+            clauses.append(Term("language", language.strip().lower(), boost=0.0))
+        if library_codes is not None:
+            codes = [library_term(code) for code in library_codes if code.strip()]
+            terms = [Term("library", code, boost=0.0) for code in codes]
+            if not terms:
+                clauses.append(NullQuery)
+            else:
+                clauses.append(terms[0] if len(terms) == 1 else Or(terms))
+        return clauses
+
+    @staticmethod
+    def suggest(plan: QueryPlan, reader: Any, vocabulary: Vocabulary) -> str | None:
+        """Replace unknown Latin words by the most frequent title or author word close by."""
+        if any(run.cjk for run in plan.runs):
+            return None
+        words: list[str] = []
+        changed = False
+        for run in plan.runs:
+            word = run.text
+            if len(word) >= SUGGEST_MIN_CHARS and not word.isdigit():
+                correction = _correct(word, reader, vocabulary)
+                if correction is not None:
+                    word, changed = correction, True
+            words.append(word)
+        return " ".join(words) if changed else None
+
+
+def _correct(word: str, reader: Any, vocabulary: Vocabulary) -> str | None:
+    """The most frequent known word one edit or swap away, or None if the word is known."""
+    if reader.doc_frequency("spelling", word) > 0:
+        return None
+    candidates = sorted(vocabulary.near(word, prefix=SUGGEST_PREFIX))
+    frequencies = {c: reader.doc_frequency("spelling", c) for c in candidates}
+    known = [c for c in candidates if frequencies[c] > 0]
+    return max(known, key=frequencies.__getitem__) if known else None
+
+
+def _fuzzy_variants(word: str, reader: Any, vocabulary: Vocabulary) -> list[str]:
+    """Indexed stems of known words one edit or swap from a long typed word, capped."""
+    if len(word) < FUZZY_MIN_CHARS:
+        return []
+    stem = stem_english(word)
+    frequencies = {
+        variant: reader.doc_frequency("text", variant)
+        for variant in {stem_english(near) for near in vocabulary.near(word, prefix=FUZZY_PREFIX)}
+        if variant != stem
+    }
+    ranked = sorted(
+        (v for v in frequencies if frequencies[v] > 0), key=lambda v: (-frequencies[v], v)
+    )
+    return ranked[:FUZZY_MAX_EXPANSIONS]
+
+
+def _pinyin_query(splits: list[list[str]]) -> Query | None:
+    """Any of the syllable splits, each as all of its pinyin terms."""
+    alternatives: list[Query] = []
+    for syllables in splits:
+        terms = [Term("pinyin", term) for term in pinyin_query_terms(syllables)]
+        alternatives.append(terms[0] if len(terms) == 1 else And(terms))
+    if not alternatives:
+        return None
+    return alternatives[0] if len(alternatives) == 1 else Or(alternatives)
+
+
+def _pinyin_word_query(word: str, *, loose: bool) -> Query | None:
+    """A typed Latin word read as pinyin ("hongloumeng", "caoxueqin").
+
+    A lone syllable ("hong") matches too much to be worth it in a strict query: typed
+    syllables are matched together by the whole-query sequence instead.
+    """
+    splits = pinyin_segmentations(word)
+    if not splits or (len(splits[0]) == 1 and not loose):
+        return None
+    return _pinyin_query(splits)
+
+
+def _pinyin_key(plan: QueryPlan) -> str | None:
+    """The whole query as joined pinyin ("hong lou meng" -> "hongloumeng"), if it is pinyin."""
+    if any(run.cjk or not pinyin_segmentations(run.text) for run in plan.runs):
+        return None
+    return "".join(run.text for run in plan.runs).replace("v", "u")
+
+
+def _pinyin_sequence(plan: QueryPlan) -> Query | None:
+    """The whole query as one run of pinyin, if it is two or more words that are all pinyin."""
+    if len(plan.runs) < 2 or any(run.cjk for run in plan.runs):
+        return None
+    syllables: list[str] = []
+    for run in plan.runs:
+        splits = pinyin_segmentations(run.text)
+        if not splits:
+            return None
+        syllables.extend(splits[0])
+    return _pinyin_query([syllables])

@@ -1,0 +1,94 @@
+"""Whoosh schema of the catalogue index and the mapping from WorkDocument to its fields."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from typing import Any
+
+from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+
+from search.analysis import (
+    ANALYSIS_VERSION,
+    WeightedText,
+    contains_han,
+    pinyin_analyzer,
+    spelling_analyzer,
+    text_analyzer,
+    title_keys,
+)
+from search.documents import WorkDocument
+
+# Bump when fields change; stored fingerprints include it.
+SCHEMA_VERSION = 3
+
+# Weights of the parts of a record in the "text" and "pinyin" fields. They are token
+# boosts stored in the postings, so one term lookup per query word both matches and ranks:
+# a title match outranks an author match, which outranks a subject or publisher match.
+TITLE_WEIGHT = 3.0
+AUTHOR_WEIGHT = 2.0
+SUBJECT_WEIGHT = 0.8
+PUBLISHER_WEIGHT = 0.4
+
+
+def build_schema() -> Schema:
+    """Return the catalogue schema."""
+    return Schema(
+        work_id=ID(stored=True, unique=True),
+        fingerprint=STORED(),
+        # Title, original-script title, authors (both scripts), subjects and publisher.
+        text=TEXT(analyzer=text_analyzer(), phrase=False),
+        pinyin=TEXT(analyzer=pinyin_analyzer(), phrase=False),
+        # Whole titles, folded, for exact-title matches ("It", "The Hobbit", "红楼梦").
+        title_key=KEYWORD(lowercase=False, scorable=False),
+        # Unstemmed Latin words of titles and authors: the "did you mean" vocabulary.
+        spelling=TEXT(analyzer=spelling_analyzer(), phrase=False),
+        isbn=KEYWORD(lowercase=False, scorable=False),
+        language=ID(),
+        year=NUMERIC(numtype=int, bits=32),
+        library=KEYWORD(lowercase=False, scorable=False),
+    )
+
+
+def library_term(code: str) -> str:
+    """The indexed form of a library code (whitespace inside a code becomes "_")."""
+    return "_".join(code.split())
+
+
+def _unique(values: list[str | None]) -> list[str]:
+    return list(dict.fromkeys(v.strip() for v in values if v and v.strip()))
+
+
+def document_fields(doc: WorkDocument) -> dict[str, Any]:
+    """Return the Whoosh field values for a work, fingerprint included."""
+    titles = _unique([doc.title, doc.original_title])
+    authors = _unique([*doc.authors, *doc.original_authors])
+    parts: list[tuple[float, str]] = [
+        *((TITLE_WEIGHT, title) for title in titles),
+        *((AUTHOR_WEIGHT, author) for author in authors),
+        *((SUBJECT_WEIGHT, subject) for subject in _unique(list(doc.subjects))),
+        *((PUBLISHER_WEIGHT, publisher) for publisher in _unique([doc.publisher])),
+    ]
+    names = parts[: len(titles) + len(authors)]
+    fields: dict[str, Any] = {
+        "work_id": str(doc.work_id),
+        "text": WeightedText(parts),
+        "pinyin": WeightedText((weight, part) for weight, part in names if contains_han(part)),
+        "title_key": " ".join(dict.fromkeys(k for t in titles for k in title_keys(t))),
+        "spelling": "\n".join(part for _, part in names),
+        "isbn": " ".join(_unique([isbn.replace("-", "").upper() for isbn in doc.isbns])),
+        "language": (doc.language or "").strip().lower(),
+        "library": " ".join(_unique([library_term(code) for code in doc.library_codes])),
+    }
+    fields = {name: value for name, value in fields.items() if value}
+    if doc.year is not None and -(2**31) < doc.year < 2**31:
+        fields["year"] = doc.year
+    fields["fingerprint"] = fingerprint(doc)
+    return fields
+
+
+def fingerprint(doc: WorkDocument) -> str:
+    """Hash of everything the index holds of a work, so an unchanged work is not rewritten."""
+    indexed = dataclasses.replace(doc, summary=None)
+    payload = repr((ANALYSIS_VERSION, SCHEMA_VERSION, indexed))
+    return hashlib.blake2b(payload.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
