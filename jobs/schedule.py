@@ -1,0 +1,52 @@
+"""Which periodic jobs run, how often, and the workers they share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+
+from aiogram import Bot
+from aiogram.utils.i18n import I18n
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.config import Settings
+from bot.delivery import DeliveryWorker
+from bot.scheduler import Scheduler
+from jobs.broadcasts import BroadcastReporter, report_broadcasts
+from jobs.outbox import deliver_outbox
+
+
+@dataclass
+class Jobs:
+    """The long-lived objects behind the jobs of one scheduler process."""
+
+    settings: Settings
+    worker: DeliveryWorker
+    reporter: BroadcastReporter
+
+    def register(self, scheduler: Scheduler) -> None:
+        """Add every periodic job to the scheduler."""
+        scheduler.every(
+            self.settings.outbox_poll_s, partial(deliver_outbox, self.worker), name="outbox"
+        )
+        scheduler.every(
+            self.settings.broadcast_progress_s,
+            partial(report_broadcasts, self.reporter),
+            name="broadcast-progress",
+        )
+
+    async def stop(self) -> None:
+        """Stop a drain in progress (its unsent claims go back to the queue)."""
+        await self.worker.stop()
+
+
+def build_jobs(
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    bot: Bot,
+    i18n: I18n,
+) -> Jobs:
+    """The delivery worker and the broadcast reporter, sharing one pacer."""
+    worker = DeliveryWorker(sessionmaker, bot, i18n, settings)
+    reporter = BroadcastReporter(sessionmaker, bot, i18n, worker.pacer)
+    return Jobs(settings=settings, worker=worker, reporter=reporter)
