@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import signal
 from dataclasses import dataclass, field
 
 from aiogram import Bot, Dispatcher, Router
@@ -28,11 +31,16 @@ from bot.middlewares import (
 )
 from bot.migrate import ensure_at_head
 from bot.retry import RetryAfterMiddleware
+from bot.scheduler import SchedulerService
 from bot.services.indexing import CatalogueIndexer
-from handlers import errors, fallback, help, menu, refusals, roles, settings, start
+from handlers import broadcast as broadcast_wizard
+from handlers import catalogue_admin, errors, fallback, help, menu, refusals, roles, settings, start
+from handlers import follow as library_follows
 from handlers import inline as inline_search
+from handlers import notifications as notification_controls
 from handlers import search as catalogue_search
 from handlers.deeplinks import DeepLinks
+from jobs.schedule import build_jobs
 from search.aio import AsyncCatalogueIndex
 from search.index import CatalogueIndex
 
@@ -45,9 +53,13 @@ def feature_routers() -> list[Router]:
         errors.build_router(),
         start.build_router(),
         roles.build_router(),
+        catalogue_admin.build_router(),
         settings.build_router(),
         help.build_router(),
         menu.build_router(),
+        broadcast_wizard.build_router(),
+        library_follows.build_router(),
+        notification_controls.build_router(),
         catalogue_search.build_router(),
         inline_search.build_router(),
         refusals.build_router(),
@@ -110,6 +122,7 @@ def build_application(
     i18n = create_i18n(settings.default_language)
     deep_links = DeepLinks()
     catalogue_search.register_deep_links(deep_links)
+    library_follows.register_deep_links(deep_links)
     indexer = CatalogueIndexer(
         AsyncCatalogueIndex(CatalogueIndex(settings.index_dir)), sessionmaker
     )
@@ -151,10 +164,47 @@ async def on_startup(app: Application, bot: Bot) -> None:
     logger.info("bot @%s is up", me.username)
 
 
-async def run_polling(app: Application, bot: Bot) -> None:
-    """Long polling until stopped."""
+def build_scheduler(app: Application, bot: Bot) -> SchedulerService:
+    """The scheduler with every job (delivery included); it leads or stands by once started."""
+    jobs = build_jobs(app.settings, app.sessionmaker, bot, app.i18n)
+    return SchedulerService(
+        app.engine,
+        jobs.register,
+        zone=app.settings.zone,
+        standby_poll_s=app.settings.scheduler_standby_poll_s,
+        on_stop=jobs.stop,
+    )
+
+
+async def run_polling(app: Application, bot: Bot, *, scheduler: bool = True) -> None:
+    """Long polling until stopped, with the scheduler in the same process unless disabled."""
     await on_startup(app, bot)
+    background = build_scheduler(app, bot) if scheduler else None
+    if background is not None:
+        background.start()
     try:
-        await app.dispatcher.start_polling(bot, handle_signals=True, close_bot_session=True)
+        await app.dispatcher.start_polling(bot, handle_signals=True, close_bot_session=False)
     finally:
+        if background is not None:
+            await background.stop()
+        await bot.session.close()
+        await app.close()
+
+
+async def run_worker(app: Application, bot: Bot) -> None:
+    """`bookbridge worker`: only the scheduler and delivery, until SIGINT or SIGTERM."""
+    await ensure_at_head(app.engine)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signum, stop.set)
+    background = build_scheduler(app, bot)
+    background.start()
+    logger.info("worker is up")
+    try:
+        await stop.wait()
+    finally:
+        await background.stop()
+        await bot.session.close()
         await app.close()

@@ -44,7 +44,18 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     api_base = args.api_base or settings.api_base
     app = build_application(settings)
     bot = create_bot(token, api_base=api_base)
-    asyncio.run(run_polling(app, bot))
+    asyncio.run(run_polling(app, bot, scheduler=not args.no_scheduler))
+    return EXIT_OK
+
+
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    """Run only the scheduler and the outbox delivery (no polling)."""
+    from bot.app import build_application, create_bot, run_worker
+
+    token = settings.require_token()
+    app = build_application(settings)
+    bot = create_bot(token, api_base=args.api_base or settings.api_base)
+    asyncio.run(run_worker(app, bot))
     return EXIT_OK
 
 
@@ -323,7 +334,21 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--api-base", help="Bot API server URL (default: Telegram, or BOOKBRIDGE_API_BASE)"
     )
+    run.add_argument(
+        "--no-scheduler",
+        action="store_true",
+        help="do not run the scheduler and outbox delivery here (run `bookbridge worker`)",
+    )
     run.set_defaults(handler=cmd_run)
+
+    worker = commands.add_parser(
+        "worker",
+        help="run only the scheduler and outbox delivery (one leads, others stand by)",
+    )
+    worker.add_argument(
+        "--api-base", help="Bot API server URL (default: Telegram, or BOOKBRIDGE_API_BASE)"
+    )
+    worker.set_defaults(handler=cmd_worker)
 
     demo = commands.add_parser(
         "demo", help="run against the local sandbox with demo data (no token needed)"

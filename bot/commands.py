@@ -21,9 +21,13 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("start", N_("Start, or show the main menu")),
     CommandSpec("help", N_("What this bot can do")),
     CommandSpec("settings", N_("Language, district, location, notifications")),
+    CommandSpec("follow", N_("Follow libraries to get their news")),
+    CommandSpec("following", N_("Libraries you follow")),
     CommandSpec("grant", N_("Give a reader a role"), Role.ADMIN),
     CommandSpec("revoke", N_("Take a role away"), Role.ADMIN),
     CommandSpec("roles", N_("Who holds which role"), Role.ADMIN),
+    CommandSpec("broadcast", N_("Send an announcement to readers"), Role.ORGANISER),
+    CommandSpec("import", N_("Import a library's catalogue file"), Role.ADMIN),
 )
 
 ROLE_ORDER = (Role.READER, Role.LIBRARIAN, Role.ORGANISER, Role.ADMIN)

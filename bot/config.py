@@ -58,10 +58,23 @@ class Settings(BaseSettings):
     promo_cap_count: int = Field(default=3, ge=0, le=100)
     promo_cap_days: int = Field(default=7, ge=1, le=90)
     send_max_attempts: int = Field(default=5, ge=1, le=50)
+    # The outbox worker: request timeout, backoff after transient errors (doubling up to
+    # the maximum), claims a dead worker left that return to the queue, batch size, ticks.
+    send_timeout_s: float = Field(default=15.0, gt=0, le=120)
+    send_backoff_s: float = Field(default=5.0, gt=0, le=3600)
+    send_backoff_max_s: float = Field(default=900.0, gt=0, le=86400)
+    claim_timeout_s: int = Field(default=120, ge=10, le=3600)
+    outbox_batch_size: int = Field(default=100, ge=1, le=1000)
+    outbox_poll_s: float = Field(default=1.0, gt=0, le=60)
+    broadcast_progress_s: float = Field(default=3.0, gt=0, le=60)
+    scheduler_standby_poll_s: float = Field(default=5.0, gt=0, le=300)
 
     # Per-user throttling: a burst, then this many updates per second.
     throttle_rate: float = Field(default=1.0, gt=0, le=100)
     throttle_burst: int = Field(default=8, ge=1, le=100)
+
+    # Purchase suggestions ("you choose, the library buys"): new or seconded, per reader.
+    suggestions_per_month: int = Field(default=5, ge=0, le=100)
 
     @field_validator("admin_ids", "event_reminder_hours", mode="before")
     @classmethod

@@ -488,6 +488,9 @@ class Registration(Timestamps, Base):
     reader: Mapped[Reader] = relationship()
 
 
+_PENDING_SQL = "status = 'pending'"
+
+
 class Notification(Base):
     """The outbox: one message for one reader, sent at most once."""
 
@@ -496,6 +499,15 @@ class Notification(Base):
         CheckConstraint("attempts >= 0", name="attempts_non_negative"),
         Index("ix_notifications_status_not_before_priority", "status", "not_before", "priority"),
         Index("ix_notifications_reader_id_status", "reader_id", "status"),
+        # The delivery queue: pending rows in the order the worker takes them.
+        Index(
+            "ix_notifications_queue",
+            "priority",
+            "not_before",
+            "id",
+            sqlite_where=text(_PENDING_SQL),
+            postgresql_where=text(_PENDING_SQL),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -521,6 +533,10 @@ class Notification(Base):
     campaign_id: Mapped[int | None] = mapped_column(
         ForeignKey("campaigns.id", ondelete="SET NULL"), index=True
     )
+    broadcast_id: Mapped[int | None] = mapped_column(
+        ForeignKey("broadcasts.id", ondelete="SET NULL"), index=True
+    )
+    expires_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
 
     reader: Mapped[Reader] = relationship()
@@ -627,3 +643,59 @@ class AuditLog(Base):
     target_id: Mapped[int | None] = mapped_column(BigInteger)
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LibraryFollow(Base):
+    """A reader follows a library: they hear its announcements."""
+
+    __tablename__ = "library_follows"
+    __table_args__ = (UniqueConstraint("reader_id", "library_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reader_id: Mapped[int] = mapped_column(ForeignKey("readers.id", ondelete="CASCADE"))
+    library_id: Mapped[int] = mapped_column(
+        ForeignKey("libraries.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    library: Mapped[Library] = relationship()
+
+
+class BroadcastAudience(enum.StrEnum):
+    FOLLOWERS = "followers"
+    DISTRICTS = "districts"
+    EVERYONE = "everyone"
+
+
+class BroadcastStatus(enum.StrEnum):
+    SENDING = "sending"
+    DONE = "done"
+
+
+class Broadcast(Timestamps, Base):
+    """An announcement an organiser or admin sent to an audience through the outbox."""
+
+    __tablename__ = "broadcasts"
+    __table_args__ = (Index("ix_broadcasts_status", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("readers.id", ondelete="SET NULL"), index=True
+    )
+    draft_key: Mapped[str] = mapped_column(String(32), unique=True)
+    audience: Mapped[BroadcastAudience] = mapped_column(
+        _enum(BroadcastAudience, "broadcast_audience")
+    )
+    target_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    text: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    button_url: Mapped[str | None] = mapped_column(String(500))
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    recipients: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[BroadcastStatus] = mapped_column(
+        _enum(BroadcastStatus, "broadcast_status"), default=BroadcastStatus.SENDING
+    )
+    status_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    status_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    status_language: Mapped[str | None] = mapped_column(String(8))
+    reported: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    finished_at: Mapped[datetime | None]

@@ -47,6 +47,27 @@ class ChatUser:
         """Send a photo."""
         return await self._feed(self.harness.sandbox.send_photo(self.user_id, content))
 
+    async def send_document(
+        self,
+        filename: str,
+        content: bytes,
+        *,
+        mime_type: str | None = None,
+        caption: str | None = None,
+    ) -> list[Message]:
+        """Send a file as a document, optionally with a caption."""
+        update = self.harness.sandbox.send_document(
+            self.user_id, filename, content, mime_type=mime_type, caption=caption
+        )
+        return await self._feed(update)
+
+    async def inline(self, query: str) -> list[dict[str, Any]] | None:
+        """Type "@bot query": the results the bot answered with (None if it did not answer)."""
+        update = self.harness.sandbox.inline_query(self.user_id, query)
+        await self.harness.feed(update)
+        assert update.inline_query is not None
+        return self.harness.sandbox.inline_answer(update.inline_query.id)
+
     async def tap(
         self, label: str | None = None, *, message_id: int | None = None, data: str | None = None
     ) -> list[Message]:
