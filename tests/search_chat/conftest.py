@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import gettext
 import itertools
-import json
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
-from aiogram.utils.i18n import I18n
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -18,30 +14,6 @@ from tests.factories import make_district, make_library, make_work
 from tests.harness import BotHarness, ChatUser
 
 _BARCODES = itertools.count(1)
-PENDING = Path(__file__).resolve().parents[2] / "bot" / "locales" / "pending" / "search_chat.json"
-
-
-class _PendingCatalogue(gettext.NullTranslations):
-    """Translations waiting in bot/locales/pending, served after the compiled catalogue."""
-
-    def __init__(self, messages: dict[str, str]) -> None:
-        super().__init__()
-        self.messages = messages
-
-    def gettext(self, message: str) -> str:
-        return self.messages.get(message, message)
-
-
-def pending_translations() -> dict[str, str]:
-    """This feature's msgids and their Chinese, until they are merged into the .po files."""
-    loaded = json.loads(PENDING.read_text(encoding="utf-8"))
-    assert isinstance(loaded, dict)
-    return {str(key): str(value) for key, value in loaded.items()}
-
-
-def use_pending_translations(i18n: I18n) -> None:
-    """Once merged the compiled catalogue answers first and this fallback is never asked."""
-    i18n.locales["zh"].add_fallback(_PendingCatalogue(pending_translations()))
 
 
 @dataclass
@@ -92,7 +64,6 @@ async def _items(
 
 async def build_catalogue(harness: BotHarness) -> Catalogue:
     """Districts, libraries, works and copies, then the index, marked ready."""
-    use_pending_translations(harness.app.i18n)
     async with harness.app.sessionmaker() as session:
         east = await make_district(
             session, code="EAST", name="东区", name_en="East", latitude=31.2, longitude=121.4
