@@ -47,6 +47,8 @@ class ApsScheduler:
 
     def __init__(self, zone: tzinfo) -> None:
         self.zone = zone
+        # APScheduler logs every run of every job at INFO: once a second is noise.
+        logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
         self.scheduler = AsyncIOScheduler(
             timezone=zone,
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},

@@ -21,14 +21,14 @@ import enum
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, tzinfo
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
-from sqlalchemy import Insert, select, text, update
+from sqlalchemy import Insert, Table, bindparam, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.functions import count
 
-from bot.models import Notification, NotificationClass, NotificationStatus, Reader
+from bot.models import Notification, NotificationClass, NotificationStatus, Reader, UTCDateTime
 from bot.services.errors import InvalidInputError
 from bot.services.readers import NOTIFICATION_TOPICS
 
@@ -495,6 +495,24 @@ async def _apply(session: AsyncSession, statement: Any) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+_NOTIFICATIONS = cast(Table, Notification.__table__)
+# Built once: marking a row sent is the one statement run for every message delivered.
+_MARK_SENT = (
+    update(_NOTIFICATIONS)
+    .where(
+        _NOTIFICATIONS.c.id == bindparam("row_id"),
+        _NOTIFICATIONS.c.status == NotificationStatus.SENDING,
+        _NOTIFICATIONS.c.claimed_by == bindparam("worker_id"),
+    )
+    .values(
+        status=NotificationStatus.SENT,
+        sent_at=bindparam("sent_at", type_=UTCDateTime()),
+        telegram_message_id=bindparam("message_id"),
+        claimed_at=None,
+    )
+)
+
+
 async def mark_sent(
     session: AsyncSession,
     notification_id: int,
@@ -504,20 +522,21 @@ async def mark_sent(
     message_id: int | None,
 ) -> bool:
     """Record a delivered message; False if this worker no longer held the claim."""
-    return (
-        await _apply(
-            session,
-            update(Notification)
-            .where(_mine(notification_id, worker_id))
-            .values(
-                status=NotificationStatus.SENT,
-                sent_at=now,
-                telegram_message_id=message_id,
-                claimed_at=None,
-            ),
+    try:
+        result = await session.execute(
+            _MARK_SENT,
+            {
+                "row_id": notification_id,
+                "worker_id": worker_id,
+                "sent_at": now,
+                "message_id": message_id,
+            },
         )
-        == 1
-    )
+        await session.commit()
+    except BaseException:
+        await session.rollback()
+        raise
+    return int(getattr(result, "rowcount", 0) or 0) == 1
 
 
 async def record_parts_sent(
