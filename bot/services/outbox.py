@@ -28,7 +28,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.functions import count
 
-from bot.models import Notification, NotificationClass, NotificationStatus, Reader, UTCDateTime
+from bot.models import (
+    Notification,
+    NotificationClass,
+    NotificationStatus,
+    Reader,
+    UTCDateTime,
+    utcnow,
+)
 from bot.services.errors import InvalidInputError
 from bot.services.readers import NOTIFICATION_TOPICS
 
@@ -36,7 +43,9 @@ __all__ = [
     "Attachment",
     "Button",
     "Delivery",
+    "Judgement",
     "OutboxMessage",
+    "OutcomeCounts",
     "Outgoing",
     "Priority",
     "PromotionRules",
@@ -50,6 +59,7 @@ __all__ = [
     "mark_failed",
     "mark_reader_blocked",
     "mark_sent",
+    "outcome_counts",
     "reclaim_stale",
     "record_parts_sent",
     "refresh_claims",
@@ -57,6 +67,7 @@ __all__ = [
     "retry_later",
     "sent_promotional_counts",
     "skip",
+    "skip_broadcast_rows_of_blocked_readers",
 ]
 
 LANGUAGES = ("zh", "en")
@@ -312,7 +323,7 @@ async def enqueue_many(
     session: AsyncSession, outgoing: Iterable[Outgoing], *, now: datetime | None = None
 ) -> int:
     """Queue many messages in the caller's transaction; returns how many were new."""
-    now = now or datetime.now().astimezone()
+    now = now or utcnow()
     payloads: dict[int, dict[str, Any]] = {}
     rows: list[dict[str, Any]] = []
     for item in outgoing:
