@@ -3,7 +3,7 @@ author, "did you mean", purchase suggestions, barcode photos and ``wk_<id>`` lin
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from html import escape
 from typing import Any
 from urllib.parse import quote
@@ -719,10 +719,30 @@ async def more_by_author(
     i18n: I18n,
 ) -> None:
     """More by this author: a new results message."""
+    await _send_results(
+        query,
+        bot,
+        reader,
+        i18n,
+        search.search_author(session, indexer, reader, callback_data.work_id),
+        gone=_gone(),
+    )
+
+
+async def _send_results(
+    query: CallbackQuery,
+    bot: Bot,
+    reader: Reader,
+    i18n: I18n,
+    pending: Awaitable[search.SearchPage],
+    *,
+    gone: str,
+) -> None:
+    """Run a search started from a button and send its results as a new message."""
     try:
-        results = await search.search_author(session, indexer, reader, callback_data.work_id)
+        results = await pending
     except NotFoundError:
-        await query.answer(_gone(), show_alert=True)
+        await query.answer(gone, show_alert=True)
         return
     except IndexNotReadyError:
         await query.answer(not_ready_text(), show_alert=True)
@@ -743,17 +763,13 @@ async def did_you_mean(
     i18n: I18n,
 ) -> None:
     """Search for the suggested spelling: a new results message."""
-    try:
-        results = await search.search_suggestion(session, indexer, reader, callback_data.search_id)
-    except NotFoundError:
-        await query.answer(_("This search has expired. Please type it again."), show_alert=True)
-        return
-    except IndexNotReadyError:
-        await query.answer(not_ready_text(), show_alert=True)
-        return
-    await query.answer()
-    await _send(
-        query, bot, reader, results_text(results, i18n.current_locale), results_keyboard(results)
+    await _send_results(
+        query,
+        bot,
+        reader,
+        i18n,
+        search.search_suggestion(session, indexer, reader, callback_data.search_id),
+        gone=_("This search has expired. Please type it again."),
     )
 
 

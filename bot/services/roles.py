@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -64,7 +64,9 @@ async def find_reader(session: AsyncSession, reference: str) -> Reader:
     """A reader by ``@username`` or Telegram id; only people who have talked to the bot exist."""
     reference = reference.strip()
     if reference.startswith("@") and len(reference) > 1:
-        reader = await session.scalar(select(Reader).where(Reader.username.ilike(reference[1:])))
+        # Exact, case-insensitive: ilike would treat "_" in usernames as a wildcard.
+        username = reference[1:].lower()
+        reader = await session.scalar(select(Reader).where(func.lower(Reader.username) == username))
     elif reference.isdigit() and len(reference) <= 15:
         reader = await session.scalar(select(Reader).where(Reader.telegram_id == int(reference)))
     else:
@@ -76,7 +78,9 @@ async def find_reader(session: AsyncSession, reference: str) -> Reader:
 
 async def find_library(session: AsyncSession, code: str) -> Library:
     """A library by its code (case-insensitive)."""
-    library = await session.scalar(select(Library).where(Library.code.ilike(code.strip())))
+    library = await session.scalar(
+        select(Library).where(func.lower(Library.code) == code.strip().lower())
+    )
     if library is None:
         raise NotFoundError("library")
     return library
