@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 from aiogram.utils.i18n import I18n
 from babel.messages.mofile import write_mo
@@ -54,3 +56,32 @@ def choose_language(reader_language: str | None, telegram_code: str | None, defa
 def N_(message: str) -> str:
     """Mark a message for extraction without translating it now."""
     return message
+
+
+class Translator(Protocol):
+    """What services need of the catalogues to write notices (aiogram's ``I18n`` is one)."""
+
+    def gettext(
+        self, singular: str, plural: str | None = None, n: int = 1, locale: str | None = None
+    ) -> str: ...
+
+
+Gettext = Callable[[str], str]
+
+
+def in_every_language(
+    translator: Translator, render: Callable[[Gettext, str], str]
+) -> dict[str, str]:
+    """One message rendered per language, as the outbox stores it.
+
+    ``render(_, language)`` is called once per language with ``_`` translating into it;
+    name the parameter ``_`` so that ``make i18n`` extracts the messages it translates.
+    """
+
+    def rendered(language: str) -> str:
+        def _(message: str) -> str:
+            return translator.gettext(message, locale=language)
+
+        return render(_, language)
+
+    return {language: rendered(language) for language in LANGUAGES}

@@ -8,7 +8,14 @@ from pathlib import Path
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from bot.i18n import LOCALES_DIR, choose_language, create_i18n, language_from_telegram
+from bot.i18n import (
+    LOCALES_DIR,
+    Gettext,
+    choose_language,
+    create_i18n,
+    in_every_language,
+    language_from_telegram,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 KEYWORDS = {"_": None, "__": None, "N_": None, "gettext": None, "lazy_gettext": None}
@@ -63,3 +70,13 @@ def test_language_choice() -> None:
     assert choose_language("en", "zh-hans", "zh") == "en"
     assert choose_language(None, "zh-hans", "en") == "zh"
     assert choose_language(None, "ru", "en") == "en"
+
+
+def test_a_notice_is_rendered_in_every_language() -> None:
+    def render(_: Gettext, language: str) -> str:
+        return f"{language}: {_('Saved.')}"
+
+    assert in_every_language(create_i18n("zh"), render) == {
+        "zh": "zh: 已保存。",
+        "en": "en: Saved.",
+    }
