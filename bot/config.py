@@ -46,6 +46,18 @@ class Settings(BaseSettings):
     hold_shelf_days: int = Field(default=7, ge=1, le=60)
     unfilled_hold_days: int = Field(default=90, ge=1, le=3650)
 
+    # Holds, further rules: a returned copy prefers queued readers whose pickup library owns
+    # it; transit takes base days plus a day per so many kilometres; several holds ready
+    # within the digest window merge into one notice; reminder before ready-until; warning
+    # before an unfilled hold expires; the once-only extension of a ready hold.
+    hold_prefer_local_pickup: bool = True
+    hold_transit_base_days: int = Field(default=1, ge=0, le=30)
+    hold_transit_km_per_day: float = Field(default=20.0, gt=0, le=10_000)
+    hold_ready_digest_minutes: int = Field(default=5, ge=0, le=24 * 60)
+    hold_reminder_days: int = Field(default=2, ge=0, le=30)
+    hold_unfilled_warning_days: int = Field(default=7, ge=0, le=365)
+    hold_extension_days: int = Field(default=2, ge=1, le=30)
+
     # Events.
     event_reminder_hours: Annotated[list[int], NoDecode] = Field(default_factory=lambda: [24, 1])
     waitlist_offer_within_hours: int = Field(default=24, ge=0, le=24 * 14)

@@ -412,6 +412,11 @@ class Hold(Timestamps, Base):
     expires_at: Mapped[datetime | None]
     extended: Mapped[bool] = mapped_column(Boolean, default=False)
     reason: Mapped[str | None] = mapped_column(String(300))
+    # Holds: the assigned copy was taken off the shelf (pull list), the reader was reminded
+    # of the ready-until date, warned that an unfilled hold is about to expire.
+    pulled_at: Mapped[datetime | None]
+    reminded_at: Mapped[datetime | None]
+    warned_at: Mapped[datetime | None]
 
     reader: Mapped[Reader] = relationship()
     work: Mapped[Work] = relationship()
@@ -699,3 +704,17 @@ class Broadcast(Timestamps, Base):
     status_language: Mapped[str | None] = mapped_column(String(8))
     reported: Mapped[dict[str, Any]] = mapped_column(default=dict)
     finished_at: Mapped[datetime | None]
+
+
+class WorkWatch(Base):
+    """A reader asked to be told when a copy of a work nobody holds arrives in the alliance."""
+
+    __tablename__ = "work_watches"
+    __table_args__ = (UniqueConstraint("reader_id", "work_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reader_id: Mapped[int] = mapped_column(ForeignKey("readers.id", ondelete="CASCADE"))
+    work_id: Mapped[int] = mapped_column(ForeignKey("works.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    arrived_at: Mapped[datetime | None]
+    notified_at: Mapped[datetime | None]
