@@ -36,7 +36,9 @@ from bot.services.indexing import CatalogueIndexer
 from handlers import broadcast as broadcast_wizard
 from handlers import catalogue_admin, errors, fallback, help, menu, refusals, roles, settings, start
 from handlers import follow as library_follows
+from handlers import holds as reader_holds
 from handlers import inline as inline_search
+from handlers import librarian as librarian_desk
 from handlers import notifications as notification_controls
 from handlers import search as catalogue_search
 from handlers.deeplinks import DeepLinks
@@ -56,6 +58,8 @@ def feature_routers() -> list[Router]:
         catalogue_admin.build_router(),
         settings.build_router(),
         help.build_router(),
+        reader_holds.build_router(),
+        librarian_desk.build_router(),
         menu.build_router(),
         broadcast_wizard.build_router(),
         library_follows.build_router(),

@@ -28,6 +28,14 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("roles", N_("Who holds which role"), Role.ADMIN),
     CommandSpec("broadcast", N_("Send an announcement to readers"), Role.ORGANISER),
     CommandSpec("import", N_("Import a library's catalogue file"), Role.ADMIN),
+    # Holds.
+    CommandSpec("holds", N_("Your holds")),
+    CommandSpec("card", N_("Your alliance card")),
+    CommandSpec("checkin", N_("Check in a returned copy"), Role.LIBRARIAN),
+    CommandSpec("arrived", N_("A copy in transit has arrived"), Role.LIBRARIAN),
+    CommandSpec("collected", N_("A reader collected their hold"), Role.LIBRARIAN),
+    CommandSpec("pulllist", N_("Copies to take off the shelf for holds"), Role.LIBRARIAN),
+    CommandSpec("missing", N_("A copy cannot be found"), Role.LIBRARIAN),
 )
 
 ROLE_ORDER = (Role.READER, Role.LIBRARIAN, Role.ORGANISER, Role.ADMIN)

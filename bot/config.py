@@ -49,7 +49,8 @@ class Settings(BaseSettings):
     # Holds, further rules: a returned copy prefers queued readers whose pickup library owns
     # it; transit takes base days plus a day per so many kilometres; several holds ready
     # within the digest window merge into one notice; reminder before ready-until; warning
-    # before an unfilled hold expires; the once-only extension of a ready hold.
+    # before an unfilled hold expires; the once-only extension of a ready hold; how often
+    # the holds job runs.
     hold_prefer_local_pickup: bool = True
     hold_transit_base_days: int = Field(default=1, ge=0, le=30)
     hold_transit_km_per_day: float = Field(default=20.0, gt=0, le=10_000)
@@ -57,6 +58,7 @@ class Settings(BaseSettings):
     hold_reminder_days: int = Field(default=2, ge=0, le=30)
     hold_unfilled_warning_days: int = Field(default=7, ge=0, le=365)
     hold_extension_days: int = Field(default=2, ge=1, le=30)
+    hold_tick_s: float = Field(default=300.0, gt=0, le=86400)
 
     # Events.
     event_reminder_hours: Annotated[list[int], NoDecode] = Field(default_factory=lambda: [24, 1])

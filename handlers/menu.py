@@ -1,4 +1,4 @@
-"""The My holds and Events buttons of the main menu."""
+"""The Events button of the main menu (My holds lives in handlers.holds)."""
 
 from __future__ import annotations
 
@@ -10,41 +10,10 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.models import HoldStatus, Reader, utcnow
+from bot.models import utcnow
 from bot.services.events import upcoming_events
-from bot.services.holds import active_holds
 from handlers.filters import Onboarded
-from handlers.keyboards import MENU_EVENTS, MENU_HOLDS
-
-
-def hold_status_label(status: HoldStatus) -> str:
-    """A hold's status in words."""
-    labels = {
-        HoldStatus.QUEUED: _("waiting in the queue"),
-        HoldStatus.IN_TRANSIT: _("on its way to your library"),
-        HoldStatus.READY: _("ready for pickup"),
-        HoldStatus.COLLECTED: _("collected"),
-        HoldStatus.CANCELLED: _("cancelled"),
-        HoldStatus.EXPIRED: _("expired"),
-    }
-    return labels[status]
-
-
-async def my_holds(message: Message, session: AsyncSession, reader: Reader) -> None:
-    """The reader's active holds."""
-    views = await active_holds(session, reader.id)
-    if not views:
-        await message.answer(
-            _("You have no active holds. Search for a book and tap “Reserve” to place one.")
-        )
-        return
-    lines = [_("📚 Your holds:")]
-    for view in views:
-        line = f"• {escape(view.hold.work.title)} — {hold_status_label(view.hold.status)}"
-        if view.position is not None:
-            line += " " + _("(number {position} in the queue)").format(position=view.position)
-        lines.append(line)
-    await message.answer("\n".join(lines))
+from handlers.keyboards import MENU_EVENTS
 
 
 async def events(message: Message, session: AsyncSession, settings: Settings) -> None:
@@ -64,6 +33,5 @@ def build_router() -> Router:
     """A fresh router with this module's handlers (one per dispatcher)."""
     router = Router(name=__name__)
     router.message.filter(Onboarded())
-    router.message.register(my_holds, F.text == MENU_HOLDS)
     router.message.register(events, F.text == MENU_EVENTS)
     return router

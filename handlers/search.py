@@ -42,6 +42,7 @@ from bot.services.search import (
 from handlers.common import edit_message
 from handlers.deeplinks import DeepLinks
 from handlers.filters import Onboarded
+from handlers.hold_buttons import reserve_rows
 from handlers.keyboards import main_menu
 
 WORK_LINK_PREFIX = "wk"
@@ -705,7 +706,12 @@ async def open_work(
     await edit_message(
         query.message,
         card_text(card, i18n.current_locale),
-        work_card_keyboard(card, bot_username=await _bot_username(bot), back=callback_data.back()),
+        work_card_keyboard(
+            card,
+            bot_username=await _bot_username(bot),
+            back=callback_data.back(),
+            extra_rows=reserve_rows(card.work.work_id),
+        ),
     )
 
 
@@ -846,7 +852,11 @@ async def open_work_link(message: Message, argument: str, data: dict[str, Any]) 
         return
     await message.answer(
         card_text(card, i18n.current_locale),
-        reply_markup=work_card_keyboard(card, bot_username=await _bot_username(message.bot)),
+        reply_markup=work_card_keyboard(
+            card,
+            bot_username=await _bot_username(message.bot),
+            extra_rows=reserve_rows(card.work.work_id),
+        ),
     )
 
 

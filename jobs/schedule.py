@@ -13,6 +13,7 @@ from bot.config import Settings
 from bot.delivery import DeliveryWorker
 from bot.scheduler import Scheduler
 from jobs.broadcasts import BroadcastReporter, report_broadcasts
+from jobs.holds import HoldsJob, run_holds_tick
 from jobs.outbox import deliver_outbox
 
 
@@ -23,6 +24,7 @@ class Jobs:
     settings: Settings
     worker: DeliveryWorker
     reporter: BroadcastReporter
+    holds: HoldsJob | None = None
 
     def register(self, scheduler: Scheduler) -> None:
         """Add every periodic job to the scheduler."""
@@ -34,6 +36,10 @@ class Jobs:
             partial(report_broadcasts, self.reporter),
             name="broadcast-progress",
         )
+        if self.holds is not None:
+            scheduler.every(
+                self.settings.hold_tick_s, partial(run_holds_tick, self.holds), name="holds"
+            )
 
     async def stop(self) -> None:
         """Stop a drain in progress (its unsent claims go back to the queue)."""
@@ -49,4 +55,5 @@ def build_jobs(
     """The delivery worker and the broadcast reporter, sharing one pacer."""
     worker = DeliveryWorker(sessionmaker, bot, i18n, settings)
     reporter = BroadcastReporter(sessionmaker, bot, i18n, worker.pacer)
-    return Jobs(settings=settings, worker=worker, reporter=reporter)
+    holds = HoldsJob(settings, sessionmaker, i18n)
+    return Jobs(settings=settings, worker=worker, reporter=reporter, holds=holds)

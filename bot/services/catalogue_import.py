@@ -60,6 +60,7 @@ from bot.bibrecords import (
 from bot.models import Item, Library, Reader, Work, WorkIsbn, utcnow
 from bot.services import audit
 from bot.services.errors import InvalidInputError, NotFoundError
+from bot.services.holds import mark_watches_arrived
 from bot.services.indexing import CatalogueIndexer
 
 __all__ = [
@@ -612,6 +613,10 @@ async def _write_batch(session: AsyncSession, batch: list[_Planned], state: _Imp
             ],
         )
         report.items_created += len(new_items)
+        # Readers who asked to hear when a copy arrives are told by the holds job.
+        await mark_watches_arrived(
+            session, {work.id for work, _copy in new_items if work.id is not None}, now
+        )
     if call_updates:
         await session.execute(update(Item), [{**row, "updated_at": now} for row in call_updates])
         report.items_updated += len(call_updates)

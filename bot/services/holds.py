@@ -123,6 +123,10 @@ class NothingToDoError(DomainError):
         self.item = item
 
 
+class NothingWaitingError(DomainError):
+    """No ready hold of that reader waits at the librarian's library."""
+
+
 class CancelReason(enum.StrEnum):
     """Why a reader cancelled a hold (what Koha and Evergreen record)."""
 
@@ -759,6 +763,22 @@ async def watch_work(session: AsyncSession, reader: Reader, work_id: int) -> boo
     return True
 
 
+async def work_without_copies(session: AsyncSession, work_id: int) -> Work | None:
+    """The work with its ISBNs if no copy circulates (NotFoundError if unknown), else None."""
+    work = (
+        await session.scalar(
+            select(Work).where(Work.id == work_id).options(selectinload(Work.isbns))
+        )
+        if _valid_id(work_id)
+        else None
+    )
+    if work is None:
+        raise NotFoundError("work")
+    if await _circulating_copies(session, work.id):
+        return None
+    return work
+
+
 async def mark_watches_arrived(
     session: AsyncSession, work_ids: Collection[int], now: datetime
 ) -> None:
@@ -937,7 +957,7 @@ async def collected(
                 raise WrongLibraryError(holds[0].pickup_library)
             holds = mine
         if not holds:
-            raise NothingToDoError(Item(status=ItemStatus.AVAILABLE, barcode=reference))
+            raise NothingWaitingError(reference)
     else:
         item = await _item_by_barcode(session, reference)
         hold_on = await _active_hold_on(session, item)

@@ -84,8 +84,8 @@ async def add_copy(
     return item
 
 
-async def readers(session: AsyncSession, count: int, **fields: object) -> list[Reader]:
-    made = [await make_reader(session, **fields) for _ in range(count)]
+async def readers(session: AsyncSession, count: int) -> list[Reader]:
+    made = [await make_reader(session) for _ in range(count)]
     await session.commit()
     return made
 

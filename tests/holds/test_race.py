@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
-from bot.models import Hold, HoldStatus, Item, ItemStatus, utcnow
+from bot.models import ACTIVE_HOLD_STATUSES, Hold, HoldStatus, Item, ItemStatus, utcnow
 from bot.services import holds
 
 from .conftest import Alliance, holds_of, readers
@@ -60,9 +60,7 @@ async def test_fifty_readers_one_copy(
     for _ in range(3):
         async with sessionmaker() as own:
             holder = await own.scalar(
-                select(Hold).where(
-                    Hold.item_id == item.id, Hold.status.in_(holds.ACTIVE_HOLD_STATUSES)
-                )
+                select(Hold).where(Hold.item_id == item.id, Hold.status.in_(ACTIVE_HOLD_STATUSES))
             )
             assert holder is not None
             reader = await own.get_one(type(racers[0]), holder.reader_id)

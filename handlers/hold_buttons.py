@@ -1,0 +1,89 @@
+"""Callback data of the holds feature, and the Reserve row of the work card."""
+
+from __future__ import annotations
+
+import enum
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardButton
+from aiogram.utils.i18n import gettext as _
+
+from bot.services.hold_notices import ACTION_PREFIX, RESERVE_PREFIX
+
+
+class ReserveWork(CallbackData, prefix=RESERVE_PREFIX):
+    """Reserve a work: choose the pickup library next."""
+
+    work_id: int
+
+
+class PickupChoice(CallbackData, prefix="rsvp"):
+    """Place the hold with this pickup library."""
+
+    work_id: int
+    library_id: int
+
+
+class HoldAct(enum.StrEnum):
+    """What a hold button does (the notice buttons use the first three)."""
+
+    ON_MY_WAY = "way"
+    EXTEND = "ext"
+    PASS_ON = "pass"
+    OPEN = "open"
+    CANCEL = "cancel"
+    PICKUP = "pickup"
+    SUSPEND = "susp"
+    RESUME = "resume"
+    LIST = "list"
+
+
+class HoldAction(CallbackData, prefix=ACTION_PREFIX):
+    """An action on one of the reader's holds (re-checked against the reader who taps)."""
+
+    action: HoldAct
+    hold_id: int
+
+
+class CancelWithReason(CallbackData, prefix="hdc"):
+    """Cancel a hold, saying why."""
+
+    hold_id: int
+    reason: str
+
+
+class ChangePickup(CallbackData, prefix="hdp"):
+    """Move a queued hold to another pickup library."""
+
+    hold_id: int
+    library_id: int
+
+
+class SuspendFor(CallbackData, prefix="hds"):
+    """Suspend a queued hold for so many days."""
+
+    hold_id: int
+    days: int
+
+
+class WatchWork(CallbackData, prefix="wtc"):
+    """Tell me when a copy of this work arrives."""
+
+    work_id: int
+
+
+class SuggestWork(CallbackData, prefix="psw"):
+    """Suggest a work nobody holds for purchase."""
+
+    work_id: int
+
+
+def reserve_rows(work_id: int) -> list[list[InlineKeyboardButton]]:
+    """The work card's Reserve row."""
+    return [
+        [
+            InlineKeyboardButton(
+                text=_("🔖 Reserve"), callback_data=ReserveWork(work_id=work_id).pack()
+            )
+        ]
+    ]
