@@ -152,7 +152,6 @@ async def _staff_action(
                 session, reader, scope, barcode, settings=settings, translator=i18n
             )
     except DomainError as exc:
-        await session.rollback()
         await _refusal(message, exc, language)
         return
     if outcome.hold is not None:
@@ -181,7 +180,6 @@ async def collected(
     try:
         outcomes = await holds.collected(session, reader, scope, reference)
     except DomainError as exc:
-        await session.rollback()
         if isinstance(exc, holds.NothingWaitingError):
             await message.answer(_("Nothing is waiting for that card here."))
             return

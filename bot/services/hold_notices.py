@@ -120,7 +120,9 @@ async def in_transit(
 
     message = OutboxMessage(text=in_every_language(translator, render))
     key = f"{KIND_TRANSIT}:{hold.id}:{now.timestamp():.0f}"
-    await outbox.enqueue_many(session, [_send(session, hold, KIND_TRANSIT, key, message, now=now)])
+    await outbox.enqueue_many(
+        session, [_send(session, hold, KIND_TRANSIT, key, message, now=now)], now=now
+    )
 
 
 def _ready_message(
@@ -274,7 +276,9 @@ async def reminder(
         ],
     )
     key = f"{KIND_REMINDER}:{hold.id}:{until.timestamp():.0f}"
-    await outbox.enqueue_many(session, [_send(session, hold, KIND_REMINDER, key, message, now=now)])
+    await outbox.enqueue_many(
+        session, [_send(session, hold, KIND_REMINDER, key, message, now=now)], now=now
+    )
 
 
 async def expired_on_shelf(
@@ -296,7 +300,9 @@ async def expired_on_shelf(
 
     message = OutboxMessage(text=in_every_language(translator, render))
     key = f"{KIND_EXPIRED}:{hold.id}"
-    await outbox.enqueue_many(session, [_send(session, hold, KIND_EXPIRED, key, message, now=now)])
+    await outbox.enqueue_many(
+        session, [_send(session, hold, KIND_EXPIRED, key, message, now=now)], now=now
+    )
 
 
 async def expired_unfilled(
@@ -314,7 +320,9 @@ async def expired_unfilled(
 
     message = OutboxMessage(text=in_every_language(translator, render))
     key = f"{KIND_EXPIRED}:{hold.id}"
-    await outbox.enqueue_many(session, [_send(session, hold, KIND_EXPIRED, key, message, now=now)])
+    await outbox.enqueue_many(
+        session, [_send(session, hold, KIND_EXPIRED, key, message, now=now)], now=now
+    )
 
 
 async def unfilled_warning(
@@ -334,7 +342,9 @@ async def unfilled_warning(
 
     message = OutboxMessage(text=in_every_language(translator, render))
     key = f"{KIND_WARNING}:{hold.id}"
-    await outbox.enqueue_many(session, [_send(session, hold, KIND_WARNING, key, message, now=now)])
+    await outbox.enqueue_many(
+        session, [_send(session, hold, KIND_WARNING, key, message, now=now)], now=now
+    )
 
 
 async def cancelled_by_library(
@@ -357,7 +367,7 @@ async def cancelled_by_library(
     message = OutboxMessage(text=in_every_language(translator, render))
     key = f"{KIND_CANCELLED}:{hold.id}"
     await outbox.enqueue_many(
-        session, [_send(session, hold, KIND_CANCELLED, key, message, now=now)]
+        session, [_send(session, hold, KIND_CANCELLED, key, message, now=now)], now=now
     )
 
 

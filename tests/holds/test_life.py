@@ -1,0 +1,171 @@
+"""The life of a hold through the real dispatcher, the outbox worker and the holds job."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from bot.models import AuditLog, HoldStatus, Item, ItemStatus, Notification, utcnow
+from tests.conftest import HarnessFactory
+from tests.harness import inline_labels, texts
+
+from .chat import (
+    alliance_in,
+    chat_reader,
+    deliver,
+    holds_of,
+    make_librarian,
+    reader_row,
+    reserve_at,
+    tick,
+)
+from .conftest import add_copy
+
+
+async def test_reserve_transit_arrive_ready_collect(harness_factory: HarnessFactory) -> None:
+    harness = await harness_factory(hold_ready_digest_minutes=0)
+    alliance = await alliance_in(harness)  # the one copy is at Campus
+    reader = await chat_reader(harness, 701, location=(31.2001, 121.4001))  # beside City
+
+    await reader.send(f"/start wk_{alliance.work.id}")
+    await reader.tap("🔖 Reserve")
+    choices = reader.last_bot_message()
+    assert "Where would you like to pick up" in (choices.text or "")
+    labels = inline_labels(choices)
+    # Nearest first: City (here), Campus (5 km, copy on the shelf), Riverside (30 km).
+    assert labels[0].startswith("City Library · 10 m · ")
+    assert labels[0].endswith(" days transit")
+    assert labels[1].startswith("Campus Library · 5.0 km · on the shelf")
+    assert labels[2].startswith("Riverside Library · ")
+    assert choices.reply_markup is not None
+    first = choices.reply_markup.inline_keyboard[0][0].callback_data or ""
+    assert first.startswith("rsvp:")
+
+    await reader.tap(labels[0])
+    confirmation = reader.last_bot_message().text or ""
+    assert "a copy of The Dream of the Red Chamber is coming from Campus Library" in confirmation
+    assert "to City Library — about 2 days" in confirmation
+    [hold] = await holds_of(harness, alliance.work.id)
+    assert hold.status is HoldStatus.IN_TRANSIT
+
+    assert await deliver(harness) == 1
+    [notice] = reader.new_bot_messages()
+    assert (notice.text or "").startswith("🚚 The Dream of the Red Chamber is on its way to City")
+
+    # The Campus desk sees the copy on its pull list and sends it; City receives it.
+    campus = await chat_reader(harness, 702)
+    await make_librarian(harness, campus, alliance.campus.id)
+    async with harness.app.sessionmaker() as session:
+        item = await session.scalar(select(Item).where(Item.work_id == alliance.work.id))
+        assert item is not None
+    [pull] = await campus.send("/pulllist")
+    assert item.barcode in (pull.text or "") and "send to City Library" in (pull.text or "")
+    [sent] = await campus.send(f"/checkin {item.barcode}")
+    assert f"send it to City Library for hold #{hold.id}" in (sent.text or "")
+    [empty] = await campus.send("/pulllist")
+    assert "The pull list is empty" in (empty.text or "")
+
+    city = await chat_reader(harness, 703)
+    await make_librarian(harness, city, alliance.city.id)
+    [arrived] = await city.send(f"/arrived {item.barcode}")
+    owner = await reader_row(harness, reader)
+    assert f"hold #{hold.id} is ready for card {owner.card_number}" in (arrived.text or "")
+
+    assert await deliver(harness) == 1
+    ready, location = reader.new_bot_messages()
+    text = ready.text or ""
+    assert text.startswith("📗 Your book is ready for pickup:")
+    assert "🏛 City Library" in text and "📍 1 Market Street" in text
+    assert "🕘 Mo-Su 09:00-21:00" in text
+    assert "(7 opening days)" in text
+    assert inline_labels(ready) == ["🚶 On my way", "➕ 2 days", "🔁 Pass it on"]
+    assert location.location is not None
+    assert round(location.location.latitude, 3) == 31.2
+
+    await reader.tap("🚶 On my way", message_id=ready.message_id)
+    assert reader.last_answer is not None
+    assert "See you at City Library" in reader.last_answer["text"]
+
+    [handed] = await city.send(f"/collected {owner.card_number}")
+    assert f"handed to card {owner.card_number}: hold #{hold.id} is collected" in (
+        handed.text or ""
+    )
+    [hold] = await holds_of(harness, alliance.work.id)
+    assert hold.status is HoldStatus.COLLECTED
+    async with harness.app.sessionmaker() as session:
+        stored = await session.get(Item, item.id)
+        assert stored is not None and stored.status is ItemStatus.ON_LOAN
+        actions = list(await session.scalars(select(AuditLog.action).order_by(AuditLog.id)))
+    assert actions == ["holds.checkin", "holds.arrived", "holds.collected"]
+
+
+async def test_ready_expires_and_passes_to_the_next_reader(
+    harness_factory: HarnessFactory,
+) -> None:
+    harness = await harness_factory(hold_ready_digest_minutes=0)
+    alliance = await alliance_in(harness)
+    async with harness.app.sessionmaker() as session:
+        await add_copy(session, alliance.work, alliance.city, "CITY-0001")
+        # Only the City copy circulates in this story.
+        campus_copy = await session.scalar(
+            select(Item).where(Item.library_id == alliance.campus.id)
+        )
+        assert campus_copy is not None
+        campus_copy.status = ItemStatus.ON_LOAN
+        await session.commit()
+    first = await chat_reader(harness, 711)
+    second = await chat_reader(harness, 712)
+    confirmation = await reserve_at(first, alliance.work.id, "City Library")
+    assert "is on the shelf at City Library and is kept for you until" in confirmation
+    confirmation = await reserve_at(second, alliance.work.id, "City Library")
+    assert "you are number 1 in the queue" in confirmation
+    assert "Estimated wait: about 3 weeks" in confirmation
+
+    assert await deliver(harness) == 1  # the ready notice (its text, then the map location)
+    first.new_bot_messages()
+    [mine, theirs] = await holds_of(harness, alliance.work.id)
+    assert mine.status is HoldStatus.READY and mine.ready_until is not None
+
+    # Two days before ready-until: a reminder, once.
+    before = mine.ready_until - timedelta(days=1)
+    assert (await tick(harness, before)).reminded == 1
+    assert (await tick(harness, before)).reminded == 0
+    await deliver(harness, before)
+    [reminder] = first.new_bot_messages()
+    assert (reminder.text or "").startswith("⏰ Reminder: The Dream of the Red Chamber")
+
+    later = mine.ready_until + timedelta(minutes=1)
+    report = await tick(harness, later)
+    assert report.expired_ready == 1
+    await deliver(harness, later)
+    [expired] = first.new_bot_messages()
+    assert "has expired: it waited for you at City Library" in (expired.text or "")
+    ready = [m for m in second.new_bot_messages() if m.text]
+    assert texts(ready)[0].startswith("📗 Your book is ready for pickup:")
+    [mine, theirs] = await holds_of(harness, alliance.work.id)
+    assert mine.status is HoldStatus.EXPIRED and mine.item_id is None
+    assert theirs.status is HoldStatus.READY and theirs.item_id is not None
+
+
+async def test_several_ready_the_same_day_make_one_notice(
+    harness_factory: HarnessFactory,
+) -> None:
+    harness = await harness_factory(hold_ready_digest_minutes=5)
+    alliance = await alliance_in(harness)
+    async with harness.app.sessionmaker() as session:
+        from tests.factories import make_work
+
+        other = await make_work(session, title="Journey to the West", libraries=(alliance.campus,))
+        await session.commit()
+    reader = await chat_reader(harness, 721)
+    await reserve_at(reader, alliance.work.id, "Campus Library")
+    await reserve_at(reader, other.id, "Campus Library")
+    async with harness.app.sessionmaker() as session:
+        rows = list(
+            await session.scalars(select(Notification).where(Notification.kind == "hold.ready"))
+        )
+    assert len(rows) == 1
+    assert "2 of your books are ready for pickup" in rows[0].payload["text"]["en"]
+    assert len(rows[0].payload["buttons"]) == 2
+    assert rows[0].not_before > utcnow() + timedelta(minutes=4)
