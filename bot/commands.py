@@ -28,6 +28,10 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("roles", N_("Who holds which role"), Role.ADMIN),
     CommandSpec("broadcast", N_("Send an announcement to readers"), Role.ORGANISER),
     CommandSpec("import", N_("Import a library's catalogue file"), Role.ADMIN),
+    # Reading events.
+    CommandSpec("events", N_("Upcoming reading events")),
+    CommandSpec("newevent", N_("Create a reading event"), Role.ORGANISER),
+    CommandSpec("myevents", N_("Events you organise"), Role.ORGANISER),
 )
 
 ROLE_ORDER = (Role.READER, Role.LIBRARIAN, Role.ORGANISER, Role.ADMIN)

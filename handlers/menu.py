@@ -1,4 +1,4 @@
-"""The My holds and Events buttons of the main menu."""
+"""The My holds button of the main menu."""
 
 from __future__ import annotations
 
@@ -9,12 +9,10 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Settings
-from bot.models import HoldStatus, Reader, utcnow
-from bot.services.events import upcoming_events
+from bot.models import HoldStatus, Reader
 from bot.services.holds import active_holds
 from handlers.filters import Onboarded
-from handlers.keyboards import MENU_EVENTS, MENU_HOLDS
+from handlers.keyboards import MENU_HOLDS
 
 
 def hold_status_label(status: HoldStatus) -> str:
@@ -47,23 +45,9 @@ async def my_holds(message: Message, session: AsyncSession, reader: Reader) -> N
     await message.answer("\n".join(lines))
 
 
-async def events(message: Message, session: AsyncSession, settings: Settings) -> None:
-    """The next upcoming events."""
-    upcoming = await upcoming_events(session, utcnow(), limit=10)
-    if not upcoming:
-        await message.answer(_("No upcoming events right now. Check back soon!"))
-        return
-    lines = [_("🎉 Upcoming events:")]
-    for event in upcoming:
-        starts = event.starts_at.astimezone(settings.zone).strftime("%Y-%m-%d %H:%M")
-        lines.append(f"• {starts} {escape(event.title)}")
-    await message.answer("\n".join(lines))
-
-
 def build_router() -> Router:
     """A fresh router with this module's handlers (one per dispatcher)."""
     router = Router(name=__name__)
     router.message.filter(Onboarded())
     router.message.register(my_holds, F.text == MENU_HOLDS)
-    router.message.register(events, F.text == MENU_EVENTS)
     return router

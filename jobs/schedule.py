@@ -13,6 +13,7 @@ from bot.config import Settings
 from bot.delivery import DeliveryWorker
 from bot.scheduler import Scheduler
 from jobs.broadcasts import BroadcastReporter, report_broadcasts
+from jobs.events import EventsTick, tick_events
 from jobs.outbox import deliver_outbox
 
 
@@ -23,6 +24,8 @@ class Jobs:
     settings: Settings
     worker: DeliveryWorker
     reporter: BroadcastReporter
+    # Reading events: reminders, offers, feedback prompts, completion.
+    events_tick: EventsTick | None = None
 
     def register(self, scheduler: Scheduler) -> None:
         """Add every periodic job to the scheduler."""
@@ -34,6 +37,10 @@ class Jobs:
             partial(report_broadcasts, self.reporter),
             name="broadcast-progress",
         )
+        if self.events_tick is not None:
+            scheduler.every(
+                self.settings.events_tick_s, partial(tick_events, self.events_tick), name="events"
+            )
 
     async def stop(self) -> None:
         """Stop a drain in progress (its unsent claims go back to the queue)."""
@@ -49,4 +56,5 @@ def build_jobs(
     """The delivery worker and the broadcast reporter, sharing one pacer."""
     worker = DeliveryWorker(sessionmaker, bot, i18n, settings)
     reporter = BroadcastReporter(sessionmaker, bot, i18n, worker.pacer)
-    return Jobs(settings=settings, worker=worker, reporter=reporter)
+    events_tick = EventsTick(sessionmaker, settings, i18n)
+    return Jobs(settings=settings, worker=worker, reporter=reporter, events_tick=events_tick)

@@ -809,7 +809,7 @@ async def my_events(session: AsyncSession, reader: Reader, *, now: datetime) -> 
         .order_by(Event.starts_at)
     )
     result = []
-    for event, registration in rows.tuples():
+    for event, registration in rows:
         rank = None
         if registration.status is RegistrationStatus.WAITLISTED:
             rank = await _waitlist_rank(session, registration)
@@ -860,8 +860,6 @@ async def rate(
     )
     if event is None or attended is None:
         raise NotAllowedError("not an attendee")
-    if now < event.starts_at:
-        raise NotAllowedError("not yet")
     feedback = await session.scalar(
         select(Feedback).where(Feedback.event_id == event_id, Feedback.reader_id == reader.id)
     )
@@ -938,7 +936,7 @@ async def queue_reminders(
     )
     outgoing = []
     texts: dict[tuple[int, int], dict[str, str]] = {}
-    for event, reader_id in rows.tuples():
+    for event, reader_id in rows:
         left = event.starts_at - now
         # Only the nearest threshold already crossed: a late registration gets one reminder.
         threshold = next(h for h in thresholds if left <= timedelta(hours=h))
@@ -977,7 +975,7 @@ async def queue_feedback_prompts(session: AsyncSession, *, now: datetime, notice
         )
     )
     outgoing = []
-    for event, reader_id in rows.tuples():
+    for event, reader_id in rows:
         text = _notice(
             notices,
             event,

@@ -38,9 +38,7 @@ async def test_twenty_readers_at_once_for_five_places(
 
     async def one(reader: Reader) -> events.Registered:
         async with sessionmaker() as session:
-            return await events.register(
-                session, reader, event.id, now=utcnow(), notices=notices
-            )
+            return await events.register(session, reader, event.id, now=utcnow(), notices=notices)
 
     results = await asyncio.gather(*(one(reader) for reader in readers))
     rows = await _registrations(sessionmaker, event.id)
@@ -99,9 +97,7 @@ async def test_cancellations_and_capacity_promote_in_order(
         from bot.services.roles import RoleSet
 
         admin = RoleSet(roles=frozenset({Role.ADMIN}))
-        await events.set_capacity(
-            session, organiser, admin, event.id, 4, now=now, notices=notices
-        )
+        await events.set_capacity(session, organiser, admin, event.id, 4, now=now, notices=notices)
         kinds = list(
             await session.scalars(
                 select(Notification.reader_id).where(Notification.kind == "event-promoted")
