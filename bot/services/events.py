@@ -1566,7 +1566,7 @@ async def attendees(
         RegistrationStatus.WAITLISTED: 2,
         RegistrationStatus.CANCELLED: 3,
     }
-    people = [Attendee(registration, reader) for registration, reader in rows.tuples()]
+    people = [Attendee(registration, reader) for registration, reader in rows]
     people.sort(key=lambda a: (order[a.registration.status], a.registration.position))
     return event, people
 
