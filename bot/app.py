@@ -34,7 +34,18 @@ from bot.retry import RetryAfterMiddleware
 from bot.scheduler import SchedulerService
 from bot.services.indexing import CatalogueIndexer
 from handlers import broadcast as broadcast_wizard
-from handlers import catalogue_admin, errors, fallback, help, menu, refusals, roles, settings, start
+from handlers import (
+    catalogue_admin,
+    errors,
+    fallback,
+    help,
+    organiser_events,
+    refusals,
+    roles,
+    settings,
+    start,
+)
+from handlers import events as reading_events
 from handlers import follow as library_follows
 from handlers import holds as reader_holds
 from handlers import inline as inline_search
@@ -56,11 +67,12 @@ def feature_routers() -> list[Router]:
         start.build_router(),
         roles.build_router(),
         catalogue_admin.build_router(),
+        organiser_events.build_router(),
         settings.build_router(),
         help.build_router(),
         reader_holds.build_router(),
         librarian_desk.build_router(),
-        menu.build_router(),
+        reading_events.build_router(),
         broadcast_wizard.build_router(),
         library_follows.build_router(),
         notification_controls.build_router(),
@@ -127,6 +139,7 @@ def build_application(
     deep_links = DeepLinks()
     catalogue_search.register_deep_links(deep_links)
     library_follows.register_deep_links(deep_links)
+    reading_events.register_deep_links(deep_links)
     indexer = CatalogueIndexer(
         AsyncCatalogueIndex(CatalogueIndex(settings.index_dir)), sessionmaker
     )

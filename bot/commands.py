@@ -36,6 +36,10 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("collected", N_("A reader collected their hold"), Role.LIBRARIAN),
     CommandSpec("pulllist", N_("Copies to take off the shelf for holds"), Role.LIBRARIAN),
     CommandSpec("missing", N_("A copy cannot be found"), Role.LIBRARIAN),
+    # Reading events.
+    CommandSpec("events", N_("Upcoming reading events")),
+    CommandSpec("newevent", N_("Create a reading event"), Role.ORGANISER),
+    CommandSpec("myevents", N_("Events you organise"), Role.ORGANISER),
 )
 
 ROLE_ORDER = (Role.READER, Role.LIBRARIAN, Role.ORGANISER, Role.ADMIN)

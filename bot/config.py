@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     event_reminder_hours: Annotated[list[int], NoDecode] = Field(default_factory=lambda: [24, 1])
     waitlist_offer_within_hours: int = Field(default=24, ge=0, le=24 * 14)
     waitlist_offer_hours: int = Field(default=2, ge=1, le=72)
+    # How often the events job looks for due reminders, expired offers and ended events.
+    events_tick_s: float = Field(default=30.0, gt=0, le=3600)
 
     # Notifications.
     send_rate_per_s: float = Field(default=25.0, gt=0, le=30)

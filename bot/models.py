@@ -160,6 +160,11 @@ class EventStatus(enum.StrEnum):
     COMPLETED = "completed"
 
 
+class EventRecurrence(enum.StrEnum):
+    WEEKLY = "weekly"
+    MONTHLY = "monthly"
+
+
 class RegistrationStatus(enum.StrEnum):
     CONFIRMED = "confirmed"
     WAITLISTED = "waitlisted"
@@ -463,10 +468,28 @@ class Event(Timestamps, Base):
         _enum(EventStatus, "event_status"), default=EventStatus.PUBLISHED
     )
     checkin_token: Mapped[str] = mapped_column(String(32), unique=True)
+    # Sessions of a weekly or monthly series share a series row.
+    series_id: Mapped[int | None] = mapped_column(
+        ForeignKey("event_series.id", ondelete="SET NULL"), index=True
+    )
 
     venue_library: Mapped[Library | None] = relationship()
     district: Mapped[District | None] = relationship()
     organiser: Mapped[Reader | None] = relationship()
+    series: Mapped[EventSeries | None] = relationship()
+
+
+class EventSeries(Timestamps, Base):
+    """A weekly or monthly run of sessions of one event; readers join one or all."""
+
+    __tablename__ = "event_series"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    recurrence: Mapped[EventRecurrence] = mapped_column(_enum(EventRecurrence, "event_recurrence"))
+    organiser_id: Mapped[int | None] = mapped_column(
+        ForeignKey("readers.id", ondelete="SET NULL"), index=True
+    )
 
 
 class Registration(Timestamps, Base):

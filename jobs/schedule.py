@@ -13,6 +13,7 @@ from bot.config import Settings
 from bot.delivery import DeliveryWorker
 from bot.scheduler import Scheduler
 from jobs.broadcasts import BroadcastReporter, report_broadcasts
+from jobs.events import EventsTick, tick_events
 from jobs.holds import HoldsJob, run_holds_tick
 from jobs.outbox import deliver_outbox
 
@@ -25,6 +26,8 @@ class Jobs:
     worker: DeliveryWorker
     reporter: BroadcastReporter
     holds: HoldsJob | None = None
+    # Reading events: reminders, offers, feedback prompts, completion.
+    events_tick: EventsTick | None = None
 
     def register(self, scheduler: Scheduler) -> None:
         """Add every periodic job to the scheduler."""
@@ -39,6 +42,10 @@ class Jobs:
         if self.holds is not None:
             scheduler.every(
                 self.settings.hold_tick_s, partial(run_holds_tick, self.holds), name="holds"
+            )
+        if self.events_tick is not None:
+            scheduler.every(
+                self.settings.events_tick_s, partial(tick_events, self.events_tick), name="events"
             )
 
     async def stop(self) -> None:
@@ -56,4 +63,11 @@ def build_jobs(
     worker = DeliveryWorker(sessionmaker, bot, i18n, settings)
     reporter = BroadcastReporter(sessionmaker, bot, i18n, worker.pacer)
     holds = HoldsJob(settings, sessionmaker, i18n)
-    return Jobs(settings=settings, worker=worker, reporter=reporter, holds=holds)
+    events_tick = EventsTick(sessionmaker, settings, i18n)
+    return Jobs(
+        settings=settings,
+        worker=worker,
+        reporter=reporter,
+        holds=holds,
+        events_tick=events_tick,
+    )
