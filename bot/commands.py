@@ -28,6 +28,9 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("roles", N_("Who holds which role"), Role.ADMIN),
     CommandSpec("broadcast", N_("Send an announcement to readers"), Role.ORGANISER),
     CommandSpec("import", N_("Import a library's catalogue file"), Role.ADMIN),
+    CommandSpec("admin", N_("Admin console"), Role.ADMIN),
+    CommandSpec("audit", N_("Audit log of staff actions"), Role.ADMIN),
+    CommandSpec("stats", N_("Statistics for a period, with charts and CSV"), Role.ADMIN),
 )
 
 ROLE_ORDER = (Role.READER, Role.LIBRARIAN, Role.ORGANISER, Role.ADMIN)
