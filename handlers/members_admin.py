@@ -74,9 +74,13 @@ class MemberCsv(StatesGroup):
 # --- words -------------------------------------------------------------------------------
 
 
+def _param(value: object) -> str:
+    return escape(f"{value:g}" if isinstance(value, float) else str(value))
+
+
 def input_refusal(error: MemberInputError) -> str:
     """Why a wizard value was refused."""
-    params = {key: escape(str(value)) for key, value in error.params.items()}
+    params = {key: _param(value) for key, value in error.params.items()}
     reasons = {
         "code_too_long": _("A code has at most {limit} characters."),
         "bad_code": _(
@@ -107,7 +111,7 @@ def input_refusal(error: MemberInputError) -> str:
 
 def problem_text(problem: ImportProblem) -> str:
     """One refused line of a CSV file, translated."""
-    params = {key: escape(str(value)) for key, value in problem.params.items()}
+    params = {key: _param(value) for key, value in problem.params.items()}
     reasons = {
         "empty_file": _("the file is empty (no header row)"),
         "unknown_columns": _("unknown column(s) {columns}; known columns: {known}"),

@@ -56,7 +56,9 @@ async def staff(harness: BotHarness, sessionmaker: async_sessionmaker[AsyncSessi
     from tests.factories import make_district, make_library
 
     async with sessionmaker() as session:
-        district = await make_district(session, code="CORE", name="中心区", name_en="Core")
+        district = await make_district(
+            session, code="CORE", name="中心区", name_en="Core", latitude=37.5, longitude=121.4
+        )
         await make_library(session, district, code="HOME", name="中心图书馆", name_en="Home Library")
         await session.commit()
     people = Staff(
