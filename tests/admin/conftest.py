@@ -45,7 +45,9 @@ async def grant(
         assert reader is not None
         library_id = None
         if library_code:
-            library_id = await session.scalar(select(Library.id).where(Library.code == library_code))
+            library_id = await session.scalar(
+                select(Library.id).where(Library.code == library_code)
+            )
         session.add(RoleGrant(reader_id=reader.id, role=role, library_id=library_id))
         await session.commit()
 
@@ -59,7 +61,9 @@ async def staff(harness: BotHarness, sessionmaker: async_sessionmaker[AsyncSessi
         district = await make_district(
             session, code="CORE", name="中心区", name_en="Core", latitude=37.5, longitude=121.4
         )
-        await make_library(session, district, code="HOME", name="中心图书馆", name_en="Home Library")
+        await make_library(
+            session, district, code="HOME", name="中心图书馆", name_en="Home Library"
+        )
         await session.commit()
     people = Staff(
         admin=harness.user(ADMIN_TELEGRAM_ID, "Ada", username="ada"),

@@ -46,7 +46,9 @@ async def test_preview_then_import_districts(
     await admin.tap("✅ Import")
     assert admin.last_bot_message().text == "✅ Imported: 2 created, 1 updated, 0 unchanged."
     async with sessionmaker() as session:
-        rows = await session.execute(select(District.code, District.population).order_by(District.code))
+        rows = await session.execute(
+            select(District.code, District.population).order_by(District.code)
+        )
         audit = list(await session.execute(select(AuditLog.action, AuditLog.details)))
     assert rows.all() == [("CORE", 150_000), ("EAST", 80_000), ("WEST", 60_000)]
     assert [(action, details) for action, details in audit] == [
@@ -83,7 +85,9 @@ async def test_bad_district_file_names_every_line_and_stores_nothing(
         ]
     )
     assert await table_counts(sessionmaker) == before
-    [reply] = await admin.send_document("districts.csv", "名字,人口\n".encode("gb18030") + b"\xb1\xb1")
+    [reply] = await admin.send_document(
+        "districts.csv", "名字,人口\n".encode("gb18030") + b"\xb1\xb1"
+    )
     assert reply.text == "The file is not UTF-8 text: save it as “CSV UTF-8” and send it again."
     [reply] = await admin.send_document("districts.csv", b"code,name\nA,B\n")
     assert reply.text == "\n".join(

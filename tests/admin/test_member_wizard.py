@@ -10,9 +10,13 @@ from tests.admin.conftest import Staff, table_counts
 from tests.harness import inline_labels, texts
 
 
-async def _audit(sessionmaker: async_sessionmaker[AsyncSession]) -> list[tuple[str, dict[str, object]]]:
+async def _audit(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> list[tuple[str, dict[str, object]]]:
     async with sessionmaker() as session:
-        rows = await session.execute(select(AuditLog.action, AuditLog.details).order_by(AuditLog.id))
+        rows = await session.execute(
+            select(AuditLog.action, AuditLog.details).order_by(AuditLog.id)
+        )
         return [(action, dict(details)) for action, details in rows.all()]
 
 
