@@ -43,6 +43,22 @@ ADMIN_SECTIONS: tuple[AdminSection, ...] = (
 )
 
 
+MESSAGE_LIMIT = 4000
+
+
+def fit_lines(lines: list[str], limit: int = MESSAGE_LIMIT) -> str:
+    """Whole lines joined up to Telegram's message size, then "…" (never a cut HTML tag)."""
+    kept: list[str] = []
+    size = 0
+    for line in lines:
+        if size + len(line) + 1 > limit:
+            kept.append("…")
+            break
+        kept.append(line)
+        size += len(line) + 1
+    return "\n".join(kept)
+
+
 def back_to_menu() -> InlineKeyboardButton:
     """The button that returns to the /admin menu."""
     return InlineKeyboardButton(

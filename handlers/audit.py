@@ -17,6 +17,7 @@ from bot.services import audit_log
 from bot.services import roles as role_service
 from bot.services.audit_log import AuditEntry, AuditPage
 from bot.services.errors import InvalidInputError, NotFoundError
+from handlers.admin import fit_lines
 from handlers.admin_callbacks import AdminMenu, AuditNav
 from handlers.common import edit_message
 from handlers.filters import HasRole
@@ -76,7 +77,7 @@ def _view(
             )
         )
     markup = InlineKeyboardMarkup(inline_keyboard=[buttons]) if buttons else None
-    return "\n".join(lines)[:4000], markup
+    return fit_lines(lines), markup
 
 
 async def audit_command(

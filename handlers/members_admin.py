@@ -551,7 +551,7 @@ async def wizard_button(
     if action == "keep" and editing:
         pass
     elif action == "skip" and step in OPTIONAL_STEPS:
-        draft["name_en" if step == "name_en" else step] = None if step == "name_en" else ""
+        draft[step] = None if step == "name_en" else ""
     elif expected.get(action) == step:
         try:
             if action == "kind":
@@ -624,6 +624,11 @@ async def wizard_cancel(callback: CallbackQuery, state: FSMContext) -> None:
     await state.clear()
     await callback.answer()
     await edit_message(callback.message, _("Cancelled. Nothing was changed."))
+
+
+async def stale_button(callback: CallbackQuery) -> None:
+    """A wizard or upload button from a conversation that has ended."""
+    await callback.answer(_("That question is over."))
 
 
 async def cancel_command(message: Message, state: FSMContext) -> None:
@@ -822,4 +827,5 @@ def build_router() -> Router:
     router.message.register(
         csv_not_a_document, StateFilter(MemberCsv.document), ~F.text.startswith("/")
     )
+    router.callback_query.register(stale_button, MemberChoice.filter())
     return router

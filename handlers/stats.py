@@ -17,6 +17,7 @@ from bot.i18n import Gettext
 from bot.models import Role, utcnow
 from bot.services import charts, statistics
 from bot.services.statistics import AllianceStatistics, BadPeriodError, DistrictStatistics
+from handlers.admin import fit_lines
 from handlers.admin_callbacks import AdminMenu
 from handlers.filters import HasRole
 
@@ -115,7 +116,7 @@ def summary_text(stats: AllianceStatistics, settings: Settings, language: str) -
                 f"“{escape(item.query)}” ×{item.searches}" for item in items[:UNMET_SHOWN]
             )
             lines.append(f"• {escape(label)}: {queries}")
-    return "\n".join(lines)[:4090]
+    return fit_lines(lines)
 
 
 def _chart_words(_: Gettext) -> dict[str, str]:

@@ -22,7 +22,7 @@ from bot.models import Library, Reader, Role, SuggestionStatus, utcnow
 from bot.services import purchasing
 from bot.services.errors import NotFoundError
 from bot.services.purchasing import AlreadyDecidedError, SuggestionView
-from handlers.admin import back_to_menu
+from handlers.admin import back_to_menu, fit_lines
 from handlers.admin_callbacks import AdminMenu, SuggestionChoice
 from handlers.common import edit_message
 from handlers.filters import HasRole
@@ -267,7 +267,7 @@ async def buying_lists(callback: CallbackQuery, session: AsyncSession) -> None:
     rows = [[_button(_("📄 CSV"), "csv")]] if groups else []
     rows.append([_button(_("⬅️ Back"), "page")])
     await callback.message.answer(
-        "\n".join(lines)[:4000], reply_markup=InlineKeyboardMarkup(inline_keyboard=rows)
+        fit_lines(lines), reply_markup=InlineKeyboardMarkup(inline_keyboard=rows)
     )
 
 

@@ -99,6 +99,7 @@ async def get_suggestion(session: AsyncSession, suggestion_id: int) -> Suggestio
             select(PurchaseSuggestion, Library)
             .outerjoin(Library, Library.id == PurchaseSuggestion.library_id)
             .where(PurchaseSuggestion.id == suggestion_id)
+            .execution_options(populate_existing=True)
         )
     ).first()
     if row is None:

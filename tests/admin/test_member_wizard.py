@@ -90,6 +90,11 @@ async def test_cancel_stores_nothing(
     assert admin.last_bot_message().text == "Cancelled. Nothing was changed."
     # Text after the cancel is an ordinary search again, not a wizard answer.
     await admin.send("12000")
+    # Buttons of the ended wizard, or of something that does not exist, change nothing.
+    await admin.forge("amb:save:d::0")
+    assert admin.last_answer is not None and admin.last_answer["text"] == "That question is over."
+    await admin.forge("amb:edit:l:NOPE:0")
+    assert admin.last_answer is not None and admin.last_answer["text"] == "It no longer exists."
     assert await table_counts(sessionmaker) == before
 
 
