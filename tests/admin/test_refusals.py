@@ -10,7 +10,7 @@ from bot.models import PurchaseSuggestion, SuggestionStatus
 from handlers.admin import ADMIN_SECTIONS
 from handlers.admin_callbacks import AdminMenu, AuditNav, MemberChoice, SuggestionChoice
 from tests.admin.conftest import Staff, table_counts
-from tests.harness import ChatUser, inline_labels
+from tests.harness import BotHarness, ChatUser, inline_labels
 
 ADMIN_COMMANDS = ("/admin", "/audit", "/audit @ada", "/stats", "/stats 7d")
 
@@ -99,3 +99,20 @@ async def test_every_admin_callback_declares_the_admin_role() -> None:
 
     for factory in (AdminMenu, MemberChoice, SuggestionChoice, AuditNav):
         assert factory.required_role is Role.ADMIN
+
+
+async def test_console_speaks_chinese(harness: BotHarness) -> None:
+    from tests.conftest import ADMIN_TELEGRAM_ID
+
+    admin = harness.user(ADMIN_TELEGRAM_ID, "管理员", language_code="zh")
+    await admin.onboard("zh")
+    [menu] = await admin.send("/admin")
+    assert menu.text == "🛠 管理控制台。您想管理什么？"
+    assert inline_labels(menu)[:3] == ["👥 角色", "🗺 区", "🏛 图书馆"]
+    [reply] = await admin.send("/stats 明天")
+    assert (reply.text or "").startswith("无法理解时段“明天”。")
+    reader = harness.user(401, "读者", language_code="zh")
+    await reader.onboard("zh")
+    await reader.forge(AdminMenu(section="roles").pack())
+    assert reader.last_answer is not None
+    assert reader.last_answer["text"] == "抱歉，只有联盟管理员可以这样做。"
