@@ -33,6 +33,8 @@ from bot.migrate import ensure_at_head
 from bot.retry import RetryAfterMiddleware
 from bot.scheduler import SchedulerService
 from bot.services.indexing import CatalogueIndexer
+from handlers import admin as admin_console
+from handlers import audit as audit_log
 from handlers import broadcast as broadcast_wizard
 from handlers import (
     catalogue_admin,
@@ -50,8 +52,11 @@ from handlers import follow as library_follows
 from handlers import holds as reader_holds
 from handlers import inline as inline_search
 from handlers import librarian as librarian_desk
+from handlers import members_admin as member_console
 from handlers import notifications as notification_controls
 from handlers import search as catalogue_search
+from handlers import stats as statistics_console
+from handlers import suggestions_review as suggestion_console
 from handlers.deeplinks import DeepLinks
 from jobs.schedule import build_jobs
 from search.aio import AsyncCatalogueIndex
@@ -68,6 +73,11 @@ def feature_routers() -> list[Router]:
         roles.build_router(),
         catalogue_admin.build_router(),
         organiser_events.build_router(),
+        admin_console.build_router(),
+        member_console.build_router(),
+        suggestion_console.build_router(),
+        audit_log.build_router(),
+        statistics_console.build_router(),
         settings.build_router(),
         help.build_router(),
         reader_holds.build_router(),

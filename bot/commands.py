@@ -40,6 +40,9 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("events", N_("Upcoming reading events")),
     CommandSpec("newevent", N_("Create a reading event"), Role.ORGANISER),
     CommandSpec("myevents", N_("Events you organise"), Role.ORGANISER),
+    CommandSpec("admin", N_("Admin console"), Role.ADMIN),
+    CommandSpec("audit", N_("Audit log of staff actions"), Role.ADMIN),
+    CommandSpec("stats", N_("Statistics for a period, with charts and CSV"), Role.ADMIN),
 )
 
 ROLE_ORDER = (Role.READER, Role.LIBRARIAN, Role.ORGANISER, Role.ADMIN)

@@ -1,0 +1,57 @@
+"""Typed callback data of the admin console; every class needs the admin role."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from aiogram.filters.callback_data import CallbackData
+
+from bot.models import Role
+
+
+class AdminMenu(CallbackData, prefix="adm"):
+    """A section of the /admin menu (``menu`` shows the menu itself)."""
+
+    required_role: ClassVar[Role] = Role.ADMIN
+
+    section: str
+
+
+class MemberChoice(CallbackData, prefix="amb"):
+    """Districts (``d``) and libraries (``l``): list, add, edit, upload, wizard buttons."""
+
+    required_role: ClassVar[Role] = Role.ADMIN
+
+    action: str
+    entity: str
+    value: str = ""
+    page: int = 0
+
+
+class SuggestionChoice(CallbackData, prefix="asg"):
+    """Purchase suggestion review: list, open, approve at a library, decline, buying lists."""
+
+    required_role: ClassVar[Role] = Role.ADMIN
+
+    action: str
+    suggestion_id: int = 0
+    library_id: int = 0
+    page: int = 0
+
+
+class AuditNav(CallbackData, prefix="aud"):
+    """A page of /audit, keeping its filters (an actor's reader id, an action)."""
+
+    required_role: ClassVar[Role] = Role.ADMIN
+
+    page: int
+    actor: int = 0
+    action: str = ""
+
+
+ADMIN_PREFIXES = (
+    AdminMenu.__prefix__,
+    MemberChoice.__prefix__,
+    SuggestionChoice.__prefix__,
+    AuditNav.__prefix__,
+)
