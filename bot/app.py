@@ -34,10 +34,12 @@ from bot.retry import RetryAfterMiddleware
 from bot.scheduler import SchedulerService
 from bot.services.indexing import CatalogueIndexer
 from handlers import broadcast as broadcast_wizard
+from handlers import campaigns as campaign_console
 from handlers import catalogue_admin, errors, fallback, help, menu, refusals, roles, settings, start
 from handlers import follow as library_follows
 from handlers import inline as inline_search
 from handlers import notifications as notification_controls
+from handlers import reach as reach_view
 from handlers import search as catalogue_search
 from handlers.deeplinks import DeepLinks
 from jobs.schedule import build_jobs
@@ -58,6 +60,8 @@ def feature_routers() -> list[Router]:
         help.build_router(),
         menu.build_router(),
         broadcast_wizard.build_router(),
+        reach_view.build_router(),
+        campaign_console.build_router(),
         library_follows.build_router(),
         notification_controls.build_router(),
         catalogue_search.build_router(),
@@ -123,6 +127,7 @@ def build_application(
     deep_links = DeepLinks()
     catalogue_search.register_deep_links(deep_links)
     library_follows.register_deep_links(deep_links)
+    campaign_console.register_deep_links(deep_links)
     indexer = CatalogueIndexer(
         AsyncCatalogueIndex(CatalogueIndex(settings.index_dir)), sessionmaker
     )

@@ -28,6 +28,9 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("roles", N_("Who holds which role"), Role.ADMIN),
     CommandSpec("broadcast", N_("Send an announcement to readers"), Role.ORGANISER),
     CommandSpec("import", N_("Import a library's catalogue file"), Role.ADMIN),
+    CommandSpec("reach", N_("Reach by district, and the under-reached ones"), Role.ADMIN),
+    CommandSpec("newcampaign", N_("Prepare a campaign for readers"), Role.ADMIN),
+    CommandSpec("campaigns", N_("Campaigns and how they did"), Role.ADMIN),
 )
 
 ROLE_ORDER = (Role.READER, Role.LIBRARIAN, Role.ORGANISER, Role.ADMIN)

@@ -13,7 +13,9 @@ from bot.config import Settings
 from bot.delivery import DeliveryWorker
 from bot.scheduler import Scheduler
 from jobs.broadcasts import BroadcastReporter, report_broadcasts
+from jobs.campaigns import prepare_weekly_campaign, run_campaigns
 from jobs.outbox import deliver_outbox
+from jobs.reach import measure_reach
 
 
 @dataclass
@@ -23,6 +25,10 @@ class Jobs:
     settings: Settings
     worker: DeliveryWorker
     reporter: BroadcastReporter
+    # Reach and campaigns.
+    sessionmaker: async_sessionmaker[AsyncSession] | None = None
+    bot: Bot | None = None
+    i18n: I18n | None = None
 
     def register(self, scheduler: Scheduler) -> None:
         """Add every periodic job to the scheduler."""
@@ -34,6 +40,21 @@ class Jobs:
             partial(report_broadcasts, self.reporter),
             name="broadcast-progress",
         )
+        if self.sessionmaker is not None and self.bot is not None and self.i18n is not None:
+            args = (self.sessionmaker, self.settings, self.bot, self.i18n)
+            scheduler.every(
+                self.settings.reach_job_hours * 3600,
+                partial(measure_reach, self.sessionmaker, self.settings),
+                name="reach",
+            )
+            scheduler.every(
+                self.settings.campaign_job_s, partial(run_campaigns, *args), name="campaigns"
+            )
+            scheduler.every(
+                self.settings.auto_campaign_hours * 3600,
+                partial(prepare_weekly_campaign, *args),
+                name="campaign-automation",
+            )
 
     async def stop(self) -> None:
         """Stop a drain in progress (its unsent claims go back to the queue)."""
@@ -49,4 +70,11 @@ def build_jobs(
     """The delivery worker and the broadcast reporter, sharing one pacer."""
     worker = DeliveryWorker(sessionmaker, bot, i18n, settings)
     reporter = BroadcastReporter(sessionmaker, bot, i18n, worker.pacer)
-    return Jobs(settings=settings, worker=worker, reporter=reporter)
+    return Jobs(
+        settings=settings,
+        worker=worker,
+        reporter=reporter,
+        sessionmaker=sessionmaker,
+        bot=bot,
+        i18n=i18n,
+    )

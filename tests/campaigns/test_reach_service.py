@@ -62,9 +62,7 @@ async def test_counts_rates_and_index_match_the_hand_computed_values(
 async def test_bottom_quarter_rule_and_a_stricter_share(session: AsyncSession) -> None:
     now = utcnow()
     await seed_city(session, now)
-    quarter = await reach.compute_reach(
-        session, end=now, days=90, rule=ReachRule("bottom_quarter")
-    )
+    quarter = await reach.compute_reach(session, end=now, days=90, rule=ReachRule("bottom_quarter"))
     assert [x.code for x in quarter.under_reached] == ["DD"]
     # A share of 0.1 puts the threshold at 12.1: D (16.2) is no longer under it.
     strict = await reach.compute_reach(session, end=now, days=90, rule=ReachRule(share=0.1))
