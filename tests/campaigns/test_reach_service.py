@@ -103,3 +103,18 @@ async def test_chart_is_a_png(session: AsyncSession) -> None:
     report = await reach.compute_reach(session, end=now, days=90, rule=ReachRule())
     png = reach.chart_png(report, report)
     assert png.startswith(b"\x89PNG") and len(png) > 2000
+
+
+async def test_the_demo_city_has_under_reached_districts_with_readers(
+    session: AsyncSession,
+) -> None:
+    from datetime import date
+    from zoneinfo import ZoneInfo
+
+    from bot.services.demo import seed_demo
+
+    zone = ZoneInfo("Asia/Shanghai")
+    summary = await seed_demo(session, today=date.today(), zone=zone)
+    assert summary.activity_readers == 26 and summary.searches_logged > 0
+    report = await reach.compute_reach(session, end=utcnow(), days=90, rule=ReachRule())
+    assert {d.code for d in report.under_reached} == {"NANLING", "TAOYUAN"}
