@@ -452,7 +452,7 @@ async def _schedule_choice(
     await query.answer()
     if value == ScheduleKind.NOW:
         await edit_message(message, _("Schedule: as soon as you launch it."))
-        await _ask_holdout(message, state)
+        await _ask_holdout(message, state, settings)
         return
     await state.set_state(CampaignWizard.moment)
     await edit_message(
@@ -486,11 +486,13 @@ async def moment(message: Message, state: FSMContext, settings: Settings) -> Non
     await message.answer(
         _("Schedule: {when}.").format(when=at.astimezone(settings.zone).strftime("%Y-%m-%d %H:%M"))
     )
-    await _ask_holdout(message, state)
+    await _ask_holdout(message, state, settings)
 
 
-async def _ask_holdout(message: Message, state: FSMContext) -> None:
+async def _ask_holdout(message: Message, state: FSMContext, settings: Settings) -> None:
     await state.set_state(CampaignWizard.holdout)
+    default = round(settings.campaign_holdout_share * 100)
+    choices = sorted({default, 5, 10, 20} - {0})
     await message.answer(
         _(
             "Which share of the audience is held out? They get nothing, so the campaign's "
@@ -498,9 +500,12 @@ async def _ask_holdout(message: Message, state: FSMContext) -> None:
         ),
         reply_markup=_markup(
             [
-                _button("10% ✅", Step.HOLDOUT, "10"),
-                _button("5%", Step.HOLDOUT, "5"),
-                _button("20%", Step.HOLDOUT, "20"),
+                *(
+                    _button(
+                        f"{share}%" + (" ✅" if share == default else ""), Step.HOLDOUT, str(share)
+                    )
+                    for share in choices
+                ),
                 _button(_("None"), Step.HOLDOUT, "0"),
             ]
         ),
@@ -532,7 +537,7 @@ def _draft(data: dict[str, Any]) -> Draft:
         text={lang: data[f"text_{lang}"] for lang in ("zh", "en") if data.get(f"text_{lang}")},
         audience=Audience.from_json(data.get("audience") or {}),
         schedule=Schedule(kind, at),
-        holdout_share=float(data.get("holdout", 0.1)),
+        holdout_share=float(data.get("holdout", 0.0)),
         event_id=data.get("event_id"),
         work_ids=tuple(data.get("work_ids") or ()),
     )

@@ -64,6 +64,7 @@ async def prepare_weekly_campaign(
             launch=settings.auto_campaign_launch,
             bot_username=await _username(bot),
             approve_callback=approve_data,
+            holdout_share=settings.campaign_holdout_share,
         )
     if campaign is not None:
         logger.info("automatic campaign #%s prepared (%s)", campaign.id, campaign.status)

@@ -1053,6 +1053,7 @@ async def prepare_automatic(
     launch: bool,
     bot_username: str,
     approve_callback: Callable[[int], str],
+    holdout_share: float = 0.1,
 ) -> Campaign | None:
     """This week's campaign for the under-reached districts, from events near them.
 
@@ -1091,6 +1092,7 @@ async def prepare_automatic(
         text=in_every_language(translator, render),
         audience=Audience(AudienceKind.UNDER_REACHED),
         schedule=Schedule(ScheduleKind.NOW),
+        holdout_share=holdout_share,
         event_id=shown[0].id,
         name=f"auto {week}",
     )
