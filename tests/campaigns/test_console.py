@@ -268,3 +268,84 @@ async def test_non_admins_are_refused_and_change_nothing(
         assert statuses == {NotificationStatus.PENDING}
         assert await other.scalar(select(func.count()).select_from(Campaign)) == 1
         assert await other.scalar(select(func.count()).select_from(CampaignRecipient)) == 20
+
+
+async def test_scheduled_campaign_to_chosen_districts_with_an_event_and_a_reading_list(
+    harness: BotHarness,
+    admin: ChatUser,
+    city: City,
+    session: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+) -> None:
+    from datetime import timedelta
+
+    from bot.models import WorkIsbn
+    from jobs.campaigns import run_campaigns
+    from tests.factories import make_event
+
+    session.add(WorkIsbn(isbn="9787020002207", work_id=city.work.id))
+    event = await make_event(
+        session,
+        title="Harbour book club",
+        starts_at=utcnow() + timedelta(days=4),
+        place_name="Pier 3",
+    )
+    await session.commit()
+    # Reading list first: a good ISBN is accepted and named back.
+    await admin.send("/newcampaign")
+    await admin.send("中文")
+    await admin.send("English")
+    await admin.tap("📚 A reading list")
+    reply = await admin.send("978-7-02-000220-7")
+    assert f"Reading list: {city.work.title}." in texts(reply)[0]
+    await admin.tap("✖️ Cancel")
+    # Then an event, two chosen districts, a time.
+    await admin.send("/newcampaign")
+    await admin.send("来参加读书会")
+    await admin.send("Join the book club")
+    await admin.tap("📅 An event")
+    await admin.tap(next(label for label in _labels(admin) if "Harbour book club" in label))
+    await admin.tap("🏘 Districts I choose")
+    await admin.tap("Next ▶️")
+    assert admin.last_answer is not None and "at least one district" in admin.last_answer["text"]
+    await admin.tap("▫️ A")
+    await admin.tap("▫️ B")
+    await admin.tap("✅ B")  # toggled off again
+    await admin.tap("▫️ B")
+    await admin.tap("Next ▶️")
+    await admin.tap("At a time")
+    when = (utcnow() + timedelta(days=2)).astimezone(settings.zone)
+    await admin.send(when.strftime("%Y-%m-%d %H:%M"))
+    await admin.tap("20%")
+    summary = admin.last_bot_message().text or ""
+    assert "readers in A, B — 8 readers now" in summary
+    assert "Held out: 2 (20%)" in summary
+    await admin.tap("🚀 Launch")
+    assert "is scheduled" in (admin.last_bot_message().text or "")
+    async with sessionmaker() as other:
+        campaign = await other.scalar(select(Campaign))
+        assert campaign is not None and campaign.status is CampaignStatus.SCHEDULED
+        assert campaign.event_id == event.id
+        assert await other.scalar(select(func.count()).select_from(Notification)) == 0
+    # Not due yet: the tick leaves it; no recipients are fixed before launch.
+    app = harness.app
+    assert await run_campaigns(app.sessionmaker, settings, harness.bot, app.i18n) == []
+    async with sessionmaker() as other:
+        assert await other.scalar(select(func.count()).select_from(CampaignRecipient)) == 0
+    # The reader who opens the link sees the event, with its sign-up link.
+    reader = ChatUser(harness, city.readers["A"][0].telegram_id)
+    harness.sandbox.add_user(reader.user_id, "A reader")
+    shown = await reader.send(f"/start cmp_{campaign.id}")
+    assert "Harbour book club" in (shown[0].text or "") and "Pier 3" in (shown[0].text or "")
+    markup = shown[0].reply_markup
+    assert markup is not None
+    assert (markup.inline_keyboard[0][0].url or "").endswith(f"?start=ev_{event.id}")
+    missing = await reader.send("/start cmp_999")
+    assert "no longer available" in (missing[0].text or "")
+
+
+def _labels(user: ChatUser) -> list[str]:
+    markup = user.last_bot_message().reply_markup
+    assert markup is not None
+    return [button.text for row in markup.inline_keyboard for button in row]
