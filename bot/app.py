@@ -36,6 +36,7 @@ from bot.services.indexing import CatalogueIndexer
 from handlers import admin as admin_console
 from handlers import audit as audit_log
 from handlers import broadcast as broadcast_wizard
+from handlers import campaigns as campaign_console
 from handlers import (
     catalogue_admin,
     errors,
@@ -54,6 +55,7 @@ from handlers import inline as inline_search
 from handlers import librarian as librarian_desk
 from handlers import members_admin as member_console
 from handlers import notifications as notification_controls
+from handlers import reach as reach_view
 from handlers import search as catalogue_search
 from handlers import stats as statistics_console
 from handlers import suggestions_review as suggestion_console
@@ -84,6 +86,8 @@ def feature_routers() -> list[Router]:
         librarian_desk.build_router(),
         reading_events.build_router(),
         broadcast_wizard.build_router(),
+        reach_view.build_router(),
+        campaign_console.build_router(),
         library_follows.build_router(),
         notification_controls.build_router(),
         catalogue_search.build_router(),
@@ -150,6 +154,7 @@ def build_application(
     catalogue_search.register_deep_links(deep_links)
     library_follows.register_deep_links(deep_links)
     reading_events.register_deep_links(deep_links)
+    campaign_console.register_deep_links(deep_links)
     indexer = CatalogueIndexer(
         AsyncCatalogueIndex(CatalogueIndex(settings.index_dir)), sessionmaker
     )

@@ -43,6 +43,9 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("admin", N_("Admin console"), Role.ADMIN),
     CommandSpec("audit", N_("Audit log of staff actions"), Role.ADMIN),
     CommandSpec("stats", N_("Statistics for a period, with charts and CSV"), Role.ADMIN),
+    CommandSpec("reach", N_("Reach by district, and the under-reached ones"), Role.ADMIN),
+    CommandSpec("newcampaign", N_("Prepare a campaign for readers"), Role.ADMIN),
+    CommandSpec("campaigns", N_("Campaigns and how they did"), Role.ADMIN),
 )
 
 ROLE_ORDER = (Role.READER, Role.LIBRARIAN, Role.ORGANISER, Role.ADMIN)

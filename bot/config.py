@@ -92,6 +92,24 @@ class Settings(BaseSettings):
     # Purchase suggestions ("you choose, the library buys"): new or seconded, per reader.
     suggestions_per_month: int = Field(default=5, ge=0, le=100)
 
+    # Reach and campaigns. A district is under-reached when its reach index is below
+    # REACH_THRESHOLD_SHARE of the alliance median ("half_median", the default share 0.5),
+    # or when it is among the lowest quarter of districts ("bottom_quarter").
+    reach_period_days: int = Field(default=90, ge=7, le=730)
+    reach_rule: Literal["half_median", "bottom_quarter"] = "half_median"
+    reach_threshold_share: float = Field(default=0.5, gt=0, le=1)
+    reach_job_hours: float = Field(default=24 * 7, gt=0, le=24 * 31)
+    campaign_holdout_share: float = Field(default=0.1, ge=0, le=0.5)
+    campaign_conversion_days: int = Field(default=14, ge=1, le=90)
+    campaign_job_s: float = Field(default=60.0, gt=0, le=3600)
+    # The weekly automatic campaign: events starting within this many days, in or within
+    # AUTO_CAMPAIGN_RADIUS_KM of an under-reached district; admins approve it with one tap
+    # unless AUTO_CAMPAIGN_LAUNCH is true.
+    auto_campaign_hours: float = Field(default=24 * 7, gt=0, le=24 * 31)
+    auto_campaign_event_days: int = Field(default=14, ge=1, le=90)
+    auto_campaign_radius_km: float = Field(default=5.0, ge=0, le=100)
+    auto_campaign_launch: bool = False
+
     @field_validator("admin_ids", "event_reminder_hours", mode="before")
     @classmethod
     def _comma_separated_ints(cls, value: Any) -> Any:

@@ -590,6 +590,52 @@ class Campaign(Timestamps, Base):
     metrics: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("readers.id", ondelete="SET NULL"))
     launched_at: Mapped[datetime | None]
+    # Campaigns (reach): the linked event, when the next wave is due, waves sent so far.
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id", ondelete="SET NULL"))
+    next_run_at: Mapped[datetime | None] = mapped_column(index=True)
+    waves: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class CampaignRecipient(Base):
+    """A reader fixed in a campaign's audience at launch: treated, or held out and never sent."""
+
+    __tablename__ = "campaign_recipients"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "reader_id"),
+        Index("ix_campaign_recipients_campaign_id_holdout", "campaign_id", "holdout"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    reader_id: Mapped[int] = mapped_column(ForeignKey("readers.id", ondelete="CASCADE"), index=True)
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id", ondelete="SET NULL"))
+    holdout: Mapped[bool] = mapped_column(Boolean, default=False)
+    assigned_at: Mapped[datetime] = mapped_column(default=utcnow)
+    opened_at: Mapped[datetime | None]
+
+
+class ReachSnapshot(Base):
+    """One district's reach over one period (the weekly job stores them for trends)."""
+
+    __tablename__ = "reach_snapshots"
+    __table_args__ = (
+        UniqueConstraint("district_id", "period_end"),
+        Index("ix_reach_snapshots_period_end", "period_end"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id", ondelete="CASCADE"))
+    period_start: Mapped[datetime]
+    period_end: Mapped[datetime]
+    population: Mapped[int] = mapped_column(Integer)
+    active_readers: Mapped[int] = mapped_column(Integer)
+    searches: Mapped[int] = mapped_column(Integer)
+    holds: Mapped[int] = mapped_column(Integer)
+    registrations: Mapped[int] = mapped_column(Integer)
+    attendance: Mapped[int] = mapped_column(Integer)
+    reach_index: Mapped[float | None] = mapped_column(Float)
+    under_reached: Mapped[bool] = mapped_column(Boolean, default=False)
+    computed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class SearchLog(Base):

@@ -13,9 +13,11 @@ from bot.config import Settings
 from bot.delivery import DeliveryWorker
 from bot.scheduler import Scheduler
 from jobs.broadcasts import BroadcastReporter, report_broadcasts
+from jobs.campaigns import prepare_weekly_campaign, run_campaigns
 from jobs.events import EventsTick, tick_events
 from jobs.holds import HoldsJob, run_holds_tick
 from jobs.outbox import deliver_outbox
+from jobs.reach import measure_reach
 
 
 @dataclass
@@ -28,6 +30,10 @@ class Jobs:
     holds: HoldsJob | None = None
     # Reading events: reminders, offers, feedback prompts, completion.
     events_tick: EventsTick | None = None
+    # Reach and campaigns.
+    sessionmaker: async_sessionmaker[AsyncSession] | None = None
+    bot: Bot | None = None
+    i18n: I18n | None = None
 
     def register(self, scheduler: Scheduler) -> None:
         """Add every periodic job to the scheduler."""
@@ -46,6 +52,21 @@ class Jobs:
         if self.events_tick is not None:
             scheduler.every(
                 self.settings.events_tick_s, partial(tick_events, self.events_tick), name="events"
+            )
+        if self.sessionmaker is not None and self.bot is not None and self.i18n is not None:
+            args = (self.sessionmaker, self.settings, self.bot, self.i18n)
+            scheduler.every(
+                self.settings.reach_job_hours * 3600,
+                partial(measure_reach, self.sessionmaker, self.settings),
+                name="reach",
+            )
+            scheduler.every(
+                self.settings.campaign_job_s, partial(run_campaigns, *args), name="campaigns"
+            )
+            scheduler.every(
+                self.settings.auto_campaign_hours * 3600,
+                partial(prepare_weekly_campaign, *args),
+                name="campaign-automation",
             )
 
     async def stop(self) -> None:
@@ -70,4 +91,7 @@ def build_jobs(
         reporter=reporter,
         holds=holds,
         events_tick=events_tick,
+        sessionmaker=sessionmaker,
+        bot=bot,
+        i18n=i18n,
     )

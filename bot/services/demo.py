@@ -60,6 +60,7 @@ from bot.models import (
     Reader,
     Role,
     RoleGrant,
+    SearchLog,
     Work,
     utcnow,
 )
@@ -141,6 +142,8 @@ class DemoSummary:
     works_created: int = 0
     items_created: int = 0
     events_created: int = 0
+    activity_readers: int = 0
+    searches_logged: int = 0
     totals: dict[str, int] = field(default_factory=dict)
 
 
@@ -689,6 +692,82 @@ async def _seed_events(
     await session.flush()
 
 
+# Reach (bot.services.reach) needs some activity to rank the districts: per district, readers
+# who searched in the last weeks and readers who did nothing yet. Nanling and Taoyuan get
+# only idle readers, so /reach marks them under-reached and a campaign there has recipients.
+DEMO_ACTIVITY: tuple[tuple[str, int, int], ...] = (
+    ("GANGKOU", 6, 0),
+    ("XISHAN", 4, 0),
+    ("DONGHAI", 5, 0),
+    ("GAOXIN", 3, 0),
+    ("JINGKAI", 3, 0),
+    ("NANLING", 0, 2),
+    ("BAISHA", 1, 0),
+    ("TAOYUAN", 0, 1),
+    ("YUWAN", 1, 0),
+)
+ACTIVITY_TELEGRAM_BASE = 2001
+ACTIVITY_QUERIES = ("红楼梦", "海错图", "Moby Dick", "三体", "poetry", "鲁迅")
+
+
+async def _seed_activity(
+    session: AsyncSession,
+    districts: Mapping[str, District],
+    summary: DemoSummary,
+    *,
+    today: date,
+    zone: ZoneInfo,
+) -> None:
+    """Demo readers in every district, some with searches in the last weeks (idempotent)."""
+    telegram_id = ACTIVITY_TELEGRAM_BASE
+    existing = set(
+        await session.scalars(
+            select(Reader.telegram_id).where(Reader.telegram_id >= ACTIVITY_TELEGRAM_BASE)
+        )
+    )
+    taken = set(await session.scalars(select(Reader.card_number)))
+    for code, active, idle in DEMO_ACTIVITY:
+        district = districts.get(code)
+        for number in range(active + idle):
+            telegram_id += 1
+            if district is None or telegram_id in existing:
+                continue
+            card_number = new_card_number()
+            while card_number in taken:
+                card_number = new_card_number()
+            taken.add(card_number)
+            reader = Reader(
+                telegram_id=telegram_id,
+                chat_id=telegram_id,
+                first_name=f"{district.name}读者{number + 1}",
+                language="zh" if number % 2 == 0 else "en",
+                district_id=district.id,
+                card_number=card_number,
+                onboarded_at=utcnow(),
+            )
+            session.add(reader)
+            await session.flush()
+            summary.activity_readers += 1
+            if number >= active:
+                continue
+            for search in range(number % 3 + 1):
+                moment = datetime.combine(
+                    today - timedelta(days=3 + 5 * number + search), time(10 + search), zone
+                )
+                session.add(
+                    SearchLog(
+                        reader_id=reader.id,
+                        district_id=district.id,
+                        query=ACTIVITY_QUERIES[(number + search) % len(ACTIVITY_QUERIES)],
+                        hit_count=1,
+                        source="chat",
+                        created_at=moment,
+                    )
+                )
+                summary.searches_logged += 1
+    await session.flush()
+
+
 async def _totals(session: AsyncSession) -> dict[str, int]:
     totals: dict[str, int] = {}
     for name, model in (
@@ -732,6 +811,7 @@ async def seed_demo(session: AsyncSession, *, today: date, zone: ZoneInfo) -> De
             today=today,
             zone=zone,
         )
+        await _seed_activity(session, districts, summary, today=today, zone=zone)
         summary.totals = await _totals(session)
         await session.commit()
     except Exception:

@@ -26,6 +26,7 @@ from bot.models import (
     utcnow,
 )
 from bot.services.demo import (
+    ACTIVITY_TELEGRAM_BASE,
     CORE_WORKS,
     DEMO_ACCOUNTS,
     demo_catalogue_path,
@@ -147,7 +148,7 @@ async def test_seed_demo_meets_the_minimums(session: AsyncSession) -> None:
         "works": summary.works_created,
         "items": summary.items_created,
         "events": summary.events_created,
-        "readers": 4,
+        "readers": 4 + summary.activity_readers,
     }
     libraries = list(await session.scalars(select(Library)))
     assert {library.kind for library in libraries} == set(LibraryKind)
@@ -234,7 +235,8 @@ async def test_demo_accounts_are_onboarded_with_their_roles(session: AsyncSessio
     central = await session.scalar(select(Library).where(Library.code == "HBPL"))
     assert central is not None
 
-    assert sorted(readers) == [1001, 1002, 1003, 1004]
+    accounts = sorted(r for r in readers if r < ACTIVITY_TELEGRAM_BASE)
+    assert accounts == [1001, 1002, 1003, 1004]
     for account in DEMO_ACCOUNTS:
         reader = readers[account.telegram_id]
         assert reader.onboarded_at is not None
@@ -266,7 +268,9 @@ async def test_seeding_twice_duplicates_nothing(session: AsyncSession) -> None:
         second.works_created,
         second.items_created,
         second.events_created,
-    ) == (0, 0, 0, 0, 0)
+        second.activity_readers,
+        second.searches_logged,
+    ) == (0, 0, 0, 0, 0, 0, 0)
 
 
 async def test_seeding_weeks_later_only_adds_new_upcoming_events(session: AsyncSession) -> None:
