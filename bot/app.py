@@ -38,6 +38,7 @@ from handlers import catalogue_admin, errors, fallback, help, menu, refusals, ro
 from handlers import follow as library_follows
 from handlers import inline as inline_search
 from handlers import notifications as notification_controls
+from handlers import privacy as reader_privacy
 from handlers import search as catalogue_search
 from handlers.deeplinks import DeepLinks
 from jobs.schedule import build_jobs
@@ -51,6 +52,8 @@ def feature_routers() -> list[Router]:
     """Every router, in the one place their order is decided: catch-alls last."""
     return [
         errors.build_router(),
+        # Privacy rights work in any state, wizards and onboarding included.
+        reader_privacy.build_router(),
         start.build_router(),
         roles.build_router(),
         catalogue_admin.build_router(),
