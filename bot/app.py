@@ -55,6 +55,7 @@ from handlers import inline as inline_search
 from handlers import librarian as librarian_desk
 from handlers import members_admin as member_console
 from handlers import notifications as notification_controls
+from handlers import privacy as reader_privacy
 from handlers import reach as reach_view
 from handlers import search as catalogue_search
 from handlers import stats as statistics_console
@@ -71,6 +72,8 @@ def feature_routers() -> list[Router]:
     """Every router, in the one place their order is decided: catch-alls last."""
     return [
         errors.build_router(),
+        # Privacy rights work in any state, wizards and onboarding included.
+        reader_privacy.build_router(),
         start.build_router(),
         roles.build_router(),
         catalogue_admin.build_router(),

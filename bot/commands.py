@@ -23,6 +23,8 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("settings", N_("Language, district, location, notifications")),
     CommandSpec("follow", N_("Follow libraries to get their news")),
     CommandSpec("following", N_("Libraries you follow")),
+    CommandSpec("mydata", N_("Everything stored about you, as a file")),
+    CommandSpec("forgetme", N_("Delete your data")),
     CommandSpec("grant", N_("Give a reader a role"), Role.ADMIN),
     CommandSpec("revoke", N_("Take a role away"), Role.ADMIN),
     CommandSpec("roles", N_("Who holds which role"), Role.ADMIN),

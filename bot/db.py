@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +22,31 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+class _NoStatementData(logging.Filter):
+    """Drops driver and row records: they carry what readers typed (queries, names)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno > logging.DEBUG
+
+
+_STATEMENT_DATA_FILTER = _NoStatementData()
+# aiosqlite logs every call with its arguments; SQLAlchemy logs result rows at DEBUG.
+_STATEMENT_LOGGERS = ("aiosqlite", "sqlalchemy.engine.Engine")
+
+
+def _keep_statement_data_out_of_logs() -> None:
+    for name in _STATEMENT_LOGGERS:
+        logger = logging.getLogger(name)
+        if _STATEMENT_DATA_FILTER not in logger.filters:
+            logger.addFilter(_STATEMENT_DATA_FILTER)
+
+
 def create_engine(url: str, *, echo: bool = False, null_pool: bool = False) -> AsyncEngine:
     """An engine with the pragmas and pool settings Bookbridge relies on."""
+    _keep_statement_data_out_of_logs()
     parsed = make_url(url)
-    kwargs: dict[str, Any] = {"echo": echo}
+    # Bound parameters are readers' text: keep them out of statement logs and error messages.
+    kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
     if null_pool:
         kwargs["poolclass"] = NullPool
     if parsed.get_backend_name() == "sqlite":

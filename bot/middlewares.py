@@ -57,12 +57,14 @@ class ThrottlingMiddleware(BaseMiddleware):
         bucket = self.buckets.pop(user_id, None) or _Bucket(tokens=float(self.burst), updated=now)
         bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.updated) * self.rate)
         bucket.updated = now
+        if bucket.tokens >= self.burst:
+            # A full bucket means the flood is over; the next one gets a notice again.
+            bucket.warned = False
         self.buckets[user_id] = bucket
         while len(self.buckets) > self.max_users:
             self.buckets.popitem(last=False)
         if bucket.tokens >= 1:
             bucket.tokens -= 1
-            bucket.warned = False
             return True, False
         notify = not bucket.warned
         bucket.warned = True

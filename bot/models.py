@@ -340,6 +340,8 @@ class Reader(Timestamps, Base):
     blocked_at: Mapped[datetime | None]
     onboarded_at: Mapped[datetime | None]
     last_seen_at: Mapped[datetime | None]
+    # Privacy: set when the reader asked to be forgotten; the row stays as an anonymous tombstone.
+    forgotten_at: Mapped[datetime | None]
 
     district: Mapped[District | None] = relationship()
     roles: Mapped[list[RoleGrant]] = relationship(

@@ -420,7 +420,10 @@ async def button_link(
     await _preview(message.chat.id, state, session, roles, i18n, bot)
 
 
-def _draft(data: dict[str, Any], i18n: I18n, *, urgent: bool = False) -> Draft:
+def _draft(data: dict[str, Any], i18n: I18n, *, urgent: bool = False) -> Draft | None:
+    """The draft the wizard collected, or None when its data is gone (expired or lost)."""
+    if not data.get("draft_key") or data.get("kind") not in {a.value for a in BroadcastAudience}:
+        return None
     label = data.get("button_label")
     return Draft(
         audience=Audience(BroadcastAudience(data["kind"]), tuple(data.get("ids") or ())),
@@ -447,6 +450,10 @@ async def _preview(
     """Show the author exactly what readers get, in each language, then ask to confirm."""
     data = await state.get_data()
     draft = _draft(data, i18n)
+    if draft is None:
+        await state.clear()
+        await bot.send_message(chat_id, _expired())
+        return
     await state.set_state(BroadcastWizard.confirm)
     await bot.send_message(chat_id, _("Preview — this is what readers will see:"))
     message = draft.message()
@@ -542,6 +549,10 @@ async def _confirm(
 ) -> None:
     data = await state.get_data()
     draft = _draft(data, i18n, urgent=urgent)
+    if draft is None:
+        await state.clear()
+        await query.answer(_expired(), show_alert=True)
+        return
     rights = broadcasts.rights_for(roles)
     try:
         broadcast = await broadcasts.create_broadcast(session, reader, rights, draft, now=utcnow())
@@ -576,6 +587,10 @@ async def _confirm(
         message_id=status.message_id,
         language=i18n.current_locale,
     )
+
+
+def _expired() -> str:
+    return _("This broadcast draft has expired. Start again with /broadcast.")
 
 
 async def wizard_expects_buttons(message: Message) -> None:

@@ -1,0 +1,348 @@
+"""Privacy: everything stored about a reader as JSON, and forgetting a reader on request.
+
+Every column that points at ``readers.id`` has one ``ReaderLink`` in ``READER_LINKS``: what
+the export shows of those rows and what forgetting does to them. A test walks the models and
+fails when a table with such a column is missing here, so new tables get a decision.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Table, delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.models import (
+    ACTIVE_HOLD_STATUSES,
+    Base,
+    Feedback,
+    Hold,
+    HoldStatus,
+    Item,
+    ItemStatus,
+    Notification,
+    NotificationStatus,
+    Reader,
+    Registration,
+    RegistrationStatus,
+)
+from bot.services import audit
+from bot.services.errors import InvalidInputError
+
+FORGOTTEN_REASON = "the reader asked to be forgotten"
+ACTIVE_REGISTRATION_STATUSES = (
+    RegistrationStatus.CONFIRMED,
+    RegistrationStatus.WAITLISTED,
+    RegistrationStatus.OFFERED,
+)
+
+
+class Forget(enum.StrEnum):
+    """What forgetting a reader does to the rows that point at them."""
+
+    # The rows are personal and serve no statistic: they go.
+    DELETE = "delete"
+    # The rows stay for statistics, without the reader (the column becomes NULL).
+    DETACH = "detach"
+    # The rows stay linked to the reader's anonymous tombstone, so statistics count them
+    # the same; anything personal in them is scrubbed by the steps in forget_reader.
+    KEEP = "keep"
+
+
+@dataclass(frozen=True)
+class ReaderLink:
+    """One column pointing at readers.id: the export section, its columns, the forget rule."""
+
+    table: str
+    column: str
+    section: str
+    export: tuple[str, ...]
+    forget: Forget
+
+
+READER_LINKS: tuple[ReaderLink, ...] = (
+    ReaderLink(
+        "role_grants", "reader_id", "roles", ("role", "library_id", "granted_at"), Forget.DELETE
+    ),
+    ReaderLink(
+        "role_grants", "granted_by_id", "roles_you_granted", ("role", "granted_at"), Forget.KEEP
+    ),
+    ReaderLink(
+        "library_follows", "reader_id", "follows", ("library_id", "created_at"), Forget.DELETE
+    ),
+    ReaderLink(
+        "holds",
+        "reader_id",
+        "holds",
+        (
+            "id",
+            "work_id",
+            "pickup_library_id",
+            "status",
+            "queued_at",
+            "ready_at",
+            "ready_until",
+            "collected_at",
+            "closed_at",
+            "reason",
+        ),
+        Forget.KEEP,
+    ),
+    ReaderLink(
+        "registrations",
+        "reader_id",
+        "registrations",
+        ("event_id", "status", "position", "created_at", "cancelled_at", "attended_at"),
+        Forget.KEEP,
+    ),
+    ReaderLink(
+        "feedback",
+        "reader_id",
+        "feedback",
+        ("event_id", "rating", "comment", "created_at"),
+        Forget.DETACH,
+    ),
+    ReaderLink(
+        "purchase_votes",
+        "reader_id",
+        "purchase_votes",
+        ("suggestion_id", "created_at"),
+        Forget.KEEP,
+    ),
+    ReaderLink(
+        "search_logs",
+        "reader_id",
+        "searches",
+        ("query", "hit_count", "source", "district_id", "created_at"),
+        Forget.DETACH,
+    ),
+    ReaderLink(
+        "notifications",
+        "reader_id",
+        "notifications",
+        ("kind", "message_class", "topic", "status", "created_at", "not_before", "sent_at"),
+        Forget.KEEP,
+    ),
+    ReaderLink(
+        "audit_log",
+        "actor_id",
+        "actions",
+        ("action", "target_type", "target_id", "created_at"),
+        Forget.KEEP,
+    ),
+    ReaderLink(
+        "events",
+        "organiser_id",
+        "events_organised",
+        ("id", "title", "starts_at", "status"),
+        Forget.KEEP,
+    ),
+    ReaderLink(
+        "broadcasts",
+        "author_id",
+        "broadcasts_written",
+        ("id", "audience", "text", "recipients", "created_at"),
+        Forget.KEEP,
+    ),
+    ReaderLink(
+        "campaigns",
+        "created_by_id",
+        "campaigns_created",
+        ("id", "name", "status", "created_at"),
+        Forget.KEEP,
+    ),
+    ReaderLink(
+        "purchase_suggestions",
+        "decided_by_id",
+        "purchase_decisions",
+        ("id", "query", "status", "decided_at"),
+        Forget.KEEP,
+    ),
+)
+
+# What happens to each column of the reader's own row when they are forgotten.
+READER_COLUMNS_KEPT = frozenset(
+    {
+        # Kept for aggregate statistics (reach per district and period); not identifying.
+        "id",
+        "district_id",
+        "created_at",
+        "updated_at",
+        "onboarded_at",
+        "last_seen_at",
+        "forgotten_at",
+        # Overwritten below with tombstone values.
+        "telegram_id",
+        "chat_id",
+        "card_number",
+        "is_blocked",
+        "blocked_at",
+    }
+)
+READER_COLUMNS_CLEARED: dict[str, Any] = {
+    "first_name": "",
+    "username": None,
+    "language": None,
+    "latitude": None,
+    "longitude": None,
+    "age_group": None,
+    "interests": [],
+    "notify_events": False,
+    "notify_announcements": False,
+    "notify_campaigns": False,
+}
+
+
+def reader_links_in_schema() -> set[tuple[str, str]]:
+    """Every (table, column) in the models with a foreign key to readers.id."""
+    found = set()
+    for table in Base.metadata.sorted_tables:
+        for column in table.columns:
+            for key in column.foreign_keys:
+                if key.column.table.name == "readers" and key.column.name == "id":
+                    found.add((table.name, column.name))
+    return found
+
+
+def _table(name: str) -> Table:
+    return Base.metadata.tables[name]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
+
+
+async def export_reader(session: AsyncSession, reader: Reader, now: datetime) -> dict[str, Any]:
+    """Everything stored about the reader, as plain JSON-ready data."""
+    readers = _table("readers")
+    row = (await session.execute(select(readers).where(readers.c.id == reader.id))).one()
+    data: dict[str, Any] = {
+        "exported_at": now.isoformat(),
+        "reader": {key: _plain(value) for key, value in row._mapping.items()},
+    }
+    for link in READER_LINKS:
+        table = _table(link.table)
+        columns = [table.c[name] for name in link.export]
+        order = table.c["id"] if "id" in table.c else columns[0]
+        rows = await session.execute(
+            select(*columns).where(table.c[link.column] == reader.id).order_by(order)
+        )
+        data.setdefault(link.section, []).extend(
+            {key: _plain(value) for key, value in found._mapping.items()} for found in rows
+        )
+    return data
+
+
+@dataclass(frozen=True)
+class ForgetSummary:
+    """What forgetting changed, by kind of row."""
+
+    holds_cancelled: int
+    copies_released: int
+    registrations_cancelled: int
+    notifications_skipped: int
+    rows_deleted: int
+    rows_detached: int
+
+
+async def _close_holds(session: AsyncSession, reader_id: int, now: datetime) -> tuple[int, int]:
+    """Cancel the reader's active holds; copies assigned to them go back on the shelf."""
+    holds = list(
+        await session.scalars(
+            select(Hold).where(Hold.reader_id == reader_id, Hold.status.in_(ACTIVE_HOLD_STATUSES))
+        )
+    )
+    released = 0
+    for hold in holds:
+        if hold.item_id is not None:
+            item = await session.get(Item, hold.item_id)
+            if item is not None and item.status in (ItemStatus.HELD, ItemStatus.IN_TRANSIT):
+                item.status = ItemStatus.AVAILABLE
+                released += 1
+            hold.item_id = None
+        hold.status = HoldStatus.CANCELLED
+        hold.closed_at = now
+        hold.reason = FORGOTTEN_REASON
+    return len(holds), released
+
+
+async def forget_reader(session: AsyncSession, reader: Reader, now: datetime) -> ForgetSummary:
+    """Delete the reader's personal data and anonymise their history, keeping statistics."""
+    if reader.forgotten_at is not None:
+        raise InvalidInputError("reader already forgotten")
+    holds_cancelled, released = await _close_holds(session, reader.id, now)
+    registrations = await session.execute(
+        update(Registration)
+        .where(
+            Registration.reader_id == reader.id,
+            Registration.status.in_(ACTIVE_REGISTRATION_STATUSES),
+        )
+        .values(status=RegistrationStatus.CANCELLED, cancelled_at=now, offer_expires_at=None)
+    )
+    skipped = await session.execute(
+        update(Notification)
+        .where(
+            Notification.reader_id == reader.id,
+            Notification.status.in_((NotificationStatus.PENDING, NotificationStatus.SENDING)),
+        )
+        .values(status=NotificationStatus.SKIPPED, last_error=FORGOTTEN_REASON)
+    )
+    # Message contents are personal (names, titles they asked for); delivery figures stay.
+    await session.execute(
+        update(Notification)
+        .where(Notification.reader_id == reader.id)
+        .values(payload={}, claimed_by=None)
+    )
+    await session.execute(
+        update(Feedback).where(Feedback.reader_id == reader.id).values(comment=None)
+    )
+    deleted = detached = 0
+    for link in READER_LINKS:
+        table = _table(link.table)
+        column = table.c[link.column]
+        if link.forget is Forget.DELETE:
+            result = await session.execute(delete(table).where(column == reader.id))
+            deleted += result.rowcount or 0  # type: ignore[attr-defined]
+        elif link.forget is Forget.DETACH:
+            result = await session.execute(
+                update(table).where(column == reader.id).values({link.column: None})
+            )
+            detached += result.rowcount or 0  # type: ignore[attr-defined]
+    for name, value in READER_COLUMNS_CLEARED.items():
+        setattr(reader, name, value)
+    # Telegram user ids are positive, so a negative id can never match a person again.
+    reader.telegram_id = -reader.id
+    reader.chat_id = -reader.id
+    reader.card_number = f"FORGOTTEN{reader.id}"
+    reader.is_blocked = True
+    reader.blocked_at = now
+    reader.forgotten_at = now
+    summary = ForgetSummary(
+        holds_cancelled=holds_cancelled,
+        copies_released=released,
+        registrations_cancelled=registrations.rowcount or 0,  # type: ignore[attr-defined]
+        notifications_skipped=skipped.rowcount or 0,  # type: ignore[attr-defined]
+        rows_deleted=deleted,
+        rows_detached=detached,
+    )
+    audit.record(
+        session,
+        reader,
+        "privacy.forget",
+        target_type="reader",
+        target_id=reader.id,
+        **summary.__dict__,
+    )
+    await session.commit()
+    return summary

@@ -1,0 +1,36 @@
+"""What the fuzzing found, pinned down one case each."""
+
+from __future__ import annotations
+
+from bot.models import Role
+from handlers.broadcast import BroadcastWizard, StepAction, StepChoice
+from tests.hardening.conftest import World
+
+EXPIRED = "This broadcast draft has expired. Start again with /broadcast."
+
+
+async def test_a_broadcast_wizard_whose_data_is_gone_says_so(world: World) -> None:
+    organiser = world.people[Role.ORGANISER]
+    before = await world.snapshot()
+
+    # The dialog's data expired (Redis keeps state and data with separate lifetimes).
+    await world.set_state(organiser, BroadcastWizard.button)
+    _answer, replies = await world.forge(organiser, StepChoice(action=StepAction.SKIP).pack())
+    assert EXPIRED in [reply.text for reply in replies]
+    world.assert_no_errors("skip the button with no draft")
+
+    await world.set_state(organiser, BroadcastWizard.button)
+    replies = await world.send(organiser, "https://example.org")
+    assert replies is not None and EXPIRED in [reply.text for reply in replies]
+    world.assert_no_errors("a link with no draft")
+
+    await world.set_state(organiser, BroadcastWizard.confirm)
+    answer, replies = await world.forge(organiser, StepChoice(action=StepAction.SEND).pack())
+    assert answer is not None and answer["text"] == EXPIRED and answer["show_alert"]
+    world.assert_no_errors("send with no draft")
+
+    assert await world.snapshot() == before
+    # The person can start over at once.
+    replies = await world.send(organiser, "/broadcast")
+    assert replies
+    world.assert_no_errors("starting again")
