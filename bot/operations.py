@@ -22,7 +22,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
-from sqlalchemy import func, select, text
+from sqlalchemy import case, func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -114,14 +114,9 @@ class Metrics:
                 self._delivery_429_seen = total
         now = datetime.now(UTC)
         waiting = Notification.status.in_([NotificationStatus.PENDING, NotificationStatus.SENDING])
+        due = func.sum(case((Notification.not_before <= now, 1), else_=0))
         async with sessionmaker() as session:
-            rows = (
-                await session.execute(
-                    select(Notification.not_before <= now, func.count())
-                    .where(waiting)
-                    .group_by(Notification.not_before <= now)
-                )
-            ).all()
+            due_now, total = (await session.execute(select(due, func.count()).where(waiting))).one()
             sent = await session.scalar(
                 select(func.count())
                 .select_from(Notification)
@@ -130,9 +125,8 @@ class Metrics:
                     Notification.sent_at >= now - timedelta(seconds=60),
                 )
             )
-        counts = {bool(due): count for due, count in rows}
-        self.outbox_depth.labels("now").set(counts.get(True, 0))
-        self.outbox_depth.labels("later").set(counts.get(False, 0))
+        self.outbox_depth.labels("now").set(due_now or 0)
+        self.outbox_depth.labels("later").set((total or 0) - (due_now or 0))
         self.outbox_sent_rate.set((sent or 0) / 60)
 
     def render(self) -> bytes:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import time
 from pathlib import Path
 
 import aiohttp
@@ -274,11 +274,11 @@ def text_of(message: Message) -> str:
     return message.text or message.caption or ""
 
 
-@pytest.fixture
-async def cluster(
-    settings: Settings, engine: AsyncEngine, tmp_path: Path, redis_prefix: str
+@contextlib.asynccontextmanager
+async def running_cluster(
+    settings: Settings, engine: AsyncEngine, tmp_path: Path, redis_prefix: str | None
 ) -> AsyncIterator[Cluster]:
-    """The HTTP sandbox and a proxy; tests add instances and workers (all stopped afterwards)."""
+    """The HTTP sandbox and a proxy; instances and workers added to it are stopped at the end."""
     token = settings.require_token()
     sandbox = Sandbox(token)
     runner = await start_server(sandbox, "127.0.0.1", 0, PLACES)
@@ -287,16 +287,16 @@ async def cluster(
     await proxy.start()
     shared = settings.model_copy(
         update={
-            "redis_url": REDIS_URL,
-            "redis_prefix": redis_prefix,
+            "redis_url": REDIS_URL if redis_prefix else None,
+            "redis_prefix": redis_prefix or settings.redis_prefix,
             "webhook_url": proxy.url,
             "webhook_secret": SecretStr(SECRET),
             "outbox_poll_s": 0.2,
             "broadcast_progress_s": 0.5,
             "scheduler_standby_poll_s": 0.5,
             # Promotional messages must not wait for the morning, whenever the test runs.
-            "quiet_hours_start": settings.quiet_hours_start.replace(hour=0, minute=0),
-            "quiet_hours_end": settings.quiet_hours_start.replace(hour=0, minute=0),
+            "quiet_hours_start": time(0, 0),
+            "quiet_hours_end": time(0, 0),
         }
     )
     group = Cluster(
@@ -310,12 +310,30 @@ async def cluster(
     try:
         yield group
     finally:
-        with contextlib.suppress(Exception):
+        try:
             await group.close()
-        await proxy.close()
-        await runner.cleanup()
-        await sandbox.close()
-        await asyncio.sleep(0)
+        finally:
+            await proxy.close()
+            await runner.cleanup()
+            await sandbox.close()
+
+
+@pytest.fixture
+async def cluster(
+    settings: Settings, engine: AsyncEngine, tmp_path: Path, redis_prefix: str
+) -> AsyncIterator[Cluster]:
+    """Instances sharing the test database and Redis, behind the proxy, on the HTTP sandbox."""
+    async with running_cluster(settings, engine, tmp_path, redis_prefix) as group:
+        yield group
+
+
+@pytest.fixture
+async def lone_cluster(
+    settings: Settings, engine: AsyncEngine, tmp_path: Path
+) -> AsyncIterator[Cluster]:
+    """The same without Redis (one instance keeps its state in memory)."""
+    async with running_cluster(settings, engine, tmp_path, None) as group:
+        yield group
 
 
 def request_count(sandbox: Sandbox, method: str, chat_id: int) -> int:
