@@ -14,9 +14,11 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.utils.i18n import I18n
+from aiohttp import web
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Settings
@@ -30,7 +32,15 @@ from bot.middlewares import (
     ThrottlingMiddleware,
 )
 from bot.migrate import ensure_at_head
+from bot.operations import (
+    HealthSources,
+    Metrics,
+    RateLimitCounter,
+    ReaderLogContextMiddleware,
+    add_operations_routes,
+)
 from bot.retry import RetryAfterMiddleware
+from bot.scaling import RedisThrottle, build_shared_state
 from bot.scheduler import SchedulerService
 from bot.services.indexing import CatalogueIndexer
 from handlers import admin as admin_console
@@ -111,10 +121,16 @@ class Application:
     dispatcher: Dispatcher
     indexer: CatalogueIndexer
     deep_links: DeepLinks = field(default_factory=DeepLinks)
+    metrics: Metrics = field(default_factory=Metrics)
+    redis: Redis | None = None
 
     async def close(self) -> None:
-        """Release the index and the database."""
+        """Release the index, the shared state (Redis) and the database."""
         await self.indexer.close()
+        await self.dispatcher.storage.close()
+        await self.dispatcher.fsm.events_isolation.close()
+        if self.redis is not None:
+            await self.redis.aclose()
         await self.engine.dispose()
 
 
@@ -126,21 +142,32 @@ def build_dispatcher(
     indexer: CatalogueIndexer,
     *,
     storage: BaseStorage | None = None,
+    events_isolation: BaseEventIsolation | None = None,
+    throttle: RedisThrottle | None = None,
+    metrics: Metrics | None = None,
 ) -> Dispatcher:
     """The dispatcher: middlewares in order, then every feature router."""
+    metrics = metrics or Metrics()
     dispatcher = Dispatcher(
         storage=storage or MemoryStorage(),
+        events_isolation=events_isolation,
+        metrics=metrics,
         settings=settings,
         i18n=i18n,
         deep_links=deep_links,
         sessionmaker=sessionmaker,
         indexer=indexer,
     )
-    dispatcher.update.outer_middleware(
-        ThrottlingMiddleware(i18n, settings.throttle_rate, settings.throttle_burst)
-    )
+    dispatcher.update.outer_middleware(metrics.middleware())
+    if settings.throttle_enabled:
+        dispatcher.update.outer_middleware(
+            ThrottlingMiddleware(
+                i18n, settings.throttle_rate, settings.throttle_burst, shared=throttle
+            )
+        )
     dispatcher.update.outer_middleware(DbSessionMiddleware(sessionmaker))
     dispatcher.update.outer_middleware(ReaderMiddleware(settings))
+    dispatcher.update.outer_middleware(ReaderLogContextMiddleware())
     dispatcher.update.outer_middleware(ReaderLocaleMiddleware(i18n))
     dispatcher.include_routers(*feature_routers())
     return dispatcher
@@ -161,8 +188,19 @@ def build_application(
     indexer = CatalogueIndexer(
         AsyncCatalogueIndex(CatalogueIndex(settings.index_dir)), sessionmaker
     )
+    # With REDIS_URL: FSM state, per-reader locks and throttling shared by every instance.
+    shared = build_shared_state(settings)
+    metrics = Metrics()
     dispatcher = build_dispatcher(
-        settings, sessionmaker, i18n, deep_links, indexer, storage=storage
+        settings,
+        sessionmaker,
+        i18n,
+        deep_links,
+        indexer,
+        storage=storage or shared.storage,
+        events_isolation=shared.events_isolation,
+        throttle=shared.throttle,
+        metrics=metrics,
     )
     return Application(
         settings=settings,
@@ -172,11 +210,17 @@ def build_application(
         dispatcher=dispatcher,
         indexer=indexer,
         deep_links=deep_links,
+        metrics=metrics,
+        redis=shared.redis,
     )
 
 
 def create_bot(
-    token: str, *, api_base: str | None = None, session: BaseSession | None = None
+    token: str,
+    *,
+    api_base: str | None = None,
+    session: BaseSession | None = None,
+    metrics: Metrics | None = None,
 ) -> Bot:
     """A Bot with HTML parse mode, talking to Telegram, a local Bot API server or a sandbox."""
     if session is None:
@@ -186,6 +230,9 @@ def create_bot(
             else AiohttpSession()
         )
     session.middleware(RetryAfterMiddleware())
+    if metrics is not None:
+        # Inside the retry middleware: every 429 is counted, retried or not.
+        session.middleware(RateLimitCounter(metrics))
     return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 
 
@@ -202,6 +249,7 @@ async def on_startup(app: Application, bot: Bot) -> None:
 def build_scheduler(app: Application, bot: Bot) -> SchedulerService:
     """The scheduler with every job (delivery included); it leads or stands by once started."""
     jobs = build_jobs(app.settings, app.sessionmaker, bot, app.i18n)
+    app.metrics.delivery_429 = lambda: jobs.worker.rate_limited_total
     return SchedulerService(
         app.engine,
         jobs.register,
@@ -226,6 +274,30 @@ async def run_polling(app: Application, bot: Bot, *, scheduler: bool = True) -> 
         await app.close()
 
 
+async def start_worker_server(
+    app: Application, scheduler: SchedulerService
+) -> web.AppRunner | None:
+    """The worker's /healthz and /metrics on WORKER_HOST:WORKER_PORT (port 0: none)."""
+    if not app.settings.worker_port:
+        return None
+    web_app = web.Application()
+    sources = HealthSources(
+        engine=app.engine,
+        redis=app.redis,
+        indexer=None,
+        scheduler=scheduler,
+        scheduler_required=True,
+    )
+    add_operations_routes(web_app, sources, app.metrics, app.sessionmaker)
+    runner = web.AppRunner(web_app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, app.settings.worker_host, app.settings.worker_port).start()
+    logger.info(
+        "worker: /healthz and /metrics on %s:%s", app.settings.worker_host, app.settings.worker_port
+    )
+    return runner
+
+
 async def run_worker(app: Application, bot: Bot) -> None:
     """`bookbridge worker`: only the scheduler and delivery, until SIGINT or SIGTERM."""
     await ensure_at_head(app.engine)
@@ -236,10 +308,13 @@ async def run_worker(app: Application, bot: Bot) -> None:
             loop.add_signal_handler(signum, stop.set)
     background = build_scheduler(app, bot)
     background.start()
+    operations = await start_worker_server(app, background)
     logger.info("worker is up")
     try:
         await stop.wait()
     finally:
+        if operations is not None:
+            await operations.cleanup()
         await background.stop()
         await bot.session.close()
         await app.close()

@@ -28,22 +28,30 @@ Command = Callable[[argparse.Namespace, Settings], int]
 
 
 def _configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    from bot.operations import configure_logging
+
+    # Text or JSON lines (LOG_FORMAT), each with the update and reader ids, never message text.
+    configure_logging(settings.log_level, settings.log_format)
     # Polling logs every update at INFO; that is noise (and update contents stay out of logs).
     logging.getLogger("aiogram.event").setLevel(logging.WARNING)
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    """Run the bot with long polling."""
+    """Run the bot with long polling, or serve a webhook with --webhook."""
     from bot.app import build_application, create_bot, run_polling
 
     token = settings.require_token()
     api_base = args.api_base or settings.api_base
+    if args.webhook:
+        from bot.webhook import run_webhook
+
+        settings.require_webhook()
+        app = build_application(settings)
+        bot = create_bot(token, api_base=api_base, metrics=app.metrics)
+        asyncio.run(run_webhook(app, bot, scheduler=not args.no_scheduler))
+        return EXIT_OK
     app = build_application(settings)
-    bot = create_bot(token, api_base=api_base)
+    bot = create_bot(token, api_base=api_base, metrics=app.metrics)
     asyncio.run(run_polling(app, bot, scheduler=not args.no_scheduler))
     return EXIT_OK
 
@@ -54,7 +62,7 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
 
     token = settings.require_token()
     app = build_application(settings)
-    bot = create_bot(token, api_base=args.api_base or settings.api_base)
+    bot = create_bot(token, api_base=args.api_base or settings.api_base, metrics=app.metrics)
     asyncio.run(run_worker(app, bot))
     return EXIT_OK
 
@@ -338,6 +346,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-scheduler",
         action="store_true",
         help="do not run the scheduler and outbox delivery here (run `bookbridge worker`)",
+    )
+    run.add_argument(
+        "--webhook",
+        action="store_true",
+        help="serve a webhook (BOOKBRIDGE_WEBHOOK_*) with /healthz and /metrics instead of polling",
     )
     run.set_defaults(handler=cmd_run)
 

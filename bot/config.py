@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import time
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -110,6 +111,23 @@ class Settings(BaseSettings):
     auto_campaign_radius_km: float = Field(default=5.0, ge=0, le=100)
     auto_campaign_launch: bool = False
 
+    # Scale-out: webhook mode (`bookbridge run --webhook`), Redis, operations endpoints, logs.
+    # WEBHOOK_URL is the public base URL Telegram posts to; WEBHOOK_PATH is appended to it and
+    # is the path the instance serves on WEBHOOK_HOST:WEBHOOK_PORT.
+    webhook_url: str | None = None
+    webhook_path: str = "/telegram/webhook"
+    webhook_secret: SecretStr | None = None
+    webhook_host: str = "127.0.0.1"
+    webhook_port: int = Field(default=8081, ge=0, le=65535)
+    webhook_drop_pending_updates: bool = False
+    # `bookbridge worker` serves /healthz and /metrics here (port 0: no server).
+    worker_host: str = "127.0.0.1"
+    worker_port: int = Field(default=8082, ge=0, le=65535)
+    # Keys in Redis start with this (FSM state, event locks, throttling buckets).
+    redis_prefix: str = Field(default="bookbridge", min_length=1, max_length=64)
+    log_format: Literal["text", "json"] = "text"
+    throttle_enabled: bool = True
+
     @field_validator("admin_ids", "event_reminder_hours", mode="before")
     @classmethod
     def _comma_separated_ints(cls, value: Any) -> Any:
@@ -142,6 +160,35 @@ class Settings(BaseSettings):
             raise ValueError("use sqlite+aiosqlite:///PATH or postgresql+asyncpg://...")
         return value
 
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip().rstrip("/")
+        parts = urlsplit(value)
+        if parts.scheme not in ("https", "http") or not parts.hostname or parts.query:
+            raise ValueError("expected the public base URL, such as https://bot.example.org")
+        return value
+
+    @field_validator("webhook_path")
+    @classmethod
+    def _webhook_path(cls, value: str) -> str:
+        if not value.startswith("/") or any(char.isspace() for char in value):
+            raise ValueError("expected a path starting with /, such as /telegram/webhook")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        secret = value.get_secret_value()
+        # Telegram's rule for secret_token: 1-256 characters of A-Z, a-z, 0-9, _ and -.
+        if len(secret) > 256 or not all(c.isascii() and (c.isalnum() or c in "_-") for c in secret):
+            raise ValueError("use 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
     @property
     def zone(self) -> ZoneInfo:
         """The alliance time zone."""
@@ -155,6 +202,20 @@ class Settings(BaseSettings):
                 "(set it in the environment or in .env)"
             )
         return self.bot_token.get_secret_value().strip()
+
+    def require_webhook(self) -> tuple[str, str]:
+        """The public webhook URL and secret, or a SettingsError naming what is missing."""
+        if self.webhook_url is None:
+            raise SettingsError(
+                f"missing setting {ENV_PREFIX}WEBHOOK_URL: the public base URL Telegram "
+                "posts updates to, such as https://bot.example.org"
+            )
+        if self.webhook_secret is None:
+            raise SettingsError(
+                f"missing setting {ENV_PREFIX}WEBHOOK_SECRET: a secret token of 1-256 "
+                "characters (A-Z, a-z, 0-9, _ and -) that Telegram sends with every update"
+            )
+        return self.webhook_url + self.webhook_path, self.webhook_secret.get_secret_value()
 
 
 def load_settings(**overrides: Any) -> Settings:

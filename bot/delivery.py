@@ -299,6 +299,8 @@ class DeliveryWorker:
         )
         self.halted_until = 0.0
         self.next_reclaim = float("-inf")
+        # 429s since start, for the metrics endpoint.
+        self.rate_limited_total = 0
         self._rendered: dict[tuple[str, str, str | None], list[TelegramMethod[Any]]] = {}
         self._task: asyncio.Task[DrainReport] | None = None
 
@@ -616,6 +618,7 @@ class DeliveryWorker:
                     return await self.bot.session.make_request(self.bot, method)
             except TelegramRetryAfter as exc:
                 report.rate_limited += 1
+                self.rate_limited_total += 1
                 logger.info(
                     "flood control: pausing all sends for %ss (notification %s)",
                     exc.retry_after,

@@ -7,7 +7,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiogram import BaseMiddleware
 from aiogram.types import CallbackQuery, Chat, InlineQuery, Message, TelegramObject, Update, User
@@ -20,6 +20,9 @@ from bot.i18n import choose_language
 from bot.models import Reader, utcnow
 from bot.services.readers import Contact, touch_reader
 from bot.services.roles import load_roles
+
+if TYPE_CHECKING:
+    from bot.scaling import RedisThrottle
 
 logger = logging.getLogger(__name__)
 
@@ -43,8 +46,11 @@ class ThrottlingMiddleware(BaseMiddleware):
         burst: int,
         clock: Callable[[], float] = time.monotonic,
         max_users: int = 100_000,
+        shared: RedisThrottle | None = None,
     ) -> None:
         self.i18n = i18n
+        # With several instances the buckets live in Redis; otherwise in this process.
+        self.shared = shared
         self.rate = rate
         self.burst = burst
         self.clock = clock
@@ -74,7 +80,10 @@ class ThrottlingMiddleware(BaseMiddleware):
         user: User | None = data.get("event_from_user")
         if user is None:
             return await handler(event, data)
-        allowed, notify = self._allow(user.id)
+        if self.shared is not None:
+            allowed, notify = await self.shared.allow(user.id)
+        else:
+            allowed, notify = self._allow(user.id)
         if allowed:
             return await handler(event, data)
         logger.info("throttled user_id=%s", user.id)

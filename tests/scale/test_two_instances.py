@@ -1,0 +1,152 @@
+"""Two webhook instances behind a round-robin proxy, sharing PostgreSQL and Redis, one worker."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+
+import pytest
+from redis.asyncio import Redis
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.models import (
+    Broadcast,
+    BroadcastStatus,
+    LibraryFollow,
+    Notification,
+    NotificationStatus,
+    Reader,
+    Role,
+    RoleGrant,
+)
+from tests.conftest import POSTGRES_URL
+from tests.factories import make_district, make_library
+from tests.scale.conftest import REDIS_URL, ChatDriver, Cluster, request_count, text_of
+
+pytestmark = pytest.mark.skipif(
+    not POSTGRES_URL,
+    reason="several instances need a shared PostgreSQL: set BOOKBRIDGE_TEST_DATABASE_URL",
+)
+
+ORGANISER = 7100
+FOLLOWERS = (7101, 7102, 7103)
+
+
+async def _reader_id(sessionmaker: async_sessionmaker[AsyncSession], telegram_id: int) -> int:
+    async with sessionmaker() as session:
+        reader_id = await session.scalar(select(Reader.id).where(Reader.telegram_id == telegram_id))
+    assert reader_id is not None
+    return reader_id
+
+
+def _alternates(route: list[int]) -> bool:
+    return all(first != second for first, second in itertools.pairwise(route))
+
+
+async def _organiser_broadcasts(organiser: ChatDriver, library_label: str) -> None:
+    """The /broadcast wizard, one step per update, each landing on the other instance."""
+    [start] = await organiser.send("/broadcast")
+    assert text_of(start).startswith("📣 New broadcast.")
+    await organiser.tap(library_label)
+    await organiser.tap("Next ▶️")
+    summary = text_of(organiser.sandbox.messages(organiser.user_id)[-2])
+    assert summary == "Audience: followers of Central Library — 3 readers now."
+    [english_prompt] = await organiser.send("周六闭馆")
+    assert "English version" in text_of(english_prompt)
+    await organiser.send("Closed on Saturday")
+    preview = await organiser.send("Details https://example.org/closure", replies=4)
+    assert text_of(preview[0]) == "Preview — this is what readers will see:"
+    assert text_of(preview[-1]).startswith("Send it to followers of Central Library (3 readers)?")
+    await organiser.tap("✅ Send")
+    assert "Broadcast queued." in [
+        text_of(m) for m in organiser.sandbox.messages(organiser.user_id)[-3:]
+    ]
+
+
+async def test_a_wizard_alternates_instances_and_a_broadcast_is_sent_once(
+    cluster: Cluster, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    first = await cluster.add_instance()
+    second = await cluster.add_instance()
+    worker = await cluster.add_worker()
+    async with sessionmaker() as session:
+        district = await make_district(session)
+        central = await make_library(session, district, code="CENTRAL", name_en="Central Library")
+        await session.commit()
+
+    organiser = cluster.reader(ORGANISER, "Olga")
+    followers = [cluster.reader(user_id, f"Reader {user_id}") for user_id in FOLLOWERS]
+    for person in (organiser, *followers):
+        await person.onboard()
+    async with sessionmaker() as session:
+        session.add(
+            RoleGrant(
+                reader_id=await _reader_id(sessionmaker, ORGANISER),
+                role=Role.ORGANISER,
+                library_id=central.id,
+            )
+        )
+        for user_id in FOLLOWERS:
+            reader_id = await _reader_id(sessionmaker, user_id)
+            session.add(LibraryFollow(reader_id=reader_id, library_id=central.id))
+        await session.commit()
+
+    routed_before = len(cluster.proxy.instances_for(ORGANISER))
+    sends_before = {uid: request_count(cluster.sandbox, "sendMessage", uid) for uid in FOLLOWERS}
+    for follower in followers:
+        follower.new_bot_messages()
+    await _organiser_broadcasts(organiser, "▫️ Central Library (3 followers)")
+    wizard_route = cluster.proxy.instances_for(ORGANISER)[routed_before:]
+    # Every step went to the instance the previous step did not: the FSM state is in Redis.
+    assert len(wizard_route) == 7  # /broadcast, 2 taps, 3 texts, Send
+    assert set(wizard_route) == {0, 1}
+    assert _alternates(wizard_route)
+    assert all(status == 200 for _, _, status in cluster.proxy.routed)
+    redis = Redis.from_url(REDIS_URL)
+    try:
+        assert [key async for key in redis.scan_iter(match=f"{cluster.settings.redis_prefix}:*")]
+    finally:
+        await redis.aclose()
+
+    # The worker leads (the instances run no scheduler) and delivers the broadcast.
+    await asyncio.wait_for(worker.scheduler.leading.wait(), 10)
+
+    def sends(user_id: int) -> int:
+        return request_count(cluster.sandbox, "sendMessage", user_id) - sends_before[user_id]
+
+    def delivered() -> bool:
+        return all(sends(uid) >= 1 for uid in FOLLOWERS)
+
+    assert await cluster.sandbox.wait_until(delivered, 20)
+    # Give a duplicate every chance to show up: a few more delivery ticks and progress edits.
+    await asyncio.sleep(2)
+    for follower in followers:
+        received = [text_of(m) for m in follower.new_bot_messages()]
+        assert received == ["Closed on Saturday"]
+        assert sends(follower.user_id) == 1
+    async with sessionmaker() as session:
+        statuses = list(await session.scalars(select(Notification.status)))
+        assert statuses == [NotificationStatus.SENT] * len(FOLLOWERS)
+        unsent = await session.scalar(
+            select(func.count()).where(Notification.telegram_message_id.is_(None))
+        )
+        assert unsent == 0
+    assert await cluster.sandbox.wait_until(lambda: _finished(organiser), 10)
+    async with sessionmaker() as session:
+        broadcast = await session.scalar(select(Broadcast))
+        assert broadcast is not None
+        assert broadcast.status is BroadcastStatus.DONE
+
+    # Both instances handled updates; only the worker ran the scheduler.
+    for instance in (first, second):
+        assert b"bookbridge_updates_total" in instance.app.metrics.render()
+        assert instance.server.scheduler is None
+    assert worker.scheduler.is_leader
+
+
+def _finished(organiser: ChatDriver) -> bool:
+    return any(
+        text_of(message).startswith("✅ Broadcast #1 is finished.")
+        for message in organiser.sandbox.messages(organiser.user_id)
+    )
