@@ -36,6 +36,7 @@ from bot.services.errors import InvalidInputError, NotFoundError
 from handlers.common import edit_message
 from handlers.deeplinks import DeepLinks
 from handlers.filters import HasRole, Onboarded
+from handlers.follow import library_name
 from handlers.keyboards import district_label
 from handlers.search import work_link
 
@@ -927,7 +928,7 @@ async def control(
 # --- the deep link ------------------------------------------------------------------------
 
 
-def _event_lines(event: Event, settings: Settings) -> list[str]:
+def _event_lines(event: Event, settings: Settings, language: str) -> list[str]:
     zone = settings.zone
     lines = [
         "📅 <b>" + escape(event.title) + "</b>",
@@ -936,7 +937,7 @@ def _event_lines(event: Event, settings: Settings) -> list[str]:
             end=event.ends_at.astimezone(zone).strftime("%H:%M"),
         ),
     ]
-    place = event.venue_library.name if event.venue_library else event.place_name
+    place = library_name(event.venue_library, language) if event.venue_library else event.place_name
     if place:
         lines.append("📍 " + escape(place))
     if event.description:
@@ -968,7 +969,7 @@ async def open_campaign_link(message: Message, argument: str, data: dict[str, An
     username = await _bot_username(message.bot) if message.bot else ""
     if opened.event is not None:
         await session.refresh(opened.event, ["venue_library"])
-        lines += ["", *_event_lines(opened.event, settings)]
+        lines += ["", *_event_lines(opened.event, settings, language)]
         rows.append(
             [
                 InlineKeyboardButton(

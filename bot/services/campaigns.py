@@ -34,7 +34,7 @@ from datetime import datetime, timedelta, tzinfo
 from html import escape
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.bibrecords import normalise_isbn
@@ -452,16 +452,18 @@ async def _launch(
     held = set(
         rng.sample([r for r, _d in readers], holdout_size(len(readers), campaign.holdout_share))
     )
-    session.add_all(
-        CampaignRecipient(
-            campaign_id=campaign.id,
-            reader_id=reader_id,
-            district_id=district_id,
-            holdout=reader_id in held,
-            assigned_at=now,
-        )
+    rows = [
+        {
+            "campaign_id": campaign.id,
+            "reader_id": reader_id,
+            "district_id": district_id,
+            "holdout": reader_id in held,
+            "assigned_at": now,
+        }
         for reader_id, district_id in readers
-    )
+    ]
+    for start in range(0, len(rows), outbox.INSERT_CHUNK):
+        await session.execute(insert(CampaignRecipient), rows[start : start + outbox.INSERT_CHUNK])
     campaign.targeting = {**campaign.targeting, "resolved_district_ids": list(districts)}
     campaign.status = CampaignStatus.RUNNING
     campaign.launched_at = now

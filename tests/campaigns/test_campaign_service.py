@@ -331,3 +331,32 @@ async def test_weekly_campaign_sends_a_wave_each_week_to_the_same_treated_reader
     assert len(rows) == 18 and all(n == 2 for _r, n in rows)
     recipients = await _recipients(session, campaign.id)
     assert len(recipients) == 20
+
+
+async def test_a_paused_scheduled_campaign_does_not_launch_until_resumed(
+    session: AsyncSession, settings: Settings, fake_time: FakeTime
+) -> None:
+    now = fake_time.wall
+    await seed_city(session, now)
+    admin = await make_reader(session)
+    start = now + timedelta(hours=1)
+    campaign = await _launch(
+        session, settings, _draft(schedule=Schedule(ScheduleKind.AT, start)), now
+    )
+    translator = create_i18n(settings.default_language)
+    await campaigns.pause(session, admin, campaign.id)
+    later = start + timedelta(hours=1)
+    assert (
+        await campaigns.run_due(
+            session, now=later, reach=REACH, bot_username="b", translator=translator
+        )
+        == []
+    )
+    resumed = await campaigns.resume(session, admin, campaign.id, now=later)
+    assert resumed.status is CampaignStatus.SCHEDULED
+    assert await campaigns.run_due(
+        session, now=later, reach=REACH, bot_username="b", translator=translator
+    ) == [campaign.id]
+    fresh = await campaigns.get_campaign(session, campaign.id)
+    assert fresh.status is CampaignStatus.RUNNING and fresh.next_run_at is None
+    assert fresh.launched_at == later

@@ -10,6 +10,7 @@ from bot.app import build_application
 from bot.config import Settings
 from bot.demo_app import DEMO_TOKEN, prepare_demo, sandbox_people_and_places
 from bot.models import Event, Work
+from bot.services.demo import ACTIVITY_TELEGRAM_BASE, DEMO_ACTIVITY
 
 
 async def test_prepare_demo_twice_starts_fresh(settings: Settings, tmp_path: Path) -> None:
@@ -22,7 +23,16 @@ async def test_prepare_demo_twice_starts_fresh(settings: Settings, tmp_path: Pat
     assert configured.database_url.endswith("demo/bookbridge.db")
 
     people, places = await sandbox_people_and_places(configured)
-    assert [reader.telegram_id for reader in people] == [1001, 1002, 1003, 1004]
+    # The demo accounts, then the readers whose searches give /reach something to rank
+    # (sandbox users too, so campaigns to them are delivered and can be looked at).
+    activity = sum(active + idle for _code, active, idle in DEMO_ACTIVITY)
+    assert [reader.telegram_id for reader in people] == [
+        1001,
+        1002,
+        1003,
+        1004,
+        *range(ACTIVITY_TELEGRAM_BASE + 1, ACTIVITY_TELEGRAM_BASE + 1 + activity),
+    ]
     assert len(places) >= 12
     assert all(place["name_zh"] and place["name_en"] for place in places)
 
