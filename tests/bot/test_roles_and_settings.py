@@ -89,7 +89,7 @@ async def test_startup_publishes_command_menus(
     await admin.onboard()
     await on_startup(harness.app, harness.bot)
     default_en = [c.command for c in harness.sandbox.commands(BotCommandScopeDefault(), "en")]
-    assert default_en == ["start", "help", "settings", "follow", "following"]
+    assert default_en == ["start", "help", "settings", "follow", "following", "events"]
     default_zh = harness.sandbox.commands(BotCommandScopeDefault(), "zh")
     assert default_zh[0].description == "开始，或显示主菜单"
     admin_scope = BotCommandScopeChat(chat_id=ADMIN_TELEGRAM_ID)
