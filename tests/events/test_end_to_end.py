@@ -165,6 +165,10 @@ async def test_find_near_register_remind_check_in_rate_and_csv(
     await organiser.tap(
         next(b for b in inline_labels(organiser.last_bot_message()) if "Poetry" in b)
     )
+    card = organiser.last_bot_message()
+    assert card.photo, "the organiser's card carries the check-in QR code"
+    assert f"start=ci_{event.checkin_token}" in (card.caption or "")
+    assert "1 attended" in (card.caption or "")
     await organiser.tap("📄 CSV")
     rows = list(csv.DictReader(io.StringIO(_document(harness, organiser).decode("utf-8-sig"))))
     assert [(row["name"], row["status"]) for row in rows] == [("Ren", "attended")]

@@ -208,3 +208,41 @@ async def test_organisers_edit_capacity_and_attendance_only_on_their_events(
         )
         actions = set(await check.scalars(select(AuditLog.action)))
         assert {"event.capacity", "event.edit.title", "event.attendance"} <= actions
+
+
+async def test_admins_see_and_manage_every_event(
+    harness: BotHarness, session: AsyncSession, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    from tests.conftest import ADMIN_TELEGRAM_ID
+
+    someone = await make_reader(session, roles=(Role.ORGANISER,))
+    event = await make_event(session, organiser_id=someone.id, title="Someone's talk")
+    reader = await make_reader(session)
+    await session.commit()
+    from handlers.events import notices_for
+
+    notices = notices_for(harness.app.settings, harness.app.i18n)
+    await events.register(session, reader, event.id, now=utcnow(), notices=notices)
+    admin = harness.user(ADMIN_TELEGRAM_ID, "Ada")
+    await admin.onboard()
+    await admin.send("/myevents")
+    await admin.tap(next(b for b in inline_labels(admin.last_bot_message()) if "talk" in b))
+    await admin.tap("❌ Cancel event")
+    await admin.tap("Yes, cancel the event")
+    assert "1 people will be told" in (admin.last_bot_message().text or "")
+    async with sessionmaker() as check:
+        stored = await check.get(Event, event.id)
+        assert stored is not None and stored.status.value == "cancelled"
+        entry = await check.scalar(select(AuditLog).where(AuditLog.action == "event.cancel"))
+        assert entry is not None and entry.target_id == event.id
+
+
+def test_outbox_buttons_match_the_handlers_callback_data() -> None:
+    from handlers.events import OfferAnswer, RateEvent
+
+    assert OfferAnswer(registration_id=12, answer="a").pack() == events.OFFER_CALLBACK.format(
+        registration_id=12, answer="a"
+    )
+    assert RateEvent(event_id=7, rating=4).pack() == events.RATE_CALLBACK.format(
+        event_id=7, rating=4
+    )
