@@ -934,6 +934,8 @@ def _invalid_value(field: str, reason: str) -> str:
         return _("I could not read that date.") + " " + _format_hint()
     if reason == "after start":
         return _("Registration cannot open or close after the event starts.")
+    if reason == "window":
+        return _("Registration must open before it closes.")
     if field == "k":
         return _(
             "The capacity must be a whole number of at least 1, and not below the places "

@@ -246,3 +246,39 @@ def test_outbox_buttons_match_the_handlers_callback_data() -> None:
     assert RateEvent(event_id=7, rating=4).pack() == events.RATE_CALLBACK.format(
         event_id=7, rating=4
     )
+
+
+async def test_the_registration_window_set_by_the_organiser_is_enforced(
+    harness: BotHarness, session: AsyncSession, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    organiser = await _organiser(harness, session, 73010)
+    owner = await session.scalar(select(Reader).where(Reader.telegram_id == 73010))
+    assert owner is not None
+    zone = harness.app.settings.zone
+    starts = (utcnow() + timedelta(days=5)).astimezone(zone).replace(second=0, microsecond=0)
+    event = await make_event(session, organiser_id=owner.id, starts_at=starts, title="Windowed")
+    await session.commit()
+    opens = starts - timedelta(days=2)
+    await organiser.forge(f"oed:{event.id}:opens")
+    reply = texts(await organiser.send(f"{starts + timedelta(hours=1):%Y-%m-%d %H:%M}"))[-1]
+    assert "after the event starts" in reply
+    assert "Saved." in texts(await organiser.send(f"{opens:%Y-%m-%d %H:%M}"))[-1]
+    await organiser.forge(f"oed:{event.id}:closes")
+    reply = texts(await organiser.send(f"{opens - timedelta(hours=1):%Y-%m-%d %H:%M}"))[-1]
+    assert "open before it closes" in reply
+    await organiser.send("/cancel")
+
+    reader = harness.user(73011, "Ren")
+    await reader.onboard()
+    card = texts(await reader.send(f"/start ev_{event.id}"))[-1]
+    assert f"Registration from {opens:%Y-%m-%d %H:%M}" in card
+    await reader.tap("✅ Register")
+    assert (
+        reader.last_answer
+        and f"Registration opens {opens:%Y-%m-%d %H:%M}" in (reader.last_answer["text"])
+    )
+    async with sessionmaker() as check:
+        assert list(await check.scalars(select(Registration))) == []
+        stored = await check.get(Event, event.id)
+        assert stored is not None and stored.registration_opens_at == opens
+        assert stored.registration_closes_at is None
