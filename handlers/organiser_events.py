@@ -761,7 +761,7 @@ async def organiser_action(
             return
         await edit_message(
             message,
-            _("❌ {title} is cancelled; {count} people will be told.").format(
+            _("❌ {title} is cancelled. Readers being told: {count}.").format(
                 title=escape(event.title), count=notified
             ),
         )
@@ -899,7 +899,7 @@ async def organiser_value(
                 draft_key=f"{message.chat.id}-{message.message_id}",
                 now=now,
             )
-            reply = _("✉️ Your message is on its way to {count} people.").format(count=queued)
+            reply = _("✉️ Your message is on its way. Recipients: {count}.").format(count=queued)
         else:
             await events.edit_event(
                 session,
@@ -982,7 +982,7 @@ async def reschedule_end(
         return
     await state.clear()
     await message.answer(
-        _("📅 Rescheduled to {starts}; {count} people will get the new calendar file.").format(
+        _("📅 Rescheduled to {starts}. Readers getting the new calendar file: {count}.").format(
             starts=events.local_time(starts, settings.zone), count=notified
         )
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,6 +11,7 @@ from bot.models import EventAudience, EventCategory, EventStatus
 from bot.services import events
 from bot.services.events import EventFilter, When
 from tests.factories import make_district, make_event, make_library
+from tests.harness import BotHarness, inline_labels, texts
 
 ZONE = ZoneInfo("Asia/Shanghai")
 # Wednesday 2027-03-10 10:00 in Shanghai.
@@ -83,3 +84,45 @@ async def test_filters(session: AsyncSession) -> None:
     ]
     page, more = await events.discover(session, EventFilter(), now=NOW, zone=ZONE, limit=2)
     assert len(page) == 2 and more
+
+
+async def test_filters_through_the_chat(harness: BotHarness, session: AsyncSession) -> None:
+    from bot.models import utcnow
+
+    north = await make_district(session, name_en="North Shore")
+    south = await make_district(session, name_en="South Hills")
+    soon = utcnow() + timedelta(days=1)
+    await make_event(
+        session,
+        title="North lecture",
+        starts_at=soon,
+        district_id=north.id,
+        category=EventCategory.LECTURE,
+    )
+    await make_event(
+        session,
+        title="South club",
+        starts_at=soon,
+        district_id=south.id,
+        audience=EventAudience.CHILDREN,
+    )
+    await session.commit()
+    reader = harness.user(74001)
+    await reader.onboard()
+    listing = texts(await reader.send("/events"))[-1]
+    assert "North lecture" in listing and "South club" in listing
+    await reader.tap("District")
+    assert inline_labels(reader.last_bot_message())[:2] == ["North Shore", "South Hills"]
+    await reader.tap("South Hills")
+    shown = reader.last_bot_message().text or ""
+    assert "South Hills" in shown and "South club" in shown and "North lecture" not in shown
+    await reader.tap("Category")
+    await reader.tap("Lecture")
+    assert "No events match" in (reader.last_bot_message().text or "")
+    await reader.tap("District")
+    await reader.tap("Every district")
+    shown = reader.last_bot_message().text or ""
+    assert "North lecture" in shown and "South club" not in shown
+    # "Near me" without a shared location asks for one.
+    replies = await reader.tap("📍 Near me")
+    assert "share your location" in texts(replies)[-1]

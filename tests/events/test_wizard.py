@@ -229,7 +229,7 @@ async def test_admins_see_and_manage_every_event(
     await admin.tap(next(b for b in inline_labels(admin.last_bot_message()) if "talk" in b))
     await admin.tap("❌ Cancel event")
     await admin.tap("Yes, cancel the event")
-    assert "1 people will be told" in (admin.last_bot_message().text or "")
+    assert "Readers being told: 1" in (admin.last_bot_message().text or "")
     async with sessionmaker() as check:
         stored = await check.get(Event, event.id)
         assert stored is not None and stored.status.value == "cancelled"
