@@ -34,22 +34,12 @@ from bot.retry import RetryAfterMiddleware
 from bot.scheduler import SchedulerService
 from bot.services.indexing import CatalogueIndexer
 from handlers import broadcast as broadcast_wizard
-from handlers import (
-    catalogue_admin,
-    errors,
-    fallback,
-    help,
-    menu,
-    organiser_events,
-    refusals,
-    roles,
-    settings,
-    start,
-)
+from handlers import catalogue_admin, errors, fallback, help, menu, refusals, roles, settings, start
 from handlers import events as reading_events
 from handlers import follow as library_follows
 from handlers import inline as inline_search
 from handlers import notifications as notification_controls
+from handlers import organiser_events as event_organising
 from handlers import search as catalogue_search
 from handlers.deeplinks import DeepLinks
 from jobs.schedule import build_jobs
@@ -66,7 +56,7 @@ def feature_routers() -> list[Router]:
         start.build_router(),
         roles.build_router(),
         catalogue_admin.build_router(),
-        organiser_events.build_router(),
+        event_organising.build_router(),
         settings.build_router(),
         help.build_router(),
         menu.build_router(),
