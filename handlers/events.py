@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.models import (
+    District,
     Event,
     EventAudience,
     EventCategory,
@@ -201,7 +202,7 @@ def _list_data(data: EventList | EventFilterPick, **changes: Any) -> EventList:
 
 
 async def _render_list(
-    session: AsyncSession, reader: Reader, settings: Settings, data: EventList
+    session: AsyncSession, reader: Reader, settings: Settings, data: EventList, language: str
 ) -> tuple[str, InlineKeyboardMarkup] | None:
     """The list text and keyboard; None when "near me" needs a location first."""
     wanted = _filter_of(data)
@@ -229,7 +230,9 @@ async def _render_list(
     if wanted.audience:
         chosen.append(audience_label(wanted.audience))
     if data.dist:
-        chosen.append(_("one district"))
+        district = await session.get(District, data.dist)
+        if district is not None:
+            chosen.append(district_label(district, language))
     if data.near:
         chosen.append(_("near me"))
     lines = [_("🎉 Reading events") + " · " + ", ".join(chosen)]
@@ -312,10 +315,10 @@ async def _ask_location(message: Message) -> None:
 
 
 async def events_menu(
-    message: Message, session: AsyncSession, reader: Reader, settings: Settings
+    message: Message, session: AsyncSession, reader: Reader, settings: Settings, i18n: I18n
 ) -> None:
     """The Events button or /events: upcoming events with filters."""
-    rendered = await _render_list(session, reader, settings, EventList())
+    rendered = await _render_list(session, reader, settings, EventList(), i18n.current_locale)
     assert rendered is not None
     await message.answer(rendered[0], reply_markup=rendered[1])
 
@@ -326,10 +329,11 @@ async def event_list(
     session: AsyncSession,
     reader: Reader,
     settings: Settings,
+    i18n: I18n,
 ) -> None:
     """A filter changed or a page turned."""
     try:
-        rendered = await _render_list(session, reader, settings, callback_data)
+        rendered = await _render_list(session, reader, settings, callback_data, i18n.current_locale)
     except InvalidInputError:
         await query.answer(_("That list is out of date."), show_alert=True)
         return

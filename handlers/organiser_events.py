@@ -52,6 +52,7 @@ from handlers.events import audience_label, category_label, notices_for
 from handlers.filters import HasRole, Onboarded
 
 ATTENDEE_BUTTONS = 30
+CAPTION_LIMIT = 1024
 
 
 class NewEvent(StatesGroup):
@@ -544,7 +545,7 @@ async def _organiser_card(
     event_id: int,
     settings: Settings,
     bot_username: str,
-) -> tuple[str, InlineKeyboardMarkup]:
+) -> tuple[str, InlineKeyboardMarkup, str]:
     event, people = await events.attendees(session, reader, roles, event_id)
     counts = dict.fromkeys(RegistrationStatus, 0)
     for person in people:
@@ -588,7 +589,7 @@ async def _organiser_card(
             for row in rows
         ]
     )
-    return "\n".join(lines), keyboard
+    return "\n".join(lines), keyboard, _checkin_link(bot_username, event)
 
 
 async def _username(message: Message) -> str:
@@ -605,10 +606,16 @@ async def _send_card(
     event_id: int,
     settings: Settings,
 ) -> None:
-    text, keyboard = await _organiser_card(
-        session, reader, roles, event_id, settings, await _username(message)
+    """The organiser's card: the check-in QR code, with the details and actions as caption."""
+    username = await _username(message)
+    text, keyboard, link = await _organiser_card(
+        session, reader, roles, event_id, settings, username
     )
-    await message.answer(text, reply_markup=keyboard)
+    await message.answer_photo(
+        BufferedInputFile(qr_png(link), filename=f"checkin-{event_id}.png"),
+        caption=text[:CAPTION_LIMIT],
+        reply_markup=keyboard,
+    )
 
 
 def qr_png(link: str) -> bytes:
@@ -656,10 +663,7 @@ async def organiser_action(
         return
     zone = settings.zone
     if action == "o":
-        text, keyboard = await _organiser_card(
-            session, reader, roles, event_id, settings, await _username(message)
-        )
-        await message.answer(text, reply_markup=keyboard)
+        await _send_card(message, session, reader, roles, event_id, settings)
     elif action == "a":
         _event, people = await events.attendees(session, reader, roles, event_id)
         lines = [_("👥 Attendees of {title}:").format(title=escape(event.title))]
@@ -757,7 +761,7 @@ async def organiser_action(
             return
         await edit_message(
             message,
-            _("❌ {title} is cancelled; {count} people will be told.").format(
+            _("❌ {title} is cancelled. Readers being told: {count}.").format(
                 title=escape(event.title), count=notified
             ),
         )
@@ -895,7 +899,7 @@ async def organiser_value(
                 draft_key=f"{message.chat.id}-{message.message_id}",
                 now=now,
             )
-            reply = _("✉️ Your message is on its way to {count} people.").format(count=queued)
+            reply = _("✉️ Your message is on its way. Recipients: {count}.").format(count=queued)
         else:
             await events.edit_event(
                 session,
@@ -930,6 +934,8 @@ def _invalid_value(field: str, reason: str) -> str:
         return _("I could not read that date.") + " " + _format_hint()
     if reason == "after start":
         return _("Registration cannot open or close after the event starts.")
+    if reason == "window":
+        return _("Registration must open before it closes.")
     if field == "k":
         return _(
             "The capacity must be a whole number of at least 1, and not below the places "
@@ -976,7 +982,7 @@ async def reschedule_end(
         return
     await state.clear()
     await message.answer(
-        _("📅 Rescheduled to {starts}; {count} people will get the new calendar file.").format(
+        _("📅 Rescheduled to {starts}. Readers getting the new calendar file: {count}.").format(
             starts=events.local_time(starts, settings.zone), count=notified
         )
     )

@@ -1325,10 +1325,11 @@ async def edit_event(
         moment = None if text.strip() == "-" else _parse_any(text, zone)
         if moment is not None and moment > event.starts_at:
             raise InvalidInputError("after start")
-        if edit is EditField.OPENS:
-            event.registration_opens_at = moment
-        else:
-            event.registration_closes_at = moment
+        opens = moment if edit is EditField.OPENS else event.registration_opens_at
+        closes = moment if edit is EditField.CLOSES else event.registration_closes_at
+        if opens is not None and closes is not None and opens >= closes:
+            raise InvalidInputError("window")
+        event.registration_opens_at, event.registration_closes_at = opens, closes
         value = moment.isoformat() if moment else None
     audit.record(
         session,

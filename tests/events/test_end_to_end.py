@@ -165,6 +165,10 @@ async def test_find_near_register_remind_check_in_rate_and_csv(
     await organiser.tap(
         next(b for b in inline_labels(organiser.last_bot_message()) if "Poetry" in b)
     )
+    card = organiser.last_bot_message()
+    assert card.photo, "the organiser's card carries the check-in QR code"
+    assert f"start=ci_{event.checkin_token}" in (card.caption or "")
+    assert "1 attended" in (card.caption or "")
     await organiser.tap("📄 CSV")
     rows = list(csv.DictReader(io.StringIO(_document(harness, organiser).decode("utf-8-sig"))))
     assert [(row["name"], row["status"]) for row in rows] == [("Ren", "attended")]
@@ -196,3 +200,41 @@ async def test_reader_cannot_manage_or_forge(
     replies = await plain.send("/newevent")
     assert "only for event organisers" in texts(replies)[-1]
     assert list(await session.scalars(select(Registration))) == []
+
+
+async def test_a_waitlisted_reader_accepts_an_offer_from_the_outbox(
+    harness: BotHarness, session: AsyncSession, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    from tests.factories import make_event
+
+    starts = (utcnow() + timedelta(hours=10)).replace(second=0, microsecond=0)
+    event = await make_event(session, starts_at=starts, capacity=1, title="Small circle")
+    await session.commit()
+    first, second = harness.user(71011, "Ana"), harness.user(71012, "Ben")
+    for user in (first, second):
+        await user.onboard()
+        await user.send(f"/start ev_{event.id}")
+        await user.tap("✅ Register")
+    assert second.last_answer and "number 1 on the waitlist" in second.last_answer["text"]
+    assert "Full — 1 on the waitlist" in (second.last_bot_message().text or "")
+
+    await first.tap("✖️ Cancel my registration")
+    assert first.last_answer and "cancelled" in first.last_answer["text"]
+    await _deliver(harness, sessionmaker, utcnow())
+    offer = second.new_bot_messages()[-1]
+    assert "A place has opened up" in (offer.text or "")
+    await second.tap("Accept", message_id=offer.message_id)
+    assert second.last_answer and "The place is yours" in second.last_answer["text"]
+    assert second.chat()[-1].document is not None
+    async with sessionmaker() as check:
+        registrations = {
+            r.reader_id: r
+            for r in await check.scalars(
+                select(Registration).where(Registration.event_id == event.id)
+            )
+        }
+        ben = await check.scalar(select(Reader.id).where(Reader.telegram_id == 71012))
+    assert ben is not None and registrations[ben].status.value == "confirmed"
+    # The same offer cannot be answered twice.
+    await second.forge(f"evo:{registrations[ben].id}:d")
+    assert second.last_answer and "no longer open" in second.last_answer["text"]

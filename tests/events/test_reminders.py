@@ -187,4 +187,3 @@ async def test_past_events_complete(
     async with sessionmaker() as session:
         stored = await session.get(Event, event.id)
         assert stored is not None and stored.status.value == "completed"
-    _ = ADMIN

@@ -208,3 +208,77 @@ async def test_organisers_edit_capacity_and_attendance_only_on_their_events(
         )
         actions = set(await check.scalars(select(AuditLog.action)))
         assert {"event.capacity", "event.edit.title", "event.attendance"} <= actions
+
+
+async def test_admins_see_and_manage_every_event(
+    harness: BotHarness, session: AsyncSession, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    from tests.conftest import ADMIN_TELEGRAM_ID
+
+    someone = await make_reader(session, roles=(Role.ORGANISER,))
+    event = await make_event(session, organiser_id=someone.id, title="Someone's talk")
+    reader = await make_reader(session)
+    await session.commit()
+    from handlers.events import notices_for
+
+    notices = notices_for(harness.app.settings, harness.app.i18n)
+    await events.register(session, reader, event.id, now=utcnow(), notices=notices)
+    admin = harness.user(ADMIN_TELEGRAM_ID, "Ada")
+    await admin.onboard()
+    await admin.send("/myevents")
+    await admin.tap(next(b for b in inline_labels(admin.last_bot_message()) if "talk" in b))
+    await admin.tap("❌ Cancel event")
+    await admin.tap("Yes, cancel the event")
+    assert "Readers being told: 1" in (admin.last_bot_message().text or "")
+    async with sessionmaker() as check:
+        stored = await check.get(Event, event.id)
+        assert stored is not None and stored.status.value == "cancelled"
+        entry = await check.scalar(select(AuditLog).where(AuditLog.action == "event.cancel"))
+        assert entry is not None and entry.target_id == event.id
+
+
+def test_outbox_buttons_match_the_handlers_callback_data() -> None:
+    from handlers.events import OfferAnswer, RateEvent
+
+    assert OfferAnswer(registration_id=12, answer="a").pack() == events.OFFER_CALLBACK.format(
+        registration_id=12, answer="a"
+    )
+    assert RateEvent(event_id=7, rating=4).pack() == events.RATE_CALLBACK.format(
+        event_id=7, rating=4
+    )
+
+
+async def test_the_registration_window_set_by_the_organiser_is_enforced(
+    harness: BotHarness, session: AsyncSession, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    organiser = await _organiser(harness, session, 73010)
+    owner = await session.scalar(select(Reader).where(Reader.telegram_id == 73010))
+    assert owner is not None
+    zone = harness.app.settings.zone
+    starts = (utcnow() + timedelta(days=5)).astimezone(zone).replace(second=0, microsecond=0)
+    event = await make_event(session, organiser_id=owner.id, starts_at=starts, title="Windowed")
+    await session.commit()
+    opens = starts - timedelta(days=2)
+    await organiser.forge(f"oed:{event.id}:opens")
+    reply = texts(await organiser.send(f"{starts + timedelta(hours=1):%Y-%m-%d %H:%M}"))[-1]
+    assert "after the event starts" in reply
+    assert "Saved." in texts(await organiser.send(f"{opens:%Y-%m-%d %H:%M}"))[-1]
+    await organiser.forge(f"oed:{event.id}:closes")
+    reply = texts(await organiser.send(f"{opens - timedelta(hours=1):%Y-%m-%d %H:%M}"))[-1]
+    assert "open before it closes" in reply
+    await organiser.send("/cancel")
+
+    reader = harness.user(73011, "Ren")
+    await reader.onboard()
+    card = texts(await reader.send(f"/start ev_{event.id}"))[-1]
+    assert f"Registration from {opens:%Y-%m-%d %H:%M}" in card
+    await reader.tap("✅ Register")
+    assert (
+        reader.last_answer
+        and f"Registration opens {opens:%Y-%m-%d %H:%M}" in (reader.last_answer["text"])
+    )
+    async with sessionmaker() as check:
+        assert list(await check.scalars(select(Registration))) == []
+        stored = await check.get(Event, event.id)
+        assert stored is not None and stored.registration_opens_at == opens
+        assert stored.registration_closes_at is None
