@@ -44,7 +44,7 @@ from bot.scaling import RedisThrottle, build_shared_state
 from bot.scheduler import SchedulerService
 from bot.services.indexing import CatalogueIndexer
 from handlers import admin as admin_console
-from handlers import audit as audit_log
+from handlers import audit as audit_viewer
 from handlers import broadcast as broadcast_wizard
 from handlers import campaigns as campaign_console
 from handlers import (
@@ -91,7 +91,7 @@ def feature_routers() -> list[Router]:
         admin_console.build_router(),
         member_console.build_router(),
         suggestion_console.build_router(),
-        audit_log.build_router(),
+        audit_viewer.build_router(),
         statistics_console.build_router(),
         settings.build_router(),
         help.build_router(),

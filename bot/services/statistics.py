@@ -25,7 +25,7 @@ import csv
 import io
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
@@ -301,31 +301,49 @@ async def _by_library(session: AsyncSession, period: Period) -> dict[str, dict[i
 async def _unmet_demand(
     session: AsyncSession, period: Period
 ) -> tuple[dict[int | None, list[UnmetDemand]], list[UnmetDemand]]:
+    """The most repeated zero-hit queries per district and in the whole alliance."""
     query_text = func.lower(func.trim(SearchLog.query))
-    rows = await session.execute(
+    zero_hits = (_within(SearchLog.created_at, period), SearchLog.hit_count == 0)
+    searches = func.count()
+    readers = func.count(func.distinct(SearchLog.reader_id))
+    grouped = (
         select(
-            SearchLog.district_id,
-            query_text,
-            func.count(),
-            func.count(func.distinct(SearchLog.reader_id)),
+            SearchLog.district_id.label("district_id"),
+            query_text.label("query"),
+            searches.label("searches"),
+            readers.label("readers"),
         )
-        .where(_within(SearchLog.created_at, period), SearchLog.hit_count == 0)
+        .where(*zero_hits)
         .group_by(SearchLog.district_id, query_text)
+        .subquery()
+    )
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=grouped.c.district_id,
+            order_by=(grouped.c.searches.desc(), grouped.c.readers.desc(), grouped.c.query),
+        )
+        .label("rank")
+    )
+    ranked = select(grouped, rank).subquery()
+    rows = await session.execute(
+        select(ranked.c.district_id, ranked.c.query, ranked.c.searches, ranked.c.readers)
+        .where(ranked.c.rank <= UNMET_PER_DISTRICT)
+        .order_by(ranked.c.district_id, ranked.c.rank)
     )
     by_district: dict[int | None, list[UnmetDemand]] = defaultdict(list)
-    alliance: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for district_id, text, searches, readers in rows.all():
-        by_district[district_id].append(UnmetDemand(str(text), int(searches), int(readers)))
-        alliance[str(text)][0] += int(searches)
-        alliance[str(text)][1] += int(readers)
-
-    def top(items: Iterable[UnmetDemand], limit: int) -> list[UnmetDemand]:
-        return sorted(items, key=lambda item: (-item.searches, -item.readers, item.query))[:limit]
-
-    return (
-        {key: top(items, UNMET_PER_DISTRICT) for key, items in by_district.items()},
-        top((UnmetDemand(text, s, r) for text, (s, r) in alliance.items()), UNMET_ALLIANCE),
+    for district_id, text, count, people in rows.all():
+        by_district[district_id].append(UnmetDemand(str(text), int(count), int(people)))
+    alliance = await session.execute(
+        select(query_text, searches, readers)
+        .where(*zero_hits)
+        .group_by(query_text)
+        .order_by(searches.desc(), readers.desc(), query_text)
+        .limit(UNMET_ALLIANCE)
     )
+    return dict(by_district), [
+        UnmetDemand(str(text), int(count), int(people)) for text, count, people in alliance.all()
+    ]
 
 
 def _counts(figures: Mapping[str, Mapping[int | None, int]], key: int | None) -> Counts:

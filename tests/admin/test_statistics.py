@@ -268,3 +268,22 @@ async def test_bad_period_is_explained(harness: BotHarness) -> None:
     assert (reply.text or "").startswith(
         "The period “2026-12-05..2026-12-01” ends before it starts."
     )
+
+
+async def test_menu_statistics_are_the_last_30_days(
+    harness: BotHarness, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    async with sessionmaker() as session:
+        district = await make_district(session, code="ONLY")
+        await make_library(session, district, code="LONE")
+        session.add(SearchLog(district_id=district.id, query="nothing here", hit_count=0))
+        await session.commit()
+    admin = harness.user(ADMIN_TELEGRAM_ID, "Ada", username="ada")
+    await admin.onboard()
+    await admin.send("/admin")
+    summary, chart_one, chart_two, document = await admin.tap("📊 Statistics")
+    assert (summary.text or "").startswith("📊 Statistics for 30d (")
+    assert "Searches: 1, finding nothing: 1" in (summary.text or "")
+    assert "• ONLY District" in (summary.text or "")
+    assert chart_one.photo and chart_two.photo
+    assert document.document is not None and document.document.file_name == "stats-30d.csv"
