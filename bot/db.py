@@ -21,12 +21,28 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def create_engine(url: str, *, echo: bool = False, null_pool: bool = False) -> AsyncEngine:
-    """An engine with the pragmas and pool settings Bookbridge relies on."""
+def create_engine(
+    url: str,
+    *,
+    echo: bool = False,
+    null_pool: bool = False,
+    single_connection: bool = False,
+    pool_size: int | None = None,
+) -> AsyncEngine:
+    """An engine with the pragmas and pool settings Bookbridge relies on.
+
+    ``single_connection`` (SQLite): sessions queue for one connection, fairly and without
+    SQLite's busy-wait sleeps, instead of many connections waiting for the write lock.
+    ``pool_size`` (PostgreSQL): that many connections, and waiting for one never times out.
+    """
     parsed = make_url(url)
     kwargs: dict[str, Any] = {"echo": echo}
     if null_pool:
         kwargs["poolclass"] = NullPool
+    elif single_connection and parsed.get_backend_name() == "sqlite":
+        kwargs.update(pool_size=1, max_overflow=0, pool_timeout=600)
+    elif pool_size is not None:
+        kwargs.update(pool_size=pool_size, max_overflow=0, pool_timeout=600)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:":
