@@ -41,14 +41,30 @@ def _keep_statement_data_out_of_logs() -> None:
             logger.addFilter(_STATEMENT_DATA_FILTER)
 
 
-def create_engine(url: str, *, echo: bool = False, null_pool: bool = False) -> AsyncEngine:
-    """An engine with the pragmas and pool settings Bookbridge relies on."""
+def create_engine(
+    url: str,
+    *,
+    echo: bool = False,
+    null_pool: bool = False,
+    single_connection: bool = False,
+    pool_size: int | None = None,
+) -> AsyncEngine:
+    """An engine with the pragmas and pool settings Bookbridge relies on.
+
+    ``single_connection`` (SQLite): sessions queue for one connection, fairly and without
+    SQLite's busy-wait sleeps, instead of many connections waiting for the write lock.
+    ``pool_size`` (PostgreSQL): that many connections, and waiting for one never times out.
+    """
     _keep_statement_data_out_of_logs()
     parsed = make_url(url)
     # Bound parameters are readers' text: keep them out of statement logs and error messages.
     kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
     if null_pool:
         kwargs["poolclass"] = NullPool
+    elif single_connection and parsed.get_backend_name() == "sqlite":
+        kwargs.update(pool_size=1, max_overflow=0, pool_timeout=600)
+    elif pool_size is not None:
+        kwargs.update(pool_size=pool_size, max_overflow=0, pool_timeout=600)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:":

@@ -20,6 +20,7 @@ from bot.services.hold_notices import library_label, when, work_title
 from bot.services.holds import StaffOutcome
 from bot.services.roles import RoleSet
 from handlers.filters import HasRole, Onboarded
+from handlers.search import status_label
 
 PULL_LIST_LINES = 60
 
@@ -106,7 +107,7 @@ async def _refusal(message: Message, exc: DomainError, language: str) -> None:
     elif isinstance(exc, holds.NothingToDoError):
         await message.answer(
             _("Nothing to do: that copy is not waiting for this ({status}).").format(
-                status=escape(exc.item.status.value)
+                status=status_label(exc.item.status)
             )
         )
     else:

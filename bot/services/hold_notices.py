@@ -217,7 +217,9 @@ async def ready(
         .limit(1)
     )
     if pending is not None:
-        hold_ids = [int(i) for i in pending.payload.get("hold_ids", [])]
+        # The first notice's key names its hold; merged notices list theirs in the payload.
+        first = pending.dedup_key.split(":")[1]
+        hold_ids = [int(i) for i in pending.payload.get("hold_ids", [first])]
         holds = [
             h for h in await _load(session, [*hold_ids, hold.id]) if h.status is HoldStatus.READY
         ]
@@ -235,11 +237,6 @@ async def ready(
     key = f"{KIND_READY}:{hold.id}:{now.timestamp():.0f}"
     outgoing = _send(session, hold, KIND_READY, key, message, now=now, not_before=now + delay)
     await outbox.enqueue_many(session, [outgoing], now=now)
-    payload = message.to_payload()
-    payload["hold_ids"] = [hold.id]
-    await session.execute(
-        update(Notification).where(Notification.dedup_key == key).values(payload=payload)
-    )
 
 
 async def reminder(

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy import Select, and_, func, inspect, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -204,7 +204,9 @@ async def _lock_work(session: AsyncSession, work_id: int) -> Work:
 
 
 async def _lock_reader(session: AsyncSession, reader_id: int) -> None:
-    await session.execute(select(Reader.id).where(Reader.id == reader_id).with_for_update())
+    # SQLite transactions already hold the database's write lock (BEGIN IMMEDIATE).
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(select(Reader.id).where(Reader.id == reader_id).with_for_update())
 
 
 def _not_suspended(now: datetime) -> object:
@@ -264,8 +266,13 @@ async def _reader_hold(
     return hold
 
 
-async def _load_relations(session: AsyncSession, hold: Hold) -> None:
-    await session.refresh(hold, ["work", "pickup_library", "item"])
+async def _load_relations(
+    session: AsyncSession, hold: Hold, names: Sequence[str] = ("work", "pickup_library", "item")
+) -> None:
+    """Load the hold's relationships that are not loaded yet (one query each)."""
+    missing = [name for name in names if name in inspect(hold).unloaded]
+    if missing:
+        await session.refresh(hold, missing)
 
 
 def _ready(hold: Hold, item: Item, now: datetime, settings: Settings) -> None:
@@ -291,7 +298,7 @@ async def _assign(
     now: datetime,
 ) -> int | None:
     """Give the copy (now at ``here``) to the hold: ready if here is the pickup library."""
-    await _load_relations(session, hold)
+    await _load_relations(session, hold, ("work", "pickup_library"))
     hold.suspended_until = None
     hold.pulled_at = now if pulled else None
     if here.id == hold.pickup_library_id:
@@ -356,7 +363,7 @@ async def _target(
     now: datetime,
 ) -> bool:
     """Give a queued hold an available copy, the pickup library's first, else the nearest."""
-    await _load_relations(session, hold)
+    await _load_relations(session, hold, ("work", "pickup_library"))
     rows = (
         await session.execute(
             select(Item, Library)
@@ -510,22 +517,18 @@ async def place_hold(
     if pickup is None or not pickup.is_pickup_point:
         raise NotPickupPointError("pickup library")
     await _lock_reader(session, reader.id)
-    await _lock_work(session, work_id)
-    existing = await session.scalar(
-        select(Hold.id).where(
-            Hold.reader_id == reader.id,
-            Hold.work_id == work_id,
-            Hold.status.in_(ACTIVE_HOLD_STATUSES),
+    work = await _lock_work(session, work_id)
+    active = (
+        await session.execute(
+            select(Hold.id, Hold.work_id).where(
+                Hold.reader_id == reader.id, Hold.status.in_(ACTIVE_HOLD_STATUSES)
+            )
         )
-    )
-    if existing is not None:
-        raise AlreadyHoldingError(existing)
-    active = await session.scalar(
-        select(func.count(Hold.id)).where(
-            Hold.reader_id == reader.id, Hold.status.in_(ACTIVE_HOLD_STATUSES)
-        )
-    )
-    if (active or 0) >= settings.max_active_holds:
+    ).all()
+    for hold_id, held_work_id in active:
+        if held_work_id == work_id:
+            raise AlreadyHoldingError(hold_id)
+    if len(active) >= settings.max_active_holds:
         raise HoldLimitError(settings.max_active_holds)
     copies = await _circulating_copies(session, work_id)
     if not copies:
@@ -533,8 +536,8 @@ async def place_hold(
     now = now or utcnow()
     hold = Hold(
         reader_id=reader.id,
-        work_id=work_id,
-        pickup_library_id=pickup.id,
+        work=work,
+        pickup_library=pickup,
         status=HoldStatus.QUEUED,
         queued_at=now,
         expires_at=now + timedelta(days=settings.unfilled_hold_days),
@@ -569,7 +572,6 @@ async def place_hold(
         assert source is not None
         estimate = _transit(source, pickup, settings)
     await session.commit()
-    await _load_relations(session, hold)
     return Placement(hold=hold, position=position, estimate_days=estimate, source=source)
 
 

@@ -151,7 +151,7 @@ async def test_ready_expires_and_passes_to_the_next_reader(
 async def test_several_ready_the_same_day_make_one_notice(
     harness_factory: HarnessFactory,
 ) -> None:
-    harness = await harness_factory(hold_ready_digest_minutes=5)
+    harness = await harness_factory(hold_ready_digest_minutes=5, hold_shelf_days=3)
     alliance = await alliance_in(harness)
     async with harness.app.sessionmaker() as session:
         from tests.factories import make_work
@@ -167,5 +167,8 @@ async def test_several_ready_the_same_day_make_one_notice(
         )
     assert len(rows) == 1
     assert "2 of your books are ready for pickup" in rows[0].payload["text"]["en"]
+    # The pickup period in the text is the configured one, in both languages.
+    assert rows[0].payload["text"]["en"].count("(3 opening days)") == 2
+    assert "（3 个开馆日）" in rows[0].payload["text"]["zh"]
     assert len(rows[0].payload["buttons"]) == 2
     assert rows[0].not_before > utcnow() + timedelta(minutes=4)
