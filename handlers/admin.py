@@ -40,6 +40,9 @@ ADMIN_SECTIONS: tuple[AdminSection, ...] = (
     AdminSection("suggestions", N_("💡 Purchase suggestions")),
     AdminSection("audit", N_("📜 Audit log")),
     AdminSection("stats", N_("📊 Statistics")),
+    AdminSection("reach", N_("📍 Reach")),
+    AdminSection("campaigns", N_("📣 Campaigns")),
+    AdminSection("newcampaign", N_("➕ New campaign")),
 )
 
 

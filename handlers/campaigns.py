@@ -33,6 +33,7 @@ from bot.services.campaigns import (
     ScheduleKind,
 )
 from bot.services.errors import InvalidInputError, NotFoundError
+from handlers.admin_callbacks import AdminMenu
 from handlers.common import edit_message
 from handlers.deeplinks import DeepLinks
 from handlers.filters import HasRole, Onboarded
@@ -870,6 +871,23 @@ async def list_campaigns(message: Message, session: AsyncSession, settings: Sett
     )
 
 
+async def campaigns_section(
+    query: CallbackQuery,
+    callback_data: AdminMenu,
+    state: FSMContext,
+    session: AsyncSession,
+    settings: Settings,
+) -> None:
+    """The admin menu's Campaigns (the same as /campaigns) and New campaign (/newcampaign)."""
+    await query.answer()
+    if not isinstance(query.message, Message):
+        return
+    if callback_data.section == "newcampaign":
+        await start_wizard(query.message, state)
+    else:
+        await list_campaigns(query.message, session, settings)
+
+
 async def control(
     query: CallbackQuery,
     callback_data: CampaignControl,
@@ -1017,6 +1035,9 @@ def build_router() -> Router:
     admin = HasRole(Role.ADMIN)
     router.message.register(start_wizard, Command("newcampaign"), admin)
     router.message.register(list_campaigns, Command("campaigns"), admin)
+    router.callback_query.register(
+        campaigns_section, AdminMenu.filter(F.section.in_({"campaigns", "newcampaign"})), admin
+    )
     texts = (
         (CampaignWizard.text_zh, text_zh),
         (CampaignWizard.text_en, text_en),

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 from html import escape
 
-from aiogram import Router
+from aiogram import F, Router
 from aiogram.filters import Command
-from aiogram.types import BufferedInputFile, Message
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,6 +16,7 @@ from bot.config import Settings
 from bot.models import Role, utcnow
 from bot.services import reach
 from bot.services.reach import DistrictReach, ReachRule, ReachView
+from handlers.admin_callbacks import AdminMenu
 from handlers.filters import HasRole, Onboarded
 
 
@@ -122,9 +123,21 @@ async def show_reach(
     )
 
 
+async def reach_section(
+    callback: CallbackQuery, session: AsyncSession, settings: Settings, i18n: I18n
+) -> None:
+    """The admin menu's Reach: the same as /reach."""
+    await callback.answer()
+    if isinstance(callback.message, Message):
+        await show_reach(callback.message, session, settings, i18n)
+
+
 def build_router() -> Router:
     """A fresh router with this module's handlers (one per dispatcher)."""
     router = Router(name=__name__)
     router.message.filter(Onboarded())
     router.message.register(show_reach, Command("reach"), HasRole(Role.ADMIN))
+    router.callback_query.register(
+        reach_section, AdminMenu.filter(F.section == "reach"), HasRole(Role.ADMIN)
+    )
     return router

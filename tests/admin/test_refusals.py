@@ -30,8 +30,11 @@ async def test_admin_sees_every_section(staff: Staff) -> None:
         "💡 Purchase suggestions",
         "📜 Audit log",
         "📊 Statistics",
+        "📍 Reach",
+        "📣 Campaigns",
+        "➕ New campaign",
     ]
-    assert [section.key for section in ADMIN_SECTIONS][-1] == "stats"
+    assert [section.key for section in ADMIN_SECTIONS][-1] == "newcampaign"
     replies = await staff.admin.tap("📥 Catalogue import")
     assert "/import LIBRARY_CODE" in (replies[0].text or "")
     assert "Known codes: HOME" in (replies[0].text or "")
@@ -40,6 +43,16 @@ async def test_admin_sees_every_section(staff: Staff) -> None:
     replies = await staff.admin.tap("👥 Roles")
     assert "librarian: Lin (@lin) — HOME" in (replies[0].text or "")
     assert "/grant @username|ID" in (replies[1].text or "")
+    await staff.admin.tap("⬅️ Admin menu")
+    replies = await staff.admin.tap("📣 Campaigns")
+    assert replies[0].text == "No campaigns yet. Send /newcampaign to prepare one."
+    await staff.admin.send("/admin")
+    replies = await staff.admin.tap("➕ New campaign")
+    assert (replies[0].text or "").startswith("New campaign. Send the message in Chinese")
+    await staff.admin.send("/cancel")
+    await staff.admin.send("/admin")
+    replies = await staff.admin.tap("📍 Reach")
+    assert (replies[0].text or "").startswith("Reach by district, ")
 
 
 @pytest.mark.parametrize("command", ADMIN_COMMANDS)
