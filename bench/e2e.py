@@ -533,7 +533,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     """Both measurements; the RESULT figures."""
     redis = args.redis_url or ("redis://127.0.0.1:6379/0" if args.instances > 1 else "")
     with tempfile.TemporaryDirectory(prefix="bookbridge-e2e-") as scratch:
-        folder = Path(scratch)
+        folder = Path(args.work_dir or scratch)
+        await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
         async with scratch_database(args.database_url) as database_url:
             await prepare_database(database_url)
             tally, seconds = await measure_bookbridge(
@@ -588,6 +589,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument(
         "--redis-url", help="Redis for shared state (default: local Redis with 2+ instances)"
+    )
+    parser.add_argument(
+        "--work-dir", help="keep the instances' logs and indexes here (default: a temporary folder)"
     )
     parser.add_argument(
         "--serve-echo", nargs=3, metavar=("PORT", "API", "URL"), help=argparse.SUPPRESS
