@@ -48,6 +48,8 @@ SECRET = "bench-e2e-secret"
 WEBHOOK_PATH = "/telegram/webhook"
 FIRST_USER_ID = 30_000_000
 STEP_TIMEOUT_S = 120.0
+# One prefix for every instance of a run: they must share FSM state, locks and buckets.
+REDIS_PREFIX = f"bench-e2e-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 QUERIES = ("论语", "道德经", "史记", "红楼梦", "Confucius", "history", "庄子", "诗经", "三国")
 
 
@@ -184,7 +186,7 @@ def instance_env(
     )
     if redis:
         env["BOOKBRIDGE_REDIS_URL"] = redis
-        env["BOOKBRIDGE_REDIS_PREFIX"] = f"bench-e2e-{uuid.uuid4().hex[:8]}"
+        env["BOOKBRIDGE_REDIS_PREFIX"] = REDIS_PREFIX
     return env
 
 
