@@ -531,6 +531,19 @@ async def measure_echo(users: int, messages: int, folder: Path) -> tuple[Tally, 
             await process.stop()
 
 
+async def forget_redis_keys(url: str) -> None:
+    """Delete this run's keys (FSM state, locks, buckets) from Redis."""
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(url)
+    try:
+        keys = [key async for key in client.scan_iter(match=f"{REDIS_PREFIX}:*")]
+        if keys:
+            await client.delete(*keys)
+    finally:
+        await client.aclose()
+
+
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     """Both measurements; the RESULT figures."""
     redis = args.redis_url or ("redis://127.0.0.1:6379/0" if args.instances > 1 else "")
@@ -542,6 +555,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             tally, seconds = await measure_bookbridge(
                 database_url, args.users, args.instances, redis, folder
             )
+        if redis:
+            await forget_redis_keys(redis)
         per_reader = max(1, round(tally.updates / max(1, args.users)))
         echo, echo_seconds = await measure_echo(args.users, per_reader, folder)
     updates_per_s = tally.updates / seconds if seconds else 0.0
