@@ -47,7 +47,9 @@ TOKEN = "424242:E2E-BENCHMARK"
 SECRET = "bench-e2e-secret"
 WEBHOOK_PATH = "/telegram/webhook"
 FIRST_USER_ID = 30_000_000
-STEP_TIMEOUT_S = 60.0
+STEP_TIMEOUT_S = 120.0
+# One prefix for every instance of a run: they must share FSM state, locks and buckets.
+REDIS_PREFIX = f"bench-e2e-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 QUERIES = ("论语", "道德经", "史记", "红楼梦", "Confucius", "history", "庄子", "诗经", "三国")
 
 
@@ -184,7 +186,7 @@ def instance_env(
     )
     if redis:
         env["BOOKBRIDGE_REDIS_URL"] = redis
-        env["BOOKBRIDGE_REDIS_PREFIX"] = f"bench-e2e-{uuid.uuid4().hex[:8]}"
+        env["BOOKBRIDGE_REDIS_PREFIX"] = REDIS_PREFIX
     return env
 
 
@@ -226,6 +228,67 @@ async def serve_echo(port: int, api_base: str, webhook_url: str) -> None:
 # --------------------------------------------------------------------------- readers
 
 
+class BenchSandbox(Sandbox):
+    """The sandbox, waking only the reader whose chat changed (hundreds wait at once)."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__(token, flood_limits=False)
+        self.chat_events: dict[int, asyncio.Event] = {}
+
+    async def _deliver_webhooks(self) -> None:
+        # Like Telegram, up to max_connections webhook requests at once (the base sandbox
+        # sends one at a time, which would measure round trips, not the bot).
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+
+            async def lane() -> None:
+                while self.webhook is not None and not self._closed:
+                    if not self._updates:
+                        await self._wait_for_change(None)
+                        continue
+                    hook, update = self.webhook, self._updates.pop(0)
+                    if not await self._deliver(session, hook, update):
+                        self._updates.insert(0, update)
+                        await asyncio.sleep(0.1)
+
+            lanes = self.webhook.max_connections if self.webhook is not None else 1
+            await asyncio.gather(*(lane() for _ in range(lanes)))
+
+    def _signal(self, user_id: int) -> None:
+        event = self.chat_events.get(user_id)
+        if event is not None:
+            event.set()
+
+    def _touch(self, chat: Any, message_id: int) -> None:
+        super()._touch(chat, message_id)
+        self._signal(chat.user_id)
+
+    async def _answer_callback_query(self, method: Any, uploads: Any) -> bool:
+        answered = await super()._answer_callback_query(method, uploads)
+        query = self._callback_queries.get(method.callback_query_id)
+        if query is not None:
+            self._signal(query.from_user.id)
+        return answered
+
+    async def wait_for_reader(
+        self,
+        user_id: int,
+        predicate: Callable[[], bool],
+        timeout: float,  # noqa: ASYNC109
+    ) -> bool:
+        """Wait until the predicate holds after a change in this reader's chat."""
+        event = self.chat_events.setdefault(user_id, asyncio.Event())
+        deadline = time.monotonic() + timeout
+        while True:
+            event.clear()
+            if predicate():
+                return True
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(event.wait(), remaining)
+
+
 @dataclass
 class Tally:
     """What the simulated readers did and how long each reaction took."""
@@ -258,7 +321,7 @@ def _buttons(sandbox: Sandbox, user_id: int) -> list[tuple[int, str, str]]:
 class SimulatedReader:
     """One reader: each step sends an update and waits for the state the next step needs."""
 
-    def __init__(self, sandbox: Sandbox, user_id: int, tally: Tally) -> None:
+    def __init__(self, sandbox: BenchSandbox, user_id: int, tally: Tally) -> None:
         self.sandbox = sandbox
         self.user_id = user_id
         self.tally = tally
@@ -275,13 +338,13 @@ class SimulatedReader:
                 return True
             return self.sandbox.chat_version(self.user_id) > max(before, after_emit)
 
-        if not await self.sandbox.wait_until(reacted, STEP_TIMEOUT_S):
+        if not await self.sandbox.wait_for_reader(self.user_id, reacted, STEP_TIMEOUT_S):
             raise TimeoutError(f"reader {self.user_id}: no reaction")
         self.tally.latencies.append(time.perf_counter() - started)
         self.tally.updates += 1
 
     async def _until(self, predicate: Callable[[], bool], what: str) -> None:
-        if not await self.sandbox.wait_until(predicate, STEP_TIMEOUT_S):
+        if not await self.sandbox.wait_for_reader(self.user_id, predicate, STEP_TIMEOUT_S):
             raise TimeoutError(f"reader {self.user_id}: {what} never came")
 
     def _button(self, *, label: str | None = None, prefix: str | None = None) -> tuple[int, str]:
@@ -353,7 +416,7 @@ class SimulatedReader:
 
 
 async def drive(
-    sandbox: Sandbox, users: int, first_id: int, run: Callable[[SimulatedReader, int], Any]
+    sandbox: BenchSandbox, users: int, first_id: int, run: Callable[[SimulatedReader, int], Any]
 ) -> tuple[Tally, float]:
     """Run every reader at once; (tally, wall seconds)."""
     tally = Tally()
@@ -394,9 +457,9 @@ async def prepare_database(url: str) -> None:
 
 
 @contextlib.asynccontextmanager
-async def sandbox_and_proxy() -> AsyncIterator[tuple[Sandbox, str, RoundRobinProxy]]:
+async def sandbox_and_proxy() -> AsyncIterator[tuple[BenchSandbox, str, RoundRobinProxy]]:
     """The sandbox server (no flood limits) and an empty proxy in front of nothing yet."""
-    sandbox = Sandbox(TOKEN, flood_limits=False)
+    sandbox = BenchSandbox(TOKEN)
     runner = await start_server(sandbox, "127.0.0.1", 0)
     proxy = RoundRobinProxy([])
     await proxy.start()
@@ -468,16 +531,32 @@ async def measure_echo(users: int, messages: int, folder: Path) -> tuple[Tally, 
             await process.stop()
 
 
+async def forget_redis_keys(url: str) -> None:
+    """Delete this run's keys (FSM state, locks, buckets) from Redis."""
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(url)
+    try:
+        keys = [key async for key in client.scan_iter(match=f"{REDIS_PREFIX}:*")]
+        if keys:
+            await client.delete(*keys)
+    finally:
+        await client.aclose()
+
+
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     """Both measurements; the RESULT figures."""
     redis = args.redis_url or ("redis://127.0.0.1:6379/0" if args.instances > 1 else "")
     with tempfile.TemporaryDirectory(prefix="bookbridge-e2e-") as scratch:
-        folder = Path(scratch)
+        folder = Path(args.work_dir or scratch)
+        await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
         async with scratch_database(args.database_url) as database_url:
             await prepare_database(database_url)
             tally, seconds = await measure_bookbridge(
                 database_url, args.users, args.instances, redis, folder
             )
+        if redis:
+            await forget_redis_keys(redis)
         per_reader = max(1, round(tally.updates / max(1, args.users)))
         echo, echo_seconds = await measure_echo(args.users, per_reader, folder)
     updates_per_s = tally.updates / seconds if seconds else 0.0
@@ -527,6 +606,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument(
         "--redis-url", help="Redis for shared state (default: local Redis with 2+ instances)"
+    )
+    parser.add_argument(
+        "--work-dir", help="keep the instances' logs and indexes here (default: a temporary folder)"
     )
     parser.add_argument(
         "--serve-echo", nargs=3, metavar=("PORT", "API", "URL"), help=argparse.SUPPRESS

@@ -120,6 +120,9 @@ class Settings(BaseSettings):
     webhook_host: str = "127.0.0.1"
     webhook_port: int = Field(default=8081, ge=0, le=65535)
     webhook_drop_pending_updates: bool = False
+    # Updates one instance handles at once (the rest wait, answered already): keep it within
+    # the database pool (5 + 10 connections) so no handler times out waiting for a connection.
+    webhook_max_concurrent: int = Field(default=12, ge=1, le=1000)
     # `bookbridge worker` serves /healthz and /metrics here (port 0: no server).
     worker_host: str = "127.0.0.1"
     worker_port: int = Field(default=8082, ge=0, le=65535)

@@ -7,6 +7,7 @@ import contextlib
 import logging
 import signal
 from dataclasses import dataclass
+from typing import Any
 
 from aiogram import Bot
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
@@ -17,6 +18,18 @@ from bot.operations import HealthSources, add_operations_routes
 from bot.scheduler import SchedulerService
 
 logger = logging.getLogger(__name__)
+
+
+class BoundedRequestHandler(SimpleRequestHandler):
+    """aiogram's webhook handler, handling at most ``limit`` updates at once in the background."""
+
+    def __init__(self, *args: Any, limit: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.slots = asyncio.Semaphore(limit)
+
+    async def _background_feed_update(self, bot: Bot, update: dict[str, Any]) -> None:
+        async with self.slots:
+            await super()._background_feed_update(bot, update)
 
 
 @dataclass
@@ -47,8 +60,12 @@ def build_webhook_app(
     web_app = web.Application()
     # Answers 401 (and handles nothing) unless X-Telegram-Bot-Api-Secret-Token matches;
     # updates are handled in the background so Telegram's delivery never waits on a handler.
-    SimpleRequestHandler(
-        dispatcher=app.dispatcher, bot=bot, secret_token=secret, handle_in_background=True
+    BoundedRequestHandler(
+        dispatcher=app.dispatcher,
+        bot=bot,
+        secret_token=secret,
+        handle_in_background=True,
+        limit=app.settings.webhook_max_concurrent,
     ).register(web_app, path=app.settings.webhook_path)
     sources = HealthSources(
         engine=app.engine, redis=app.redis, indexer=app.indexer, scheduler=scheduler

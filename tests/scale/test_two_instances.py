@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 
+import aiohttp
 import pytest
 from redis.asyncio import Redis
 from sqlalchemy import func, select
@@ -138,10 +139,21 @@ async def test_a_wizard_alternates_instances_and_a_broadcast_is_sent_once(
         assert broadcast is not None
         assert broadcast.status is BroadcastStatus.DONE
 
-    # Both instances handled updates; only the worker ran the scheduler.
-    for instance in (first, second):
-        assert b"bookbridge_updates_total" in instance.app.metrics.render()
-        assert instance.server.scheduler is None
+    # Both instances handled updates; only the worker runs the scheduler, and they know it.
+    async with aiohttp.ClientSession() as http:
+        for instance in (first, second):
+            assert b"bookbridge_updates_total" in instance.app.metrics.render()
+            assert instance.server.scheduler is None
+            async with http.get(instance.server.local_url + "/healthz") as response:
+                assert response.status == 200
+                checks = (await response.json())["checks"]
+            assert checks["redis"] == {"ok": True, "configured": True}
+            assert checks["scheduler"] == {
+                "ok": True,
+                "runs_here": False,
+                "leader_here": False,
+                "leader_present": True,
+            }
     assert worker.scheduler.is_leader
 
 
