@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from datetime import timedelta
 
 import aiohttp
 import pytest
@@ -20,9 +21,10 @@ from bot.models import (
     Reader,
     Role,
     RoleGrant,
+    utcnow,
 )
 from tests.conftest import POSTGRES_URL
-from tests.factories import make_district, make_library
+from tests.factories import make_district, make_event, make_library
 from tests.scale.conftest import REDIS_URL, ChatDriver, Cluster, request_count, text_of
 
 pytestmark = pytest.mark.skipif(
@@ -162,3 +164,50 @@ def _finished(organiser: ChatDriver) -> bool:
         text_of(message).startswith("✅ Broadcast #1 is finished.")
         for message in organiser.sandbox.messages(organiser.user_id)
     )
+
+
+async def test_an_event_reminder_is_sent_once_with_two_workers_and_two_instances(
+    cluster: Cluster, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    async with sessionmaker() as session:
+        district = await make_district(session)
+        venue = await make_library(session, district, code="HALL", name_en="Reading Hall")
+        # Within the hour: the 1 h reminder is due as soon as the reader is registered.
+        event = await make_event(
+            session,
+            title="Poetry evening",
+            starts_at=utcnow() + timedelta(minutes=50),
+            venue_library_id=venue.id,
+            district_id=district.id,
+        )
+        await session.commit()
+    cluster.settings = cluster.settings.model_copy(update={"events_tick_s": 0.3})
+    await cluster.add_instance()
+    await cluster.add_instance()
+    workers = [await cluster.add_worker(), await cluster.add_worker()]
+
+    reader = cluster.reader(7200, "Rita")
+    await reader.onboard()
+    await reader.send(f"/start ev_{event.id}")
+    await reader.tap("✅ Register")
+    assert set(cluster.proxy.instances_for(7200)) == {0, 1}
+
+    def reminders() -> list[str]:
+        return [
+            text_of(m)
+            for m in reader.sandbox.messages(reader.user_id)
+            if text_of(m).startswith("⏰ Reminder")
+        ]
+
+    assert await cluster.sandbox.wait_until(lambda: bool(reminders()), 20)
+    # Both workers keep ticking: the one standing by must not send it again.
+    await asyncio.sleep(2)
+    assert len(reminders()) == 1
+    assert sum(worker.scheduler.is_leader for worker in workers) == 1
+    async with sessionmaker() as session:
+        rows = list(
+            await session.scalars(
+                select(Notification.status).where(Notification.kind == "event-reminder")
+            )
+        )
+    assert rows == [NotificationStatus.SENT]
