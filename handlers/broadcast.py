@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from html import escape
-from typing import Any
+from typing import Any, ClassVar
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, StateFilter, or_f
@@ -55,6 +55,7 @@ class AudienceAction(StrEnum):
 class AudienceChoice(CallbackData, prefix="bca"):
     """A choice while picking the audience: a kind, an item to toggle, a page, or Next."""
 
+    required_role: ClassVar[Role] = Role.ORGANISER
     action: AudienceAction
     kind: str
     value: int = 0
@@ -70,6 +71,7 @@ class StepAction(StrEnum):
 class StepChoice(CallbackData, prefix="bcs"):
     """Skip a step, send, send as urgent, or cancel."""
 
+    required_role: ClassVar[Role] = Role.ORGANISER
     action: StepAction
 
 
