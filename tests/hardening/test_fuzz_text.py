@@ -111,3 +111,57 @@ async def test_import_and_onboarding_dialogs_take_any_text(world: World, texts: 
         await world.send(world.stranger, text)
     world.assert_no_errors(texts)
     assert _changed(before, await world.counts()) <= TEXT_MAY_WRITE
+
+
+@settings(
+    max_examples=examples(30),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    who=st.sampled_from([*SENDERS, None]),
+    # Telegram caps inline queries at 256 characters.
+    query=st.one_of(any_text, st.just("")).map(lambda text: text[:256]),
+    offset=st.one_of(st.just(""), st.text(max_size=12), st.integers(-5, 10**12).map(str)),
+)
+async def test_inline_queries_take_any_text(
+    world: World, who: Role | None, query: str, offset: str
+) -> None:
+    user = world.people[who] if who is not None else world.stranger
+    before = await world.counts()
+    update = world.harness.sandbox.inline_query(user.user_id, query, offset=offset)
+    await world.harness.feed(update)
+    world.assert_no_errors((who, query, offset))
+    assert _changed(before, await world.counts()) <= TEXT_MAY_WRITE, (who, query, offset)
+
+
+@settings(
+    max_examples=examples(15),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    who=st.sampled_from([Role.READER, Role.ADMIN]),
+    name=st.one_of(
+        st.sampled_from(["books.csv", "books.mrc", "books.xml", "a.zip", "x.json"]),
+        st.text(
+            st.characters(codec="utf-8", exclude_characters="/\\\x00"), min_size=1, max_size=40
+        ),
+    ),
+    content=st.binary(min_size=1, max_size=2048),
+    caption=st.one_of(st.none(), any_text.map(lambda text: text[:1024])),
+)
+async def test_documents_anywhere_take_any_bytes(
+    world: World, who: Role, name: str, content: bytes, caption: str | None
+) -> None:
+    user = world.people[who]
+    if who is Role.ADMIN:
+        await world.send(user, "/import CITY")
+    before = await world.counts()
+    update = world.harness.sandbox.send_document(
+        user.user_id, name, content, caption=caption or None
+    )
+    await world.harness.feed(update)
+    user.new_bot_messages()
+    world.assert_no_errors((who, name, content[:40], caption))
+    assert _changed(before, await world.counts()) <= TEXT_MAY_WRITE, (who, name)
