@@ -25,6 +25,7 @@ from bot.services.broadcasts import Audience, Draft, Rights
 from bot.services.errors import InvalidInputError, NotAllowedError
 from bot.services.outbox import OutcomeCounts
 from bot.services.roles import RoleSet
+from handlers.callbacks import DbInt
 from handlers.common import edit_message
 from handlers.filters import HasRole, Onboarded
 from handlers.follow import library_name
@@ -58,7 +59,7 @@ class AudienceChoice(CallbackData, prefix="bca"):
     required_role: ClassVar[Role] = Role.ORGANISER
     action: AudienceAction
     kind: str
-    value: int = 0
+    value: DbInt = 0
 
 
 class StepAction(StrEnum):

@@ -46,3 +46,17 @@ async def test_settings_buttons_pressed_twice_are_not_errors(world: World) -> No
         second, _replies = await world.forge(reader, data)  # a double tap on the same message
         world.assert_no_errors(action)
         assert first is not None and second is not None, action
+
+
+async def test_an_id_beyond_the_database_range_is_a_stale_button(world: World) -> None:
+    reader = world.people[Role.READER]
+    # PostgreSQL refuses integers beyond INTEGER in a query; the button must simply be stale.
+    for data in (
+        "dist:pick:2147483648:o",
+        "dist:page:-2147483649:s",
+        "fol:f:9223372036854775807:p",
+        "bca:p:l:2147483648",
+    ):
+        answer, _replies = await world.forge(reader, data)
+        world.assert_no_errors(data)
+        assert answer is not None and answer["text"] == "This button is no longer active.", data
