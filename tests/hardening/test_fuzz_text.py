@@ -12,7 +12,7 @@ from tests.hardening.conftest import World, all_states, any_text, examples
 from tests.harness import inline_labels
 
 FUZZ = settings(
-    max_examples=examples(40),
+    max_examples=examples(30),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
