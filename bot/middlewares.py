@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -152,14 +152,21 @@ class ReaderLocaleMiddleware(I18nMiddleware):
         )
 
 
-def describe_update(update: Update) -> str:
-    """A short, text-free description of an update for logs (no message content)."""
+def describe_update(update: Update, callback_prefixes: Collection[str] = ()) -> str:
+    """A short, text-free description of an update for logs (no message content).
+
+    Callback data is named by its prefix only when it is one of ``callback_prefixes``:
+    forged data can carry anything a person typed.
+    """
     event = update.event
     kind = update.event_type
     if isinstance(event, Message):
         return f"{kind}:{event.content_type}"
     if isinstance(event, CallbackQuery):
-        return f"{kind}:{(event.data or '').split(':', 1)[0]}"
+        prefix = (event.data or "").split(":", 1)[0]
+        if prefix not in callback_prefixes:
+            prefix = f"?len={len(event.data or '')}"
+        return f"{kind}:{prefix}"
     if isinstance(event, InlineQuery):
         return f"{kind}:len={len(event.query)}"
     return kind

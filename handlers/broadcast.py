@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from html import escape
-from typing import Any
+from typing import Any, ClassVar
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, StateFilter, or_f
@@ -25,6 +25,7 @@ from bot.services.broadcasts import Audience, Draft, Rights
 from bot.services.errors import InvalidInputError, NotAllowedError
 from bot.services.outbox import OutcomeCounts
 from bot.services.roles import RoleSet
+from handlers.callbacks import DbInt
 from handlers.common import edit_message
 from handlers.filters import HasRole, Onboarded
 from handlers.follow import library_name
@@ -55,9 +56,10 @@ class AudienceAction(StrEnum):
 class AudienceChoice(CallbackData, prefix="bca"):
     """A choice while picking the audience: a kind, an item to toggle, a page, or Next."""
 
+    required_role: ClassVar[Role] = Role.ORGANISER
     action: AudienceAction
     kind: str
-    value: int = 0
+    value: DbInt = 0
 
 
 class StepAction(StrEnum):
@@ -70,6 +72,7 @@ class StepAction(StrEnum):
 class StepChoice(CallbackData, prefix="bcs"):
     """Skip a step, send, send as urgent, or cancel."""
 
+    required_role: ClassVar[Role] = Role.ORGANISER
     action: StepAction
 
 

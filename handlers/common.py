@@ -19,3 +19,14 @@ async def edit_message(
     except TelegramBadRequest as exc:
         if "message is not modified" not in exc.message:
             raise
+
+
+async def remove_buttons(message: MaybeInaccessibleMessageUnion | None) -> None:
+    """Take the inline buttons off a bot message; already gone (a double tap) is not an error."""
+    if not isinstance(message, Message):
+        return
+    try:
+        await message.edit_reply_markup(reply_markup=None)
+    except TelegramBadRequest as exc:
+        if "message is not modified" not in exc.message:
+            raise

@@ -8,6 +8,7 @@ from typing import Any
 
 from aiogram import Router
 from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters.callback_data import CallbackData
 from aiogram.types import ErrorEvent
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -17,6 +18,19 @@ from bot.middlewares import describe_update
 from bot.models import Reader
 
 logger = logging.getLogger(__name__)
+
+
+def callback_prefixes() -> set[str]:
+    """The prefixes of every typed callback data the bot defines."""
+    found: set[str] = set()
+    pending: list[type[CallbackData]] = [CallbackData]
+    while pending:
+        for sub in pending.pop().__subclasses__():
+            pending.append(sub)
+            prefix = getattr(sub, "__prefix__", None)
+            if isinstance(prefix, str):
+                found.add(prefix)
+    return found
 
 
 def failing_handler(exception: BaseException) -> str:
@@ -40,7 +54,7 @@ async def on_error(event: ErrorEvent, i18n: I18n, **data: Any) -> bool:
         user.id if user else None,
         reader.id if reader else None,
         failing_handler(event.exception),
-        describe_update(update),
+        describe_update(update, callback_prefixes()),
         exc_info=event.exception,
     )
     language = choose_language(

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.models import Library, Reader
 from bot.services import follows
 from bot.services.errors import NotFoundError
+from handlers.callbacks import DbInt
 from handlers.common import edit_message
 from handlers.deeplinks import DeepLinks
 from handlers.filters import Onboarded
@@ -43,7 +44,7 @@ class FollowChoice(CallbackData, prefix="fol"):
     """Follow or unfollow a library, or page the library picker."""
 
     action: FollowAction
-    value: int
+    value: DbInt
     view: FollowView
 
 

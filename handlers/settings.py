@@ -25,7 +25,7 @@ from handlers.callbacks import (
     SettingsAction,
     SettingsChoice,
 )
-from handlers.common import edit_message
+from handlers.common import edit_message, remove_buttons
 from handlers.filters import Onboarded
 from handlers.keyboards import (
     CANCEL,
@@ -136,15 +136,16 @@ async def settings_button(
     action = callback_data.action
     if action is SettingsAction.LANGUAGE and message:
         await query.answer()
-        await message.edit_text(
-            _("Which language do you prefer?"), reply_markup=language_keyboard(Origin.SETTINGS)
+        await edit_message(
+            message, _("Which language do you prefer?"), language_keyboard(Origin.SETTINGS)
         )
     elif action is SettingsAction.DISTRICT and message:
         await query.answer()
         page = await readers.district_page(session, 0)
-        await message.edit_text(
+        await edit_message(
+            message,
             _("Which district do you live in?"),
-            reply_markup=district_keyboard(page, Origin.SETTINGS, i18n.current_locale),
+            district_keyboard(page, Origin.SETTINGS, i18n.current_locale),
         )
     elif action is SettingsAction.LOCATION and message:
         await query.answer()
@@ -164,7 +165,7 @@ async def settings_button(
         await _refresh(query, session, reader, i18n.current_locale)
     elif action is SettingsAction.CLOSE and message:
         await query.answer(_("Saved."))
-        await message.edit_reply_markup(reply_markup=None)
+        await remove_buttons(message)
     else:
         await query.answer(_("This button is no longer active."))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.models import Role
 from handlers.broadcast import BroadcastWizard, StepAction, StepChoice
+from handlers.callbacks import SettingsAction, SettingsChoice
 from tests.hardening.conftest import World
 
 EXPIRED = "This broadcast draft has expired. Start again with /broadcast."
@@ -34,3 +35,28 @@ async def test_a_broadcast_wizard_whose_data_is_gone_says_so(world: World) -> No
     replies = await world.send(organiser, "/broadcast")
     assert replies
     world.assert_no_errors("starting again")
+
+
+async def test_settings_buttons_pressed_twice_are_not_errors(world: World) -> None:
+    reader = world.people[Role.READER]
+    for action in (SettingsAction.LANGUAGE, SettingsAction.DISTRICT, SettingsAction.CLOSE):
+        await world.send(reader, "/settings")
+        data = SettingsChoice(action=action).pack()
+        first, _replies = await world.forge(reader, data)
+        second, _replies = await world.forge(reader, data)  # a double tap on the same message
+        world.assert_no_errors(action)
+        assert first is not None and second is not None, action
+
+
+async def test_an_id_beyond_the_database_range_is_a_stale_button(world: World) -> None:
+    reader = world.people[Role.READER]
+    # PostgreSQL refuses integers beyond INTEGER in a query; the button must simply be stale.
+    for data in (
+        "dist:pick:2147483648:o",
+        "dist:page:-2147483649:s",
+        "fol:f:9223372036854775807:p",
+        "bca:p:l:2147483648",
+    ):
+        answer, _replies = await world.forge(reader, data)
+        world.assert_no_errors(data)
+        assert answer is not None and answer["text"] == "This button is no longer active.", data

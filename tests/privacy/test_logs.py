@@ -7,6 +7,7 @@ import traceback
 
 import pytest
 
+from tests.conftest import HarnessFactory
 from tests.harness import BotHarness
 from tests.search_chat.conftest import build_catalogue
 
@@ -52,3 +53,33 @@ async def test_no_message_text_reaches_any_log(
     assert caplog.records, "nothing was logged at all: the capture is broken"
     logged = _everything_logged(caplog.records)
     assert SECRET.lower() not in logged.lower()
+
+
+async def test_a_failure_log_names_no_forged_callback_text(
+    harness_factory: HarnessFactory,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from handlers import fallback
+
+    async def failing(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("a handler failed")
+
+    # Every unknown button reaches the catch-all; make it fail to see what the error log says.
+    monkeypatch.setattr(fallback, "stale_button", failing)
+    harness = await harness_factory()
+    user = harness.user(4646, "Mei")
+    await user.onboard()
+    caplog.set_level(logging.DEBUG)
+    await user.forge(f"{SECRET} with spaces")
+    await user.forge(f"{SECRET}:1")
+    await user.forge(f"set:{SECRET}")
+    failures = [r.getMessage() for r in caplog.records if r.name == "handlers.errors"]
+    assert len(failures) == 3
+    # A known prefix is still named, so the log says which feature failed.
+    assert [text.rsplit("event=", 1)[1] for text in failures] == [
+        "callback_query:?len=26",
+        "callback_query:?len=16",
+        "callback_query:set",
+    ]
+    assert SECRET.lower() not in _everything_logged(caplog.records).lower()
