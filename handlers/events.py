@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from html import escape
 from typing import Any
 
@@ -117,12 +116,7 @@ class FeedbackComment(StatesGroup):
 
 def notices_for(settings: Settings, i18n: I18n) -> Notices:
     """The notices helper for this alliance."""
-    return Notices(
-        translator=i18n,
-        zone=settings.zone,
-        offer_within=timedelta(hours=settings.waitlist_offer_within_hours),
-        offer_for=timedelta(hours=settings.waitlist_offer_hours),
-    )
+    return Notices.for_alliance(settings, i18n)
 
 
 def category_label(category: EventCategory) -> str:

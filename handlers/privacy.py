@@ -19,9 +19,11 @@ from aiogram.types import (
     Message,
     ReplyKeyboardRemove,
 )
+from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.config import Settings
 from bot.models import Reader, utcnow
 from bot.services import privacy
 from handlers.common import edit_message
@@ -94,6 +96,8 @@ async def forget_answer(
     session: AsyncSession,
     reader: Reader,
     state: FSMContext,
+    settings: Settings,
+    i18n: I18n,
 ) -> None:
     """Confirmed or cancelled: only the newest question, asked in this chat, recently."""
     data = await state.get_data()
@@ -109,7 +113,7 @@ async def forget_answer(
         await query.answer()
         await edit_message(query.message, _("Nothing was deleted."))
         return
-    await privacy.forget_reader(session, reader, utcnow())
+    await privacy.forget_reader(session, reader, utcnow(), settings=settings, translator=i18n)
     await query.answer()
     await edit_message(
         query.message,

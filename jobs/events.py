@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -30,12 +30,7 @@ class EventsTick:
     @property
     def notices(self) -> Notices:
         """The notices helper for this alliance."""
-        return Notices(
-            translator=self.i18n,
-            zone=self.settings.zone,
-            offer_within=timedelta(hours=self.settings.waitlist_offer_within_hours),
-            offer_for=timedelta(hours=self.settings.waitlist_offer_hours),
-        )
+        return Notices.for_alliance(self.settings, self.i18n)
 
     async def run(self) -> dict[str, int]:
         """Expire offers, queue reminders and feedback prompts, complete past events."""

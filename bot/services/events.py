@@ -27,6 +27,7 @@ from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from bot.config import Settings
 from bot.geo import haversine_km
 from bot.i18n import Gettext, Translator, in_every_language
 from bot.models import (
@@ -331,6 +332,16 @@ class Notices:
     zone: tzinfo
     offer_within: timedelta = timedelta(hours=24)
     offer_for: timedelta = timedelta(hours=2)
+
+    @classmethod
+    def for_alliance(cls, settings: Settings, translator: Translator) -> Notices:
+        """The notices helper with the alliance's zone and waitlist-offer settings."""
+        return cls(
+            translator=translator,
+            zone=settings.zone,
+            offer_within=timedelta(hours=settings.waitlist_offer_within_hours),
+            offer_for=timedelta(hours=settings.waitlist_offer_hours),
+        )
 
 
 def local_time(moment: datetime, zone: tzinfo) -> str:

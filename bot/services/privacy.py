@@ -15,14 +15,14 @@ from typing import Any
 from sqlalchemy import Table, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.config import Settings
+from bot.i18n import Translator
 from bot.models import (
     ACTIVE_HOLD_STATUSES,
     Base,
+    Event,
     Feedback,
     Hold,
-    HoldStatus,
-    Item,
-    ItemStatus,
     Notification,
     NotificationStatus,
     Reader,
@@ -30,6 +30,8 @@ from bot.models import (
     RegistrationStatus,
 )
 from bot.services import audit
+from bot.services import events as events_service
+from bot.services import holds as holds_service
 from bot.services.errors import InvalidInputError
 
 FORGOTTEN_REASON = "the reader asked to be forgotten"
@@ -155,6 +157,28 @@ READER_LINKS: tuple[ReaderLink, ...] = (
         Forget.KEEP,
     ),
     ReaderLink(
+        "work_watches",
+        "reader_id",
+        "arrival_watches",
+        ("work_id", "created_at", "arrived_at", "notified_at"),
+        Forget.DELETE,
+    ),
+    ReaderLink(
+        "campaign_recipients",
+        "reader_id",
+        "campaigns_received",
+        ("campaign_id", "holdout", "assigned_at", "opened_at"),
+        # Kept on the tombstone: campaign reach, opens and uplift stay as they were.
+        Forget.KEEP,
+    ),
+    ReaderLink(
+        "event_series",
+        "organiser_id",
+        "event_series_organised",
+        ("id", "title", "recurrence"),
+        Forget.KEEP,
+    ),
+    ReaderLink(
         "purchase_suggestions",
         "decided_by_id",
         "purchase_decisions",
@@ -256,39 +280,71 @@ class ForgetSummary:
     rows_detached: int
 
 
-async def _close_holds(session: AsyncSession, reader_id: int, now: datetime) -> tuple[int, int]:
-    """Cancel the reader's active holds; copies assigned to them go back on the shelf."""
+async def _close_holds(
+    session: AsyncSession, reader: Reader, now: datetime, settings: Settings, translator: Translator
+) -> tuple[int, int]:
+    """Cancel the reader's active holds by the holds rules: their copies go to the next reader."""
     holds = list(
         await session.scalars(
-            select(Hold).where(Hold.reader_id == reader_id, Hold.status.in_(ACTIVE_HOLD_STATUSES))
+            select(Hold).where(Hold.reader_id == reader.id, Hold.status.in_(ACTIVE_HOLD_STATUSES))
         )
     )
-    released = 0
-    for hold in holds:
-        if hold.item_id is not None:
-            item = await session.get(Item, hold.item_id)
-            if item is not None and item.status in (ItemStatus.HELD, ItemStatus.IN_TRANSIT):
-                item.status = ItemStatus.AVAILABLE
-                released += 1
-            hold.item_id = None
-        hold.status = HoldStatus.CANCELLED
-        hold.closed_at = now
-        hold.reason = FORGOTTEN_REASON
+    released = sum(hold.item_id is not None for hold in holds)
+    for hold_id in [hold.id for hold in holds]:
+        await holds_service.cancel_hold(
+            session,
+            reader,
+            hold_id,
+            FORGOTTEN_REASON,
+            settings=settings,
+            translator=translator,
+            now=now,
+        )
     return len(holds), released
 
 
-async def forget_reader(session: AsyncSession, reader: Reader, now: datetime) -> ForgetSummary:
-    """Delete the reader's personal data and anonymise their history, keeping statistics."""
+async def _cancel_registrations(
+    session: AsyncSession, reader: Reader, now: datetime, settings: Settings, translator: Translator
+) -> int:
+    """Cancel the reader's places at events by the events rules: the waitlist moves up."""
+    event_ids = list(
+        await session.scalars(
+            select(Registration.event_id)
+            .join(Event, Event.id == Registration.event_id)
+            .where(
+                Registration.reader_id == reader.id,
+                Registration.status.in_(ACTIVE_REGISTRATION_STATUSES),
+                # Past events keep their registrations: they are history, not places.
+                Event.ends_at > now,
+            )
+        )
+    )
+    notices = events_service.Notices.for_alliance(settings, translator)
+    for event_id in event_ids:
+        await events_service.cancel_registration(
+            session, reader, event_id, now=now, notices=notices
+        )
+    return len(event_ids)
+
+
+async def forget_reader(
+    session: AsyncSession,
+    reader: Reader,
+    now: datetime,
+    *,
+    settings: Settings,
+    translator: Translator,
+) -> ForgetSummary:
+    """Delete the reader's personal data and anonymise their history, keeping statistics.
+
+    Active holds and event places are given up first, by their own rules (each commits), so
+    the next reader in a queue or on a waitlist is served and told.
+    """
     if reader.forgotten_at is not None:
         raise InvalidInputError("reader already forgotten")
-    holds_cancelled, released = await _close_holds(session, reader.id, now)
-    registrations = await session.execute(
-        update(Registration)
-        .where(
-            Registration.reader_id == reader.id,
-            Registration.status.in_(ACTIVE_REGISTRATION_STATUSES),
-        )
-        .values(status=RegistrationStatus.CANCELLED, cancelled_at=now, offer_expires_at=None)
+    holds_cancelled, released = await _close_holds(session, reader, now, settings, translator)
+    registrations_cancelled = await _cancel_registrations(
+        session, reader, now, settings, translator
     )
     skipped = await session.execute(
         update(Notification)
@@ -331,7 +387,7 @@ async def forget_reader(session: AsyncSession, reader: Reader, now: datetime) ->
     summary = ForgetSummary(
         holds_cancelled=holds_cancelled,
         copies_released=released,
-        registrations_cancelled=registrations.rowcount or 0,  # type: ignore[attr-defined]
+        registrations_cancelled=registrations_cancelled,
         notifications_skipped=skipped.rowcount or 0,  # type: ignore[attr-defined]
         rows_deleted=deleted,
         rows_detached=detached,

@@ -406,3 +406,71 @@ async def test_locations_are_stored_coarse(
         reader = await _reader(session, USER_ID)
         assert reader.onboarded_at is not None
         assert (reader.latitude, reader.longitude) == (-33.868, 151.21)
+
+
+async def test_forgetting_passes_the_copy_and_the_event_place_to_the_next_reader(
+    harness: BotHarness, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    mei = await _onboarded(harness, USER_ID, "Mei")
+    await _onboarded(harness, OTHER_ID, "Other")
+    async with sessionmaker() as session:
+        library = await make_library(session)
+        work = await make_work(session, libraries=(library,))
+        event = await make_event(session, capacity=1)
+        item = await session.scalar(select(Item).where(Item.work_id == work.id))
+        assert item is not None
+        item.status = ItemStatus.HELD
+        reader, other = await _reader(session, USER_ID), await _reader(session, OTHER_ID)
+        now = utcnow()
+        session.add_all(
+            [
+                Hold(
+                    reader_id=reader.id,
+                    work_id=work.id,
+                    pickup_library_id=library.id,
+                    item_id=item.id,
+                    status=HoldStatus.READY,
+                    queued_at=now - timedelta(days=2),
+                    ready_at=now,
+                    ready_until=now + timedelta(days=7),
+                ),
+                Hold(
+                    reader_id=other.id,
+                    work_id=work.id,
+                    pickup_library_id=library.id,
+                    status=HoldStatus.QUEUED,
+                    queued_at=now - timedelta(days=1),
+                ),
+                Registration(
+                    event_id=event.id,
+                    reader_id=reader.id,
+                    status=RegistrationStatus.CONFIRMED,
+                    position=1,
+                ),
+                Registration(
+                    event_id=event.id,
+                    reader_id=other.id,
+                    status=RegistrationStatus.WAITLISTED,
+                    position=2,
+                ),
+            ]
+        )
+        await session.commit()
+        other_id = other.id
+
+    await mei.send("/forgetme")
+    await mei.tap("🗑 Yes, delete my data")
+
+    async with sessionmaker() as session:
+        next_hold = await session.scalar(select(Hold).where(Hold.reader_id == other_id))
+        assert next_hold is not None
+        assert next_hold.status is HoldStatus.READY
+        assert next_hold.item_id == item.id
+        place = await session.scalar(select(Registration).where(Registration.reader_id == other_id))
+        assert place is not None and place.status is RegistrationStatus.CONFIRMED
+        told = set(
+            await session.scalars(
+                select(Notification.kind).where(Notification.reader_id == other_id)
+            )
+        )
+    assert len(told) >= 2, told  # the hold-ready and the promotion notices are queued
