@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import InlineKeyboardMarkup, MaybeInaccessibleMessageUnion, Message
+from aiogram.utils.i18n import gettext as _
 
 
 async def edit_message(
@@ -30,3 +31,12 @@ async def remove_buttons(message: MaybeInaccessibleMessageUnion | None) -> None:
     except TelegramBadRequest as exc:
         if "message is not modified" not in exc.message:
             raise
+
+
+def distance_text(kilometres: float) -> str:
+    """1.2 km, 350 m."""
+    if kilometres < 1:
+        return _("{distance} m").format(distance=max(10, round(kilometres * 100) * 10))
+    if kilometres < 100:
+        return _("{distance} km").format(distance=f"{kilometres:.1f}")
+    return _("{distance} km").format(distance=f"{kilometres:.0f}")

@@ -27,7 +27,7 @@ from bot.services.errors import DomainError, InvalidInputError, NotFoundError
 from bot.services.hold_notices import library_label, when, work_title
 from bot.services.hold_rules import LOAN_DAYS_ESTIMATE
 from bot.services.holds import CancelReason, HoldView, PickupOption
-from handlers.common import edit_message
+from handlers.common import distance_text, edit_message
 from handlers.filters import Onboarded
 from handlers.hold_buttons import (
     CancelWithReason,
@@ -50,13 +50,6 @@ MANAGE_TITLE_CHARS = 40
 def _button(text: str, data: object) -> InlineKeyboardButton:
     assert hasattr(data, "pack")
     return InlineKeyboardButton(text=text, callback_data=data.pack())
-
-
-def distance_text(kilometres: float) -> str:
-    """1.2 km, 350 m."""
-    if kilometres < 1:
-        return _("{distance} m").format(distance=max(10, round(kilometres * 100) * 10))
-    return _("{distance} km").format(distance=f"{kilometres:.1f}")
 
 
 def _plain_title(hold_title: str) -> str:

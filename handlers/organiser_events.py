@@ -320,12 +320,31 @@ async def wizard_starts(message: Message, state: FSMContext, settings: Settings)
     )
 
 
+async def _form_expired(message: Message, state: FSMContext, again: str) -> None:
+    """The wizard's stored answers are gone (expired or lost): say so and start over."""
+    await state.clear()
+    await message.answer(
+        _("This form has expired. Please start again with {command}.").format(command=again)
+    )
+
+
+async def _stored_start(message: Message, state: FSMContext, again: str) -> datetime | None:
+    """The start the wizard stored, or None after telling the person its data is gone."""
+    data = await state.get_data()
+    try:
+        return datetime.fromisoformat(str(data["starts_at"]))
+    except (KeyError, ValueError):
+        await _form_expired(message, state, again)
+        return None
+
+
 async def wizard_ends(
     message: Message, state: FSMContext, session: AsyncSession, settings: Settings, i18n: I18n
 ) -> None:
     """The end, after the start; then the venue."""
-    data = await state.get_data()
-    starts = datetime.fromisoformat(data["starts_at"])
+    starts = await _stored_start(message, state, "/newevent")
+    if starts is None:
+        return
     try:
         ends = events.parse_end(message.text or "", starts, settings.zone)
     except InvalidInputError as error:
@@ -469,7 +488,11 @@ async def _show_preview(
     message: Message, state: FSMContext, session: AsyncSession, settings: Settings, i18n: I18n
 ) -> None:
     data = await state.get_data()
-    draft = _draft(data, settings)
+    try:
+        draft = _draft(data, settings)
+    except InvalidInputError:
+        await _form_expired(message, state, "/newevent")
+        return
     await state.set_state(NewEvent.preview)
     venue = draft.venue.place_name or ""
     if draft.venue.library_id is not None:
@@ -957,7 +980,9 @@ async def reschedule_end(
 ) -> None:
     """The new end; then everyone is told, with the new .ics."""
     data = await state.get_data()
-    starts = datetime.fromisoformat(data["starts_at"])
+    starts = await _stored_start(message, state, "/myevents")
+    if starts is None:
+        return
     try:
         ends = events.parse_end(message.text or "", starts, settings.zone)
         notified = await events.reschedule(

@@ -39,7 +39,7 @@ from bot.services.search import (
     WorkFacts,
     WorkSummary,
 )
-from handlers.common import edit_message
+from handlers.common import distance_text, edit_message
 from handlers.deeplinks import DeepLinks
 from handlers.filters import Onboarded
 from handlers.hold_buttons import reserve_rows
@@ -206,15 +206,6 @@ def status_label(status: ItemStatus) -> str:
         ItemStatus.MISSING: _("missing"),
     }
     return labels[status]
-
-
-def distance_text(kilometres: float) -> str:
-    """1.2 km, 350 m."""
-    if kilometres < 1:
-        return _("{distance} m").format(distance=max(10, round(kilometres * 100) * 10))
-    if kilometres < 100:
-        return _("{distance} km").format(distance=f"{kilometres:.1f}")
-    return _("{distance} km").format(distance=f"{kilometres:.0f}")
 
 
 def availability_plain(summary: WorkSummary, language: str) -> str:

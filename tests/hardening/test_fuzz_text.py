@@ -16,8 +16,9 @@ FUZZ = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-# A search logs itself (unmet demand); nothing else may change because of typed text.
-TEXT_MAY_WRITE = {"search_logs"}
+# A search logs itself (unmet demand) and /reach stores a snapshot when the period has none
+# yet; nothing else may change because of typed text.
+TEXT_MAY_WRITE = {"search_logs", "reach_snapshots"}
 SENDERS = [Role.READER, Role.LIBRARIAN, Role.ORGANISER, Role.ADMIN]
 
 
