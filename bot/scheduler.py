@@ -38,8 +38,8 @@ class Scheduler(Protocol):
     def start(self) -> None:
         """Start running the jobs."""
 
-    def shutdown(self) -> None:
-        """Stop; running jobs are not waited for."""
+    async def shutdown(self) -> None:
+        """Stop, cancel the runs in progress and wait for them to end."""
 
 
 class ApsScheduler:
@@ -53,11 +53,25 @@ class ApsScheduler:
             timezone=zone,
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
         )
+        # Runs in progress: APScheduler cancels them at shutdown but does not wait for them,
+        # and a run still rolling back after its engine is disposed never ends.
+        self.runs: set[asyncio.Task[Any]] = set()
 
     def every(self, seconds: float, job: Job, *, name: str) -> None:
         """Run ``job`` every ``seconds``, first right after start; never two runs at once."""
+
+        async def run() -> None:
+            task = asyncio.current_task()
+            if task is not None:
+                self.runs.add(task)
+            try:
+                await job()
+            finally:
+                if task is not None:
+                    self.runs.discard(task)
+
         self.scheduler.add_job(
-            job,
+            run,
             IntervalTrigger(seconds=seconds, timezone=self.zone),
             id=name,
             name=name,
@@ -68,10 +82,15 @@ class ApsScheduler:
         """Start running the jobs."""
         self.scheduler.start()
 
-    def shutdown(self) -> None:
-        """Stop; running jobs are not waited for."""
+    async def shutdown(self, timeout_s: float = 30.0) -> None:
+        """Stop, cancel the runs in progress and wait (up to ``timeout_s``) for them to end."""
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        runs = [task for task in self.runs if not task.done()]
+        for task in runs:
+            task.cancel()
+        if runs:
+            await asyncio.wait(runs, timeout=timeout_s)
 
 
 class LeaderLock:
@@ -210,6 +229,6 @@ class SchedulerService:
             logger.warning("scheduler: lost the leader lock (database session gone)")
         finally:
             self.leading.clear()
-            scheduler.shutdown()
+            await scheduler.shutdown()
             if self.on_stop is not None:
                 await self.on_stop()

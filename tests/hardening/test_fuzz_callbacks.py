@@ -17,7 +17,19 @@ from tests.hardening.conftest import (
 )
 
 # What a genuine button may legitimately change (the data is random, so some presses are valid).
-CALLBACK_MAY_WRITE = {"search_logs", "library_follows", "purchase_suggestions", "purchase_votes"}
+CALLBACK_MAY_WRITE = {
+    "search_logs",
+    "library_follows",
+    "purchase_suggestions",
+    "purchase_votes",
+    # A reader's own buttons: reserve (and its notice), "tell me when it arrives", register
+    # for an event, rate one.
+    "holds",
+    "notifications",
+    "work_watches",
+    "registrations",
+    "feedback",
+}
 PRESSERS = [Role.READER, Role.LIBRARIAN, Role.ORGANISER, Role.ADMIN]
 STATES: list[State | None] = [None, *all_states()]
 CLASSES = callback_data_classes()

@@ -47,7 +47,7 @@ class RecordingScheduler:
     def start(self) -> None:
         self.running = True
 
-    def shutdown(self) -> None:
+    async def shutdown(self) -> None:
         self.running = False
 
 
@@ -77,8 +77,29 @@ async def test_apscheduler_runs_periodic_jobs_one_at_a_time() -> None:
     try:
         await _wait_for(lambda: len(runs) >= 3)
     finally:
-        scheduler.shutdown()
+        await scheduler.shutdown()
     assert overlapping["most"] == 1
+
+
+async def test_shutdown_waits_for_a_run_in_progress_to_clean_up() -> None:
+    scheduler = ApsScheduler(ZONE)
+    started = asyncio.Event()
+    cleaned_up: list[bool] = []
+
+    async def job() -> None:
+        started.set()
+        try:
+            await asyncio.sleep(60)
+        finally:
+            await asyncio.sleep(0.05)  # a rollback, say: it must finish before shutdown returns
+            cleaned_up.append(True)
+
+    scheduler.every(60, job, name="long")
+    scheduler.start()
+    await asyncio.wait_for(started.wait(), 5)
+    await scheduler.shutdown()
+    assert cleaned_up == [True]
+    assert not scheduler.runs
 
 
 async def test_the_app_scheduler_delivers_the_outbox_on_its_own(
