@@ -289,6 +289,56 @@ class BenchSandbox(Sandbox):
                 await asyncio.wait_for(event.wait(), remaining)
 
 
+@dataclass(frozen=True)
+class CpuUse:
+    """CPU seconds spent while the readers ran: the bot's processes, this one, the machine."""
+
+    servers: float
+    driver: float
+    machine: float
+    cores: int
+    wall: float
+
+    def per_update_ms(self, updates: int) -> dict[str, float]:
+        """Milliseconds of CPU per update: the bot processes, this process, everything."""
+        share = 1000 / max(1, updates)
+        return {
+            "servers": round(self.servers * share, 2),
+            "driver": round(self.driver * share, 2),
+            "machine": round(self.machine * share, 2),
+        }
+
+    @property
+    def busy(self) -> float:
+        """The share of all cores that was busy (1.0: the machine was saturated)."""
+        return self.machine / (self.wall * self.cores) if self.wall else 0.0
+
+
+def _clock_ticks() -> int:
+    return int(os.sysconf("SC_CLK_TCK"))
+
+
+def _process_cpu(pid: int) -> float:
+    """User plus system CPU seconds of a process (Linux /proc; 0 elsewhere)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / _clock_ticks()
+
+
+def _machine_cpu() -> float:
+    """Busy CPU seconds of the whole machine since boot (Linux /proc; 0 elsewhere)."""
+    try:
+        first = Path("/proc/stat").read_text().splitlines()[0].split()
+    except OSError:
+        return 0.0
+    ticks = [int(value) for value in first[1:9]]
+    idle = ticks[3] + ticks[4]
+    return (sum(ticks) - idle) / _clock_ticks()
+
+
 @dataclass
 class Tally:
     """What the simulated readers did and how long each reaction took."""
@@ -299,6 +349,7 @@ class Tally:
     skipped_pickup: int = 0
     reserved: int = 0
     failures: list[str] = field(default_factory=list)
+    cpu: CpuUse | None = None
 
 
 def _buttons(sandbox: Sandbox, user_id: int) -> list[tuple[int, str, str]]:
@@ -416,9 +467,13 @@ class SimulatedReader:
 
 
 async def drive(
-    sandbox: BenchSandbox, users: int, first_id: int, run: Callable[[SimulatedReader, int], Any]
+    sandbox: BenchSandbox,
+    users: int,
+    first_id: int,
+    run: Callable[[SimulatedReader, int], Any],
+    servers: Sequence[Process] = (),
 ) -> tuple[Tally, float]:
-    """Run every reader at once; (tally, wall seconds)."""
+    """Run every reader at once; (tally with the CPU spent, wall seconds)."""
     tally = Tally()
     readers = []
     for number in range(users):
@@ -431,9 +486,23 @@ async def drive(
         except TimeoutError as exc:
             tally.failures.append(str(exc))
 
+    def cpu_now() -> tuple[float, float, float]:
+        served = sum(_process_cpu(server.process.pid) for server in servers)
+        return served, time.process_time(), _machine_cpu()
+
+    before = cpu_now()
     started = time.perf_counter()
     await asyncio.gather(*(one(reader, number) for number, reader in enumerate(readers)))
-    return tally, time.perf_counter() - started
+    wall = time.perf_counter() - started
+    after = cpu_now()
+    tally.cpu = CpuUse(
+        servers=after[0] - before[0],
+        driver=after[1] - before[1],
+        machine=after[2] - before[2],
+        cores=os.cpu_count() or 1,
+        wall=wall,
+    )
+    return tally, wall
 
 
 # --------------------------------------------------------------------------- the run
@@ -502,7 +571,7 @@ async def measure_bookbridge(
             async def visit(reader: SimulatedReader, number: int) -> None:
                 await reader.visit(QUERIES[number % len(QUERIES)])
 
-            return await drive(sandbox, users, FIRST_USER_ID, visit)
+            return await drive(sandbox, users, FIRST_USER_ID, visit, processes)
         finally:
             for process in processes:
                 await process.stop()
@@ -526,7 +595,7 @@ async def measure_echo(users: int, messages: int, folder: Path) -> tuple[Tally, 
             async def chatter(reader: SimulatedReader, number: int) -> None:
                 await reader.chatter(messages)
 
-            return await drive(sandbox, users, FIRST_USER_ID + 5_000_000, chatter)
+            return await drive(sandbox, users, FIRST_USER_ID + 5_000_000, chatter, [process])
         finally:
             await process.stop()
 
@@ -572,6 +641,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         f"echo bot:   {echo.updates} updates in {echo_seconds:.1f} s: {echo_per_s:.1f} updates/s, "
         f"p50 {_percentile(echo.latencies, 0.5) * 1000:.0f} ms"
     )
+    if tally.cpu is not None and tally.cpu.machine:
+        used = tally.cpu.per_update_ms(tally.updates)
+        print(
+            f"cpu per update: {used['servers']:.2f} ms in the instance(s), "
+            f"{used['driver']:.2f} ms in the sandbox, proxy and readers, "
+            f"{used['machine']:.2f} ms on the whole machine; the machine was "
+            f"{tally.cpu.busy:.0%} busy over {tally.cpu.cores} cores"
+        )
     for failure in (tally.failures + echo.failures)[:5]:
         print(f"failure: {failure}")
     backend = make_url(args.database_url).get_backend_name() if args.database_url else "sqlite"
@@ -592,6 +669,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "skipped_pickup": tally.skipped_pickup,
         "failures": len(tally.failures) + len(echo.failures),
         "mean_ms": round(statistics.fmean(tally.latencies) * 1000, 1) if tally.latencies else 0.0,
+        "cpu_ms_per_update": tally.cpu.per_update_ms(tally.updates) if tally.cpu else None,
+        "echo_cpu_ms_per_update": echo.cpu.per_update_ms(echo.updates) if echo.cpu else None,
+        "machine_busy": round(tally.cpu.busy, 3) if tally.cpu else None,
     }
 
 

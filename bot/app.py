@@ -7,8 +7,9 @@ import contextlib
 import logging
 import signal
 from dataclasses import dataclass, field
+from typing import Any
 
-from aiogram import Bot, Dispatcher, Router
+from aiogram import Bot, Dispatcher, Router, methods
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.base import BaseSession
@@ -16,6 +17,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
+from aiogram.methods.base import Response, TelegramMethod
 from aiogram.utils.i18n import I18n
 from aiohttp import web
 from redis.asyncio import Redis
@@ -29,6 +31,7 @@ from bot.middlewares import (
     DbSessionMiddleware,
     ReaderLocaleMiddleware,
     ReaderMiddleware,
+    ReadTransactionReleaser,
     ThrottlingMiddleware,
 )
 from bot.migrate import ensure_at_head
@@ -215,6 +218,26 @@ def build_application(
     )
 
 
+# aiogram builds ``Response[<result type>]`` for every answer it parses; pydantic keeps such
+# generic models only weakly, so after each garbage collection the next answers built them
+# again (about a millisecond each). Built once here and held, they are always found.
+_RESPONSE_MODELS: list[type[Response[Any]]] = []
+
+
+def _hold_response_models() -> None:
+    if _RESPONSE_MODELS:
+        return
+    for value in vars(methods).values():
+        if (
+            isinstance(value, type)
+            and issubclass(value, TelegramMethod)
+            and value is not TelegramMethod
+        ):
+            returning = getattr(value, "__returning__", None)
+            if returning is not None:
+                _RESPONSE_MODELS.append(Response[returning])  # type: ignore[valid-type]
+
+
 def create_bot(
     token: str,
     *,
@@ -223,12 +246,14 @@ def create_bot(
     metrics: Metrics | None = None,
 ) -> Bot:
     """A Bot with HTML parse mode, talking to Telegram, a local Bot API server or a sandbox."""
+    _hold_response_models()
     if session is None:
         session = (
             AiohttpSession(api=TelegramAPIServer.from_base(api_base.rstrip("/")))
             if api_base
             else AiohttpSession()
         )
+    session.middleware(ReadTransactionReleaser())
     session.middleware(RetryAfterMiddleware())
     if metrics is not None:
         # Inside the retry middleware: every 429 is counted, retried or not.

@@ -8,7 +8,7 @@ import dataclasses
 import json
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,6 +25,20 @@ EXIT_FAILURE = 1
 EXIT_USAGE = 2
 
 Command = Callable[[argparse.Namespace, Settings], int]
+
+
+def serve(main: Coroutine[Any, Any, None]) -> None:
+    """Run a long-lived server coroutine on uvloop where it is installed (Linux, macOS).
+
+    uvloop's event loop and transports take noticeably less CPU per update than asyncio's own.
+    """
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - platforms without uvloop
+        asyncio.run(main)
+        return
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(main)
 
 
 def _configure_logging(settings: Settings) -> None:
@@ -48,11 +62,11 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         settings.require_webhook()
         app = build_application(settings)
         bot = create_bot(token, api_base=api_base, metrics=app.metrics)
-        asyncio.run(run_webhook(app, bot, scheduler=not args.no_scheduler))
+        serve(run_webhook(app, bot, scheduler=not args.no_scheduler))
         return EXIT_OK
     app = build_application(settings)
     bot = create_bot(token, api_base=api_base, metrics=app.metrics)
-    asyncio.run(run_polling(app, bot, scheduler=not args.no_scheduler))
+    serve(run_polling(app, bot, scheduler=not args.no_scheduler))
     return EXIT_OK
 
 
@@ -63,7 +77,7 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     token = settings.require_token()
     app = build_application(settings)
     bot = create_bot(token, api_base=args.api_base or settings.api_base, metrics=app.metrics)
-    asyncio.run(run_worker(app, bot))
+    serve(run_worker(app, bot))
     return EXIT_OK
 
 
@@ -71,7 +85,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     """Run the bot on the local sandbox with a freshly seeded demo alliance."""
     from bot.demo_app import run_demo
 
-    asyncio.run(run_demo(settings, host=args.host, port=args.port, directory=Path(args.dir)))
+    serve(run_demo(settings, host=args.host, port=args.port, directory=Path(args.dir)))
     return EXIT_OK
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 from sqlalchemy.pool import NullPool
 
 
@@ -95,6 +96,55 @@ def _sqlite_begin_immediate(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+class TrackedSession(Session):
+    """A Session that knows whether its current transaction has written (or locked) anything."""
+
+
+_WROTE = "bookbridge.wrote"
+
+
+@event.listens_for(TrackedSession, "after_flush")
+def _flushed(session: Session, _context: Any) -> None:
+    session.info[_WROTE] = True
+
+
+@event.listens_for(TrackedSession, "do_orm_execute")
+def _executed(state: ORMExecuteState) -> None:
+    # Anything but a plain SELECT counts: DML, text(), and SELECT ... FOR UPDATE (a row lock).
+    locking = getattr(state.statement, "_for_update_arg", None) is not None
+    if not state.is_select or locking:
+        state.session.info[_WROTE] = True
+
+
+@event.listens_for(TrackedSession, "after_transaction_end")
+def _ended(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # the outermost transaction, not a savepoint
+        session.info.pop(_WROTE, None)
+
+
+def only_read(session: AsyncSession) -> bool:
+    """Whether the session is in a transaction that has only read: nothing written or pending."""
+    sync = session.sync_session
+    return (
+        sync.in_transaction()
+        and not sync.info.get(_WROTE)
+        and not (sync.new or sync.dirty or sync.deleted)
+    )
+
+
+async def end_read_only_transaction(session: AsyncSession) -> bool:
+    """Commit a transaction that has only read, returning its connection to the pool.
+
+    On SQLite every transaction holds the write lock from BEGIN, so a reply sent to Telegram
+    while a transaction that only read is still open would keep every other update waiting.
+    Loaded objects stay usable (sessions do not expire them on commit).
+    """
+    if not only_read(session):
+        return False
+    await session.commit()
+    return True
+
+
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions that keep loaded attributes after commit (handlers render after committing)."""
-    return async_sessionmaker(engine, expire_on_commit=False)
+    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=TrackedSession)

@@ -347,11 +347,16 @@ def _drop_nulls(value: Any) -> Any:
 def to_json(value: Any) -> Any:
     """A Bot API object as Telegram serialises it (aliases like "from", no nulls)."""
     if isinstance(value, BaseModel):
+        placeholders = False
+
+        def omit(_: Any) -> None:
+            nonlocal placeholders
+            placeholders = True
+
         # Unresolved aiogram Default(...) placeholders have no JSON form; Telegram omits them.
-        dumped = value.model_dump(
-            mode="json", exclude_none=True, by_alias=True, fallback=lambda _: None
-        )
-        return _drop_nulls(dumped)
+        # They dump as null, so only then is the tree walked again to drop those nulls.
+        dumped = value.model_dump(mode="json", exclude_none=True, by_alias=True, fallback=omit)
+        return _drop_nulls(dumped) if placeholders else dumped
     if isinstance(value, list):
         return [to_json(item) for item in value]
     return value

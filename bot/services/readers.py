@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
 
 from bot.models import District, Reader
 from bot.services.errors import InvalidInputError, NotFoundError
@@ -16,6 +17,8 @@ CARD_PREFIX = "BB"
 # Three decimals of a degree is about 110 m of latitude: a coarse location, never an address.
 LOCATION_DECIMALS = 3
 NOTIFICATION_TOPICS = ("events", "announcements", "campaigns")
+# last_seen_at is kept to this resolution, so that an update that changes nothing writes nothing.
+SEEN_RESOLUTION = timedelta(minutes=5)
 
 
 def luhn_check_digit(digits: str) -> str:
@@ -60,8 +63,17 @@ class Contact:
 
 
 async def touch_reader(session: AsyncSession, contact: Contact, now: datetime) -> Reader:
-    """The reader behind a Telegram user, created on first contact, details refreshed."""
-    reader = await session.scalar(select(Reader).where(Reader.telegram_id == contact.telegram_id))
+    """The reader behind a Telegram user, with their role grants, created on first contact.
+
+    Their details are refreshed and committed only when something changed, or when
+    ``last_seen_at`` is older than ``SEEN_RESOLUTION``; otherwise nothing is written.
+    """
+    found = await session.scalars(
+        select(Reader)
+        .options(joinedload(Reader.roles))
+        .where(Reader.telegram_id == contact.telegram_id)
+    )
+    reader = found.unique().one_or_none()
     if reader is None:
         reader = Reader(
             telegram_id=contact.telegram_id,
@@ -70,19 +82,38 @@ async def touch_reader(session: AsyncSession, contact: Contact, now: datetime) -
             username=contact.username,
             card_number=await _unused_card_number(session),
             last_seen_at=now,
+            roles=[],
         )
         session.add(reader)
-    else:
-        reader.chat_id = contact.chat_id
-        reader.first_name = contact.first_name[:128]
-        reader.username = contact.username
+        await session.commit()
+        return reader
+    changed = _refresh(reader, contact)
+    if reader.last_seen_at is None or now - reader.last_seen_at >= SEEN_RESOLUTION:
         reader.last_seen_at = now
-        if reader.is_blocked:
-            # They wrote to us again, so they unblocked the bot.
-            reader.is_blocked = False
-            reader.blocked_at = None
-    await session.commit()
+        changed = True
+    if reader.is_blocked:
+        # They wrote to us again, so they unblocked the bot.
+        reader.is_blocked = False
+        reader.blocked_at = None
+        changed = True
+    if changed:
+        await session.commit()
     return reader
+
+
+def _refresh(reader: Reader, contact: Contact) -> bool:
+    """Copy what Telegram says now onto the reader; whether anything differed."""
+    fresh = {
+        "chat_id": contact.chat_id,
+        "first_name": contact.first_name[:128],
+        "username": contact.username,
+    }
+    changed = False
+    for name, value in fresh.items():
+        if getattr(reader, name) != value:
+            setattr(reader, name, value)
+            changed = True
+    return changed
 
 
 async def _unused_card_number(session: AsyncSession) -> str:

@@ -38,6 +38,11 @@ READER_ONLY = RoleSet(roles=frozenset({Role.READER}))
 async def load_roles(session: AsyncSession, reader: Reader, admin_ids: Collection[int]) -> RoleSet:
     """The reader's roles from the database plus the bootstrap admins from the settings."""
     grants = list(await session.scalars(select(RoleGrant).where(RoleGrant.reader_id == reader.id)))
+    return role_set(reader, grants, admin_ids)
+
+
+def role_set(reader: Reader, grants: Collection[RoleGrant], admin_ids: Collection[int]) -> RoleSet:
+    """The roles given by these grants plus the bootstrap admins from the settings."""
     roles = {Role.READER, *(grant.role for grant in grants)}
     if reader.telegram_id in admin_ids:
         roles.add(Role.ADMIN)

@@ -16,7 +16,7 @@ import zxingcpp
 from PIL import Image, UnidentifiedImageError
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from bot.bibrecords import normalise_isbn
 from bot.geo import haversine_km
@@ -564,9 +564,8 @@ async def search_catalogue(
     filters = SearchFilters()
     ranked = await _ranked_works(session, indexer, cleaned.text, filters, author=False)
     log = await _log(session, reader, cleaned.text, ranked.index_total, source)
-    await session.commit()
     origin = await reader_origin(session, reader)
-    return await _page(
+    first = await _page(
         session,
         log=log,
         ranked=ranked,
@@ -576,6 +575,9 @@ async def search_catalogue(
         author=False,
         origin=origin,
     )
+    # One transaction for the log and the page: the page's pagination keys on the log's id.
+    await session.commit()
+    return first
 
 
 async def search_page(
@@ -630,9 +632,8 @@ async def search_author(
     filters = SearchFilters()
     ranked = await _ranked_works(session, indexer, cleaned.text, filters, author=True)
     log = await _log(session, reader, cleaned.text, len(ranked.work_ids), SearchSource.CHAT)
-    await session.commit()
     origin = await reader_origin(session, reader)
-    return await _page(
+    first = await _page(
         session,
         log=log,
         ranked=ranked,
@@ -642,6 +643,8 @@ async def search_author(
         author=True,
         origin=origin,
     )
+    await session.commit()
+    return first
 
 
 async def search_inline(
@@ -685,9 +688,10 @@ async def work_card(session: AsyncSession, reader: Reader, work_id: int) -> Work
     """A work with its holdings per library, nearest first (NotFoundError if unknown)."""
     work = None
     if valid_id(work_id):
-        work = await session.scalar(
-            select(Work).where(Work.id == work_id).options(selectinload(Work.isbns))
+        found = await session.scalars(
+            select(Work).where(Work.id == work_id).options(joinedload(Work.isbns))
         )
+        work = found.unique().one_or_none()
     if work is None:
         raise NotFoundError("work")
     origin = await reader_origin(session, reader)
