@@ -265,6 +265,8 @@ async def on_startup(app: Application, bot: Bot) -> None:
     """Refuse a database behind head, then register the command menus."""
     await ensure_at_head(app.engine)
     await app.indexer.ensure_ready()
+    # Imports made elsewhere (another instance, the command line) reach this index too.
+    app.indexer.follow(app.settings.index_catch_up_seconds)
     async with app.sessionmaker() as session:
         await publish_all_commands(bot, session, app.settings)
     me = await bot.get_me()

@@ -175,11 +175,12 @@ async def _import_catalogue(args: argparse.Namespace, settings: Settings) -> int
             print(f"... {len(report.problems) - SHOWN_PROBLEMS} more", file=sys.stderr)
         print(report.summary())
         print(f"report: {report_path}")
-        changed = report.changed_work_ids
-        with _progress_bar(len(changed), "work", "index") as bar:
-            await catalogue_import.sync_index(
-                app.indexer, changed, progress=lambda done: bar.update(done - bar.n)
-            )
+        # Running instances catch up from the recorded changes on their own; this updates the
+        # index in INDEX_DIR here (the same changes, applied once whoever gets there first).
+        total = len(report.changed_work_ids)
+        with _progress_bar(total, "work", "index") as bar:
+            await app.indexer.catch_up(progress=lambda done: bar.update(min(done, total) - bar.n))
+            bar.update(total - bar.n)
         return EXIT_OK
     finally:
         await app.close()

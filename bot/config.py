@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     )
     database_url: str = "sqlite+aiosqlite:///./var/bookbridge.db"
     index_dir: Path = Path("var/index")
+    # How often each bot process re-indexes works that imports elsewhere changed (0: never).
+    index_catch_up_seconds: float = Field(default=15.0, ge=0, le=3600)
     redis_url: str | None = None
     admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     default_language: Language = "zh"

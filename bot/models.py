@@ -640,6 +640,17 @@ class ReachSnapshot(Base):
     computed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class CatalogueChange(Base):
+    """The works one import batch created or changed, for every instance's index to catch up."""
+
+    __tablename__ = "catalogue_changes"
+    __table_args__ = (Index("ix_catalogue_changes_created_at", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    work_ids: Mapped[list[int]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class SearchLog(Base):
     """One catalogue search, kept for unmet-demand and reach statistics."""
 

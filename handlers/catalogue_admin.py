@@ -204,7 +204,8 @@ async def _run_import(
         + "\n"
         + _("Updating the search index ({count} works)…").format(count=len(report.changed_work_ids))
     )
-    await catalogue_import.sync_index(indexer, report.changed_work_ids)
+    # This instance's index now; the others catch up from the recorded changes.
+    await indexer.catch_up()
     await status.edit_text(summary_text(report, report.library_code))
     await message.answer_document(
         BufferedInputFile(

@@ -94,6 +94,11 @@ class CatalogueIndex:
         self._vocabulary_lock = threading.Lock()
         self._vocabulary: tuple[Path, Vocabulary] | None = None
 
+    @property
+    def root(self) -> Path:
+        """The index folder (INDEX_DIR)."""
+        return self._root
+
     # -- directory layout ------------------------------------------------------------
 
     def _current_dir(self) -> Path | None:

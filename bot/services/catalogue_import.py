@@ -57,7 +57,7 @@ from bot.bibrecords import (
     RecordProblem,
     read_records,
 )
-from bot.models import Item, Library, Reader, Work, WorkIsbn, utcnow
+from bot.models import CatalogueChange, Item, Library, Reader, Work, WorkIsbn, utcnow
 from bot.services import audit
 from bot.services.errors import InvalidInputError, NotFoundError
 from bot.services.holds import mark_watches_arrived
@@ -86,7 +86,6 @@ FileFormat = Literal["auto", "marc", "marcxml", "csv"]
 BATCH_SIZE = 1000
 DEFAULT_COPIES = 1
 MAX_COPIES = 100
-SYNC_CHUNK = 1000
 # Rows per IN (...) list: well under SQLite's and asyncpg's bound-parameter limits.
 _IN_CHUNK = 2000
 # Serialises catalogue batches across processes on PostgreSQL (SQLite's BEGIN IMMEDIATE
@@ -620,10 +619,16 @@ async def _write_batch(session: AsyncSession, batch: list[_Planned], state: _Imp
     if call_updates:
         await session.execute(update(Item), [{**row, "updated_at": now} for row in call_updates])
         report.items_updated += len(call_updates)
-    state.changed.update(work.id for work in created if work.id is not None)
-    for work in works.values():
-        if work.id is not None and (work.fields_changed or work.new_isbns or work.copies_added):
-            state.changed.add(work.id)
+    touched = {work.id for work in created if work.id is not None}
+    touched.update(
+        work.id
+        for work in works.values()
+        if work.id is not None and (work.fields_changed or work.new_isbns or work.copies_added)
+    )
+    if touched:
+        state.changed.update(touched)
+        # In the batch's own transaction: every instance's index catches up from these rows.
+        session.add(CatalogueChange(work_ids=sorted(touched)))
 
 
 async def _begin_batch(session: AsyncSession) -> None:
@@ -768,7 +773,6 @@ async def sync_index(
     indexer: CatalogueIndexer,
     work_ids: Sequence[int],
     *,
-    chunk: int = SYNC_CHUNK,
     progress: Callable[[int], None] | None = None,
 ) -> int:
     """Re-index the given works in chunks (an import's changed works); return how many changed.
@@ -783,11 +787,4 @@ async def sync_index(
         return await indexer.rebuild(
             progress=None if progress is None else lambda done: progress(min(done, total))
         )
-    written = 0
-    for start in range(0, len(work_ids), chunk):
-        part = work_ids[start : start + chunk]
-        async with indexer.sessionmaker() as session:
-            written += await indexer.sync(session, part)
-        if progress is not None:
-            progress(min(start + chunk, len(work_ids)))
-    return written
+    return await indexer.sync_chunked(work_ids, progress)
