@@ -11,11 +11,11 @@ from aiogram.filters import Command, Filter
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import N_
-from bot.models import Library, Role
+from bot.models import Role
+from bot.services import directory
 from bot.services.roles import RoleSet
 from handlers import roles as role_commands
 from handlers.admin_callbacks import ADMIN_PREFIXES, AdminMenu
@@ -113,7 +113,7 @@ async def import_section(callback: CallbackQuery, session: AsyncSession) -> None
     await callback.answer()
     if not isinstance(callback.message, Message):
         return
-    codes = list(await session.scalars(select(Library.code).order_by(Library.code)))
+    codes = await directory.library_codes(session)
     await callback.message.answer(
         _(
             "To import a catalogue, send /import LIBRARY_CODE and then the file "

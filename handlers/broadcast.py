@@ -19,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery import broadcast_status_text, localized, render_parts
 from bot.i18n import N_
-from bot.models import BroadcastAudience, District, Library, Reader, Role, utcnow
-from bot.services import broadcasts, follows
+from bot.models import BroadcastAudience, Reader, Role, utcnow
+from bot.services import broadcasts, directory, follows
 from bot.services.broadcasts import Audience, Draft, Rights
 from bot.services.errors import InvalidInputError, NotAllowedError
 from bot.services.outbox import OutcomeCounts
@@ -290,17 +290,15 @@ async def _audience_text(session: AsyncSession, audience: Audience, language: st
     if audience.kind is BroadcastAudience.EVERYONE:
         return _("everyone")
     if audience.kind is BroadcastAudience.FOLLOWERS:
-        names = []
-        for library_id in audience.ids:
-            library = await session.get(Library, library_id)
-            if library is not None:
-                names.append(library_name(library, language))
+        names = [
+            library_name(library, language)
+            for library in await directory.libraries_by_id(session, audience.ids)
+        ]
         return _("followers of {libraries}").format(libraries=escape(", ".join(names)))
-    names = []
-    for district_id in audience.ids:
-        district = await session.get(District, district_id)
-        if district is not None:
-            names.append(district_label(district, language))
+    names = [
+        district_label(district, language)
+        for district in await directory.districts_by_id(session, audience.ids)
+    ]
     return _("readers in {districts}").format(districts=escape(", ".join(names)))
 
 

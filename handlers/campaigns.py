@@ -22,7 +22,7 @@ from bot.campaign_buttons import CampaignControl, ControlAction
 from bot.config import Settings
 from bot.delivery import render_parts
 from bot.models import AgeGroup, Campaign, CampaignStatus, District, Event, Reader, Role, utcnow
-from bot.services import campaigns
+from bot.services import campaigns, directory
 from bot.services.campaigns import (
     Audience,
     AudienceKind,
@@ -554,11 +554,10 @@ async def _audience_words(
         )
     if audience.kind is AudienceKind.AGE_GROUP and audience.age_group is not None:
         return age_label(audience.age_group)
-    names = []
-    for district_id in district_ids:
-        district = await session.get(District, district_id)
-        if district is not None:
-            names.append(district_label(district, language))
+    names = [
+        district_label(district, language)
+        for district in await directory.districts_by_id(session, list(district_ids))
+    ]
     listed = escape(", ".join(names)) if names else _("none at the moment")
     if audience.kind is AudienceKind.UNDER_REACHED:
         return _("the under-reached districts ({districts})").format(districts=listed)

@@ -18,12 +18,11 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, Document, Message
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.bibrecords import count_records
-from bot.models import Library, Reader, Role
-from bot.services import catalogue_import
+from bot.models import Reader, Role
+from bot.services import catalogue_import, directory
 from bot.services.catalogue_import import CatalogueFileError, ImportReport, UnknownLibraryError
 from bot.services.indexing import CatalogueIndexer
 from handlers.filters import HasRole
@@ -236,7 +235,7 @@ async def import_command(
     """/import CODE: wait for the file, or import the document this command captions."""
     parts = (command.args or "").split()
     if len(parts) != 1 or len(parts[0]) > 40:
-        codes = await session.scalars(select(Library.code).order_by(Library.code))
+        codes = await directory.library_codes(session)
         await message.answer(
             _("Usage: {usage}").format(usage=USAGE)
             + "\n"

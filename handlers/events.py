@@ -24,7 +24,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.models import (
-    District,
     Event,
     EventAudience,
     EventCategory,
@@ -33,7 +32,7 @@ from bot.models import (
     RegistrationStatus,
     utcnow,
 )
-from bot.services import events
+from bot.services import directory, events
 from bot.services.errors import DomainError, InvalidInputError, NotAllowedError, NotFoundError
 from bot.services.events import (
     AlreadyRegisteredError,
@@ -224,7 +223,7 @@ async def _render_list(
     if wanted.audience:
         chosen.append(audience_label(wanted.audience))
     if data.dist:
-        district = await session.get(District, data.dist)
+        district = await directory.district(session, data.dist)
         if district is not None:
             chosen.append(district_label(district, language))
     if data.near:

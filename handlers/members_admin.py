@@ -13,11 +13,10 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import District, Library, LibraryKind, Reader, Role
-from bot.services import member_admin
+from bot.services import directory, member_admin
 from bot.services.errors import NotFoundError
 from bot.services.member_admin import (
     DistrictDraft,
@@ -166,7 +165,7 @@ async def _list_view(
 ) -> tuple[str, InlineKeyboardMarkup]:
     builder = InlineKeyboardBuilder()
     if entity == "d":
-        districts = list(await session.scalars(select(District).order_by(District.code)))
+        districts = await directory.districts(session)
         lines = [_("🗺 Districts ({count}):").format(count=len(districts))]
         lines += [
             f"• <b>{escape(d.code)}</b> {escape(d.name)}"
@@ -177,10 +176,7 @@ async def _list_view(
         ]
         codes = [d.code for d in districts]
     else:
-        rows = await session.execute(
-            select(Library, District.code).join(District).order_by(Library.code)
-        )
-        libraries = rows.all()
+        libraries = await directory.libraries_with_districts(session)
         lines = [_("🏛 Libraries ({count}):").format(count=len(libraries))]
         lines += [
             f"• <b>{escape(lib.code)}</b> {escape(lib.name)} — {escape(district_code)}, "
@@ -315,7 +311,7 @@ async def _prompt(
     if step == "kind":
         rows.append([_button(kind_name(kind), entity, "kind", kind.value) for kind in LibraryKind])
     elif step == "district":
-        codes = list(await session.scalars(select(District.code).order_by(District.code)))
+        codes = await directory.district_codes(session)
         for start in range(0, min(len(codes), 30), 3):
             rows.append([_button(code, entity, "dist", code) for code in codes[start : start + 3]])
     elif step == "pickup":

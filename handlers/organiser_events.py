@@ -27,7 +27,6 @@ from aiogram.types import (
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
@@ -37,13 +36,12 @@ from bot.models import (
     EventCategory,
     EventRecurrence,
     EventStatus,
-    Library,
     Reader,
     RegistrationStatus,
     Role,
     utcnow,
 )
-from bot.services import events
+from bot.services import directory, events
 from bot.services.errors import DomainError, InvalidInputError, NotAllowedError, NotFoundError
 from bot.services.events import EditField, EventDraft, Venue
 from bot.services.roles import RoleSet
@@ -255,7 +253,7 @@ async def wizard_pick(
                 await state.set_state(NewEvent.place_name)
                 await edit_message(message, _("What is the place called?"), _cancel_markup())
                 return
-            library = await session.get(Library, int(value)) if value.isdigit() else None
+            library = await directory.library(session, int(value)) if value.isdigit() else None
             if library is None:
                 raise InvalidInputError("library")
             await state.update_data(library_id=library.id)
@@ -357,7 +355,7 @@ async def wizard_ends(
         return
     await state.update_data(ends_at=ends.isoformat())
     await state.set_state(NewEvent.venue)
-    libraries = list(await session.scalars(select(Library).order_by(Library.code)))
+    libraries = await directory.libraries(session)
     language = i18n.current_locale
     options = [
         (str(library.id), library.name_en if language == "en" and library.name_en else library.name)
@@ -496,7 +494,7 @@ async def _show_preview(
     await state.set_state(NewEvent.preview)
     venue = draft.venue.place_name or ""
     if draft.venue.library_id is not None:
-        library = await session.get(Library, draft.venue.library_id)
+        library = await directory.library(session, draft.venue.library_id)
         if library is not None:
             venue = (
                 library.name_en if i18n.current_locale == "en" and library.name_en else library.name

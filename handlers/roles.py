@@ -8,13 +8,12 @@ from aiogram import Bot, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
 from bot.config import Settings
 from bot.menus import publish_commands_for
-from bot.models import Library, Reader, Role, RoleGrant
+from bot.models import Library, Reader, Role
+from bot.services import directory
 from bot.services import roles as role_service
 from bot.services.errors import InvalidInputError, NotFoundError
 from handlers.filters import HasRole
@@ -73,7 +72,7 @@ async def _parse(
         try:
             library = await role_service.find_library(session, parts[2])
         except NotFoundError:
-            codes = await session.scalars(select(Library.code).order_by(Library.code))
+            codes = await directory.library_codes(session)
             await message.answer(
                 _("No library has the code “{code}”. Known codes: {codes}").format(
                     code=escape(parts[2][:40]), codes=", ".join(codes) or "—"
@@ -144,13 +143,7 @@ async def revoke(
 
 async def list_roles(message: Message, session: AsyncSession) -> None:
     """Who holds which role."""
-    grants = list(
-        await session.scalars(
-            select(RoleGrant)
-            .options(selectinload(RoleGrant.reader), selectinload(RoleGrant.library))
-            .order_by(RoleGrant.role, RoleGrant.id)
-        )
-    )
+    grants = await role_service.all_grants(session)
     if not grants:
         await message.answer(
             _("Nobody holds a role yet (bootstrap admins come from the settings).")

@@ -15,7 +15,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import District, Reader
-from bot.services import readers
+from bot.services import directory, readers
 from bot.services.errors import NotFoundError
 from handlers.callbacks import (
     DistrictAction,
@@ -103,7 +103,7 @@ def settings_keyboard(reader: Reader) -> InlineKeyboardMarkup:
 async def _render(
     session: AsyncSession, reader: Reader, language: str
 ) -> tuple[str, InlineKeyboardMarkup]:
-    district = await session.get(District, reader.district_id) if reader.district_id else None
+    district = await directory.district(session, reader.district_id)
     return settings_text(reader, district, language), settings_keyboard(reader)
 
 

@@ -15,11 +15,10 @@ from aiogram.types import (
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.models import Library, Reader, Role, SuggestionStatus, utcnow
-from bot.services import purchasing
+from bot.models import Reader, Role, SuggestionStatus, utcnow
+from bot.services import directory, purchasing
 from bot.services.errors import NotFoundError
 from bot.services.purchasing import AlreadyDecidedError, SuggestionView
 from handlers.admin import back_to_menu, fit_lines
@@ -151,16 +150,8 @@ async def choose_library(
     if item.status is not SuggestionStatus.OPEN:
         await callback.answer(_("It was decided already."), show_alert=True)
         return
-    total = int(await session.scalar(select(func.count(Library.id))) or 0)
-    pages = max(1, -(-total // LIBRARY_PAGE_SIZE))
-    page_number = min(max(callback_data.page, 0), pages - 1)
-    libraries = list(
-        await session.scalars(
-            select(Library)
-            .order_by(Library.code)
-            .offset(page_number * LIBRARY_PAGE_SIZE)
-            .limit(LIBRARY_PAGE_SIZE)
-        )
+    libraries, page_number, pages = await directory.library_page(
+        session, callback_data.page, LIBRARY_PAGE_SIZE
     )
     builder = InlineKeyboardBuilder()
     for library in libraries:

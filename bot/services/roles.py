@@ -170,3 +170,13 @@ async def readers_with_roles(session: AsyncSession) -> list[Reader]:
         .options(selectinload(Reader.roles))
     )
     return list(rows)
+
+
+async def all_grants(session: AsyncSession) -> list[RoleGrant]:
+    """Every role grant with its reader and library, by role then age (for /roles)."""
+    rows = await session.scalars(
+        select(RoleGrant)
+        .options(selectinload(RoleGrant.reader), selectinload(RoleGrant.library))
+        .order_by(RoleGrant.role, RoleGrant.id)
+    )
+    return list(rows)

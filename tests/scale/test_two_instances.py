@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 from datetime import timedelta
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -23,6 +24,8 @@ from bot.models import (
     RoleGrant,
     utcnow,
 )
+from bot.services.catalogue_import import import_catalogue
+from tests.catalogue_import.test_service import marc_book
 from tests.conftest import POSTGRES_URL
 from tests.factories import make_district, make_event, make_library
 from tests.scale.conftest import REDIS_URL, ChatDriver, Cluster, request_count, text_of
@@ -211,3 +214,40 @@ async def test_an_event_reminder_is_sent_once_with_two_workers_and_two_instances
             )
         )
     assert rows == [NotificationStatus.SENT]
+
+
+async def test_an_import_made_elsewhere_is_found_through_either_instance(
+    cluster: Cluster, sessionmaker: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    cluster.settings = cluster.settings.model_copy(update={"index_catch_up_seconds": 0.2})
+    first = await cluster.add_instance()
+    second = await cluster.add_instance()
+    for instance in (first, second):
+        await instance.app.indexer.wait_ready()
+    async with sessionmaker() as session:
+        await make_library(session, code="EAST", name_en="East Library")
+        await session.commit()
+    reader = cluster.reader(7300, "Ming")
+    await reader.onboard()
+
+    # As `bookbridge import-catalogue` on another host would: neither instance imports it.
+    catalogue = tmp_path / "east.mrc"
+    catalogue.write_bytes(marc_book("e1", "Pragmatic Programmer"))
+    report = await import_catalogue(sessionmaker, "EAST", catalogue)
+    assert report.works_created == 1
+
+    async def found_everywhere() -> bool:
+        for instance in (first, second):
+            hits = (await instance.app.indexer.index.search("pragmatic")).hits
+            if [hit.work_id for hit in hits] != report.changed_work_ids:
+                return False
+        return True
+
+    async with asyncio.timeout(20):
+        while not await found_everywhere():  # noqa: ASYNC110
+            await asyncio.sleep(0.1)
+    routed_before = len(cluster.proxy.instances_for(7300))
+    for _ in range(2):
+        [answer] = await reader.send("pragmatic programmer")
+        assert "Pragmatic Programmer" in text_of(answer)
+    assert set(cluster.proxy.instances_for(7300)[routed_before:]) == {0, 1}
