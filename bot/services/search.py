@@ -684,6 +684,10 @@ async def logged_search(session: AsyncSession, reader: Reader, search_id: int) -
 # --- the work card --------------------------------------------------------------------
 
 
+# Holdings list statuses in the order ItemStatus declares them (available first).
+_STATUS_RANK = {status: rank for rank, status in enumerate(ItemStatus)}
+
+
 async def work_card(session: AsyncSession, reader: Reader, work_id: int) -> WorkCard:
     """A work with its holdings per library, nearest first (NotFoundError if unknown)."""
     work = None
@@ -716,9 +720,7 @@ async def work_card(session: AsyncSession, reader: Reader, work_id: int) -> Work
         LibraryHoldings(
             library=place,
             statuses=tuple(
-                (status, statuses[library_id][status])
-                for status in ItemStatus
-                if status in statuses[library_id]
+                sorted(statuses[library_id].items(), key=lambda pair: _STATUS_RANK[pair[0]])
             ),
             call_numbers=tuple(call_numbers.get(library_id, {})),
         )
