@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint typecheck pytest pytest-postgres browser i18n bench clean
+.PHONY: install demo test lint typecheck pytest pytest-postgres browser i18n clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
