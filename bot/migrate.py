@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from alembic import command
@@ -11,6 +12,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+# Alembic announces its "Context impl" and DDL mode at INFO whenever a context is configured.
+_CONTEXT_LOG = logging.getLogger("alembic.runtime.migration")
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
@@ -48,7 +51,13 @@ def all_revisions() -> list[str]:
 
 
 def _current(connection: Connection) -> str | None:
-    return MigrationContext.configure(connection).get_current_revision()
+    # Only reading the revision (every command and start-up does): those two lines are noise.
+    level = _CONTEXT_LOG.level
+    _CONTEXT_LOG.setLevel(max(level, logging.WARNING))
+    try:
+        return MigrationContext.configure(connection).get_current_revision()
+    finally:
+        _CONTEXT_LOG.setLevel(level)
 
 
 async def current_revision(engine: AsyncEngine) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -55,3 +56,13 @@ async def test_refuses_a_database_behind_head(database_url: str) -> None:
         await ensure_at_head(engine)
     finally:
         await engine.dispose()
+
+
+async def test_checking_the_revision_logs_nothing(
+    engine: AsyncEngine, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Every command and every start-up checks the revision; Alembic's context lines are noise.
+    with caplog.at_level(logging.INFO, logger="alembic"):
+        await ensure_at_head(engine)
+    assert [record.getMessage() for record in caplog.records] == []
+    assert logging.getLogger("alembic.runtime.migration").level == logging.NOTSET
