@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.models import Role, utcnow
-from bot.services import reach
+from bot.services import charts, reach
 from bot.services.reach import DistrictReach, ReachRule, ReachView
 from handlers.admin_callbacks import AdminMenu
 from handlers.filters import HasRole, Onboarded
@@ -113,7 +113,10 @@ async def show_reach(
     await message.answer(reach_text(view, settings, i18n.current_locale))
     if not any(d.reach_index is not None for d in view.current.districts):
         return
-    png = await asyncio.to_thread(reach.chart_png, view.current, view.previous)
+    axis_label = i18n.gettext("Reach index", locale=charts.label_language(i18n.current_locale))
+    png = await asyncio.to_thread(
+        reach.chart_png, view.current, view.previous, axis_label=axis_label
+    )
     await message.answer_photo(
         BufferedInputFile(png, "reach.png"),
         caption=_(

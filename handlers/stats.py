@@ -135,8 +135,7 @@ def _chart_words(_: Gettext) -> dict[str, str]:
 
 def chart_labels(i18n: I18n, language: str) -> dict[str, str]:
     """Chart words: translated when a font can draw them, else English."""
-    if language == "zh" and not charts.can_draw_chinese():
-        language = "en"
+    language = charts.label_language(language)
     return _chart_words(lambda text: i18n.gettext(text, locale=language))
 
 

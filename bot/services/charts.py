@@ -37,6 +37,11 @@ def can_draw_chinese() -> bool:
     return cjk_font() is not None
 
 
+def label_language(language: str) -> str:
+    """The language chart labels can be drawn in: Chinese needs a CJK font, else English."""
+    return "en" if language == "zh" and not can_draw_chinese() else language
+
+
 def grouped_bar_chart(
     title: str,
     categories: Sequence[str],

@@ -405,15 +405,20 @@ def trend(current: DistrictReach, previous: Iterable[DistrictReach]) -> float | 
     return None
 
 
-def chart_png(report: ReachReport, previous: ReachReport | None = None) -> bytes:
+def chart_png(
+    report: ReachReport, previous: ReachReport | None = None, *, axis_label: str = "index"
+) -> bytes:
     """A bar chart of the index per district (under-reached in red), as PNG; blocking.
 
-    Labels are district codes and numbers only, so the chart needs no fonts beyond the
-    default one; the caption sent with it explains the colours in the reader's language.
+    Bars are labelled with district codes and numbers; ``axis_label`` names the index in the
+    reader's language (drawn with a CJK font when one is installed), and the caption sent
+    with the chart explains the colours.
     """
     import io
 
     import matplotlib
+
+    from bot.services.charts import cjk_font
 
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
@@ -439,7 +444,10 @@ def chart_png(report: ReachReport, previous: ReachReport | None = None) -> bytes
         axes.axhline(report.threshold, color="#c0392b", linestyle="--", linewidth=1)
     axes.axhline(100, color="#888888", linestyle=":", linewidth=1)
     axes.set_xticks(positions, [d.code for d in rows], rotation=30, ha="right")
-    axes.set_ylabel("index")
+    label = axes.set_ylabel(axis_label)
+    font = cjk_font()
+    if font is not None:
+        label.set_fontfamily([font, "DejaVu Sans"])
     axes.set_ylim(0, max([*values, 100.0]) * 1.15)
     for position, value in zip(positions, values, strict=True):
         axes.annotate(f"{value:.0f}", (position, value), ha="center", va="bottom", fontsize=8)

@@ -349,3 +349,32 @@ def _labels(user: ChatUser) -> list[str]:
     markup = user.last_bot_message().reply_markup
     assert markup is not None
     return [button.text for row in markup.inline_keyboard for button in row]
+
+
+# Forcing "a font can draw Chinese" where none is installed leaves matplotlib short of glyphs.
+@pytest.mark.filterwarnings("ignore:Glyph .* missing from font")
+@pytest.mark.parametrize(("font", "expected"), [(True, "覆盖指数"), (False, "Reach index")])
+async def test_the_reach_chart_speaks_the_admins_language_when_a_font_can_draw_it(
+    harness: BotHarness,
+    city: City,
+    monkeypatch: pytest.MonkeyPatch,
+    font: bool,
+    expected: str,
+) -> None:
+    from bot.services import charts, reach
+
+    drawn: list[str] = []
+    chart_png = reach.chart_png
+
+    def recording_chart(*args: object, axis_label: str) -> bytes:
+        drawn.append(axis_label)
+        return chart_png(*args, axis_label=axis_label)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(charts, "can_draw_chinese", lambda: font)
+    monkeypatch.setattr(reach, "chart_png", recording_chart)
+    admin = harness.user(ADMIN_TELEGRAM_ID, "Admin")
+    await admin.onboard("zh")
+    replies = await admin.send("/reach")
+    assert "覆盖" in (replies[0].text or "")
+    assert replies[1].photo
+    assert drawn == [expected]
