@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,11 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 from sqlalchemy.pool import NullPool
+
+from bot.sqlite_driver import OneTripConnection, connector
+
+# How long SQLite waits for another process's write lock before giving up.
+SQLITE_TIMEOUT_S = 30
 
 
 def is_sqlite(url: str) -> bool:
@@ -68,15 +74,26 @@ def create_engine(
         kwargs.update(pool_size=pool_size, max_overflow=0, pool_timeout=600)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
-        if database and database != ":memory:":
+        on_disk = bool(database) and database != ":memory:"
+        if database and on_disk:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        kwargs["connect_args"] = {"timeout": 30}
+        if database and on_disk and not parsed.query:
+            # Plain file URLs (all Bookbridge writes): one thread trip per statement.
+            kwargs["async_creator"] = partial(_one_trip_connection, database)
+        else:
+            kwargs["connect_args"] = {"timeout": SQLITE_TIMEOUT_S}
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_async_engine(url, **kwargs)
+
+
+async def _one_trip_connection(database: str) -> OneTripConnection:
+    connection = connector(database, timeout=SQLITE_TIMEOUT_S)
+    await connection
+    return connection
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -86,7 +103,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_TIMEOUT_S * 1000}")
     cursor.close()
 
 
