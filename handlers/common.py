@@ -22,15 +22,22 @@ async def edit_message(
             raise
 
 
-async def remove_buttons(message: MaybeInaccessibleMessageUnion | None) -> None:
-    """Take the inline buttons off a bot message; already gone (a double tap) is not an error."""
+async def replace_buttons(
+    message: MaybeInaccessibleMessageUnion | None, reply_markup: InlineKeyboardMarkup | None
+) -> None:
+    """Change a bot message's inline buttons (None takes them off); a double tap is no error."""
     if not isinstance(message, Message):
         return
     try:
-        await message.edit_reply_markup(reply_markup=None)
+        await message.edit_reply_markup(reply_markup=reply_markup)
     except TelegramBadRequest as exc:
         if "message is not modified" not in exc.message:
             raise
+
+
+async def remove_buttons(message: MaybeInaccessibleMessageUnion | None) -> None:
+    """Take the inline buttons off a bot message; already gone (a double tap) is not an error."""
+    await replace_buttons(message, None)
 
 
 def distance_text(kilometres: float) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 from datetime import timedelta
 from html import escape
@@ -27,7 +28,7 @@ from bot.services.errors import DomainError, InvalidInputError, NotFoundError
 from bot.services.hold_notices import library_label, when, work_title
 from bot.services.hold_rules import LOAN_DAYS_ESTIMATE
 from bot.services.holds import CancelReason, HoldView, PickupOption
-from handlers.common import distance_text, edit_message
+from handlers.common import distance_text, edit_message, replace_buttons
 from handlers.filters import Onboarded
 from handlers.hold_buttons import (
     CancelWithReason,
@@ -458,6 +459,48 @@ def _refused(error: Exception) -> str:
     return _("That is not possible.")
 
 
+def _holds_on(markup: InlineKeyboardMarkup | None) -> set[int]:
+    """The holds a message's buttons act on."""
+    found: set[int] = set()
+    for row in markup.inline_keyboard if markup is not None else []:
+        for button in row:
+            data = button.callback_data or ""
+            if data.startswith(f"{HoldAction.__prefix__}:"):
+                with contextlib.suppress(TypeError, ValueError):
+                    button_action = HoldAction.unpack(data)
+                    if button_action.action is not HoldAct.LIST:
+                        found.add(button_action.hold_id)
+    return found
+
+
+async def _redraw_after_extension(
+    query: CallbackQuery,
+    session: AsyncSession,
+    reader: Reader,
+    hold_id: int,
+    settings: Settings,
+    language: str,
+) -> None:
+    """The hold's card with its new date; under a notice of several holds, only the spent
+    "+2 days" button goes, so the other books stay in view."""
+    message = query.message
+    if not isinstance(message, Message):
+        return
+    if _holds_on(message.reply_markup) <= {hold_id}:
+        view = await holds.reader_hold(session, reader, hold_id)
+        await edit_message(
+            message, "\n".join(hold_lines(view, settings, language)), hold_keyboard(view)
+        )
+        return
+    spent = HoldAction(action=HoldAct.EXTEND, hold_id=hold_id).pack()
+    assert message.reply_markup is not None
+    rows = [
+        [button for button in row if button.callback_data != spent]
+        for row in message.reply_markup.inline_keyboard
+    ]
+    await replace_buttons(message, InlineKeyboardMarkup(inline_keyboard=[r for r in rows if r]))
+
+
 async def hold_action(
     query: CallbackQuery,
     callback_data: HoldAction,
@@ -495,7 +538,9 @@ async def hold_action(
             )
             return
         if action is HoldAct.EXTEND:
-            hold = await holds.extend_hold(session, reader, hold.id, settings=settings)
+            hold = await holds.extend_hold(
+                session, reader, hold.id, settings=settings, translator=i18n
+            )
             assert hold.ready_until is not None
             await query.answer(
                 _("Done: it is kept for you until {until}.").format(
@@ -503,6 +548,7 @@ async def hold_action(
                 ),
                 show_alert=True,
             )
+            await _redraw_after_extension(query, session, reader, hold.id, settings, language)
             return
         if action is HoldAct.PASS_ON:
             await holds.pass_on(session, reader, hold.id, settings=settings, translator=i18n)

@@ -179,7 +179,9 @@ async def collected(
         await message.answer(_("You are not a librarian of any library yet."))
         return
     try:
-        outcomes = await holds.collected(session, reader, scope, reference)
+        outcomes = await holds.collected(
+            session, reader, scope, reference, settings=settings, translator=i18n
+        )
     except DomainError as exc:
         if isinstance(exc, holds.NothingWaitingError):
             await message.answer(_("Nothing is waiting for that card here."))

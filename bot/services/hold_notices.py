@@ -217,9 +217,7 @@ async def ready(
         .limit(1)
     )
     if pending is not None:
-        # The first notice's key names its hold; merged notices list theirs in the payload.
-        first = pending.dedup_key.split(":")[1]
-        hold_ids = [int(i) for i in pending.payload.get("hold_ids", [first])]
+        hold_ids = _notice_hold_ids(pending)
         holds = [
             h for h in await _load(session, [*hold_ids, hold.id]) if h.status is HoldStatus.READY
         ]
@@ -237,6 +235,44 @@ async def ready(
     key = f"{KIND_READY}:{hold.id}:{now.timestamp():.0f}"
     outgoing = _send(session, hold, KIND_READY, key, message, now=now, not_before=now + delay)
     await outbox.enqueue_many(session, [outgoing], now=now)
+
+
+def _notice_hold_ids(notice: Notification) -> list[int]:
+    # The first notice's key names its hold; merged notices list theirs in the payload.
+    first = notice.dedup_key.split(":")[1]
+    return [int(i) for i in notice.payload.get("hold_ids", [first])]
+
+
+async def settle_ready_notice(
+    session: AsyncSession, hold: Hold, *, settings: Settings, translator: Translator
+) -> None:
+    """A ready hold changed (collected, cancelled, passed on, extended, expired) while its
+    notice still waits for the digest delay: redraw the notice from the holds still ready,
+    with their current dates, or withdraw it when none is."""
+    pending = await session.scalars(
+        select(Notification).where(
+            Notification.reader_id == hold.reader_id,
+            Notification.kind == KIND_READY,
+            Notification.status == NotificationStatus.PENDING,
+        )
+    )
+    for notice in list(pending):
+        hold_ids = _notice_hold_ids(notice)
+        if hold.id not in hold_ids:
+            continue
+        await session.flush()
+        holds = [h for h in await _load(session, hold_ids) if h.status is HoldStatus.READY]
+        if holds:
+            payload = _ready_message(holds, settings, translator).to_payload()
+            payload["hold_ids"] = [h.id for h in holds]
+            values: dict[str, object] = {"payload": payload}
+        else:
+            values = {"status": NotificationStatus.SKIPPED, "last_error": "hold no longer ready"}
+        await session.execute(
+            update(Notification)
+            .where(Notification.id == notice.id, Notification.status == NotificationStatus.PENDING)
+            .values(**values)
+        )
 
 
 async def reminder(

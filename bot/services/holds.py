@@ -590,8 +590,13 @@ async def cancel_hold(
     hold = await _reader_hold(session, reader, hold_id)
     if hold.status not in ACTIVE_HOLD_STATUSES:
         raise HoldStateError(hold.status)
+    was_ready = hold.status is HoldStatus.READY
     await _release(session, hold, settings=settings, translator=translator, now=now)
     _close(hold, HoldStatus.CANCELLED, now, str(reason))
+    if was_ready:
+        await hold_notices.settle_ready_notice(
+            session, hold, settings=settings, translator=translator
+        )
     await session.commit()
     return hold
 
@@ -610,8 +615,13 @@ async def pass_on(
     hold = await _reader_hold(session, reader, hold_id)
     if hold.status not in (HoldStatus.READY, HoldStatus.IN_TRANSIT):
         raise HoldStateError(hold.status)
+    was_ready = hold.status is HoldStatus.READY
     next_hold = await _release(session, hold, settings=settings, translator=translator, now=now)
     _close(hold, HoldStatus.CANCELLED, now, PASSED_ON)
+    if was_ready:
+        await hold_notices.settle_ready_notice(
+            session, hold, settings=settings, translator=translator
+        )
     await session.commit()
     return next_hold
 
@@ -714,6 +724,7 @@ async def extend_hold(
     hold_id: int,
     *,
     settings: Settings,
+    translator: Translator,
     now: datetime | None = None,
 ) -> Hold:
     """+N days on a ready hold, once, when nobody else waits for the work. Commits."""
@@ -738,6 +749,8 @@ async def extend_hold(
     )
     hold.extended = True
     hold.reminded_at = None
+    # A ready notice still waiting for its digest delay shows the new date.
+    await hold_notices.settle_ready_notice(session, hold, settings=settings, translator=translator)
     await session.commit()
     return hold
 
@@ -928,6 +941,8 @@ async def collected(
     libraries: frozenset[int] | None,
     card_or_barcode: str,
     *,
+    settings: Settings,
+    translator: Translator,
     now: datetime | None = None,
 ) -> list[StaffOutcome]:
     """Ready holds handed to the reader: by the reader's card (all of them here) or a copy."""
@@ -984,6 +999,10 @@ async def collected(
             barcode=copy.barcode,
         )
         outcomes.append(StaffOutcome(copy, hold, "collected", hold.pickup_library))
+    for hold in holds:
+        await hold_notices.settle_ready_notice(
+            session, hold, settings=settings, translator=translator
+        )
     await session.commit()
     return outcomes
 
@@ -1011,10 +1030,15 @@ async def mark_missing(
     item.status = ItemStatus.MISSING
     action = "missing"
     if hold is not None:
+        was_ready = hold.status is HoldStatus.READY
         hold.status = HoldStatus.QUEUED
         hold.item_id = None
         hold.ready_at = hold.ready_until = hold.in_transit_at = hold.pulled_at = None
         await session.flush()
+        if was_ready:
+            await hold_notices.settle_ready_notice(
+                session, hold, settings=settings, translator=translator
+            )
         if await _target(session, hold, settings=settings, translator=translator, now=now):
             action = "retargeted"
         else:
@@ -1030,6 +1054,9 @@ async def mark_missing(
         for orphan in orphans:
             await _load_relations(session, orphan)
             _close(orphan, HoldStatus.CANCELLED, now, LAST_COPY_MISSING)
+            await hold_notices.settle_ready_notice(
+                session, orphan, settings=settings, translator=translator
+            )
             await hold_notices.cancelled_by_library(
                 session, orphan, settings=settings, translator=translator, now=now
             )

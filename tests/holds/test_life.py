@@ -6,7 +6,15 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.models import AuditLog, HoldStatus, Item, ItemStatus, Notification, utcnow
+from bot.models import (
+    AuditLog,
+    HoldStatus,
+    Item,
+    ItemStatus,
+    Notification,
+    NotificationStatus,
+    utcnow,
+)
 from tests.conftest import HarnessFactory
 from tests.harness import inline_labels, texts
 
@@ -172,3 +180,89 @@ async def test_several_ready_the_same_day_make_one_notice(
     assert "（3 个开馆日）" in rows[0].payload["text"]["zh"]
     assert len(rows[0].payload["buttons"]) == 2
     assert rows[0].not_before > utcnow() + timedelta(minutes=4)
+
+
+async def test_a_waiting_ready_notice_follows_the_hold(harness_factory: HarnessFactory) -> None:
+    # The notice waits five minutes for others to join it; what happens meanwhile shows.
+    harness = await harness_factory(hold_ready_digest_minutes=5)
+    alliance = await alliance_in(harness)
+    async with harness.app.sessionmaker() as session:
+        from tests.factories import make_work
+
+        other = await make_work(session, title="Journey to the West", libraries=(alliance.campus,))
+        third = await make_work(session, title="Water Margin", libraries=(alliance.campus,))
+        await session.commit()
+    reader = await chat_reader(harness, 725)
+    await reserve_at(reader, alliance.work.id, "Campus Library")
+    await reserve_at(reader, other.id, "Campus Library")
+    [first, second] = [
+        *await holds_of(harness, alliance.work.id),
+        *await holds_of(harness, other.id),
+    ]
+
+    async def pending() -> list[Notification]:
+        async with harness.app.sessionmaker() as session:
+            return list(
+                await session.scalars(
+                    select(Notification).where(
+                        Notification.kind == "hold.ready",
+                        Notification.status == NotificationStatus.PENDING,
+                    )
+                )
+            )
+
+    # Extending one: the waiting notice shows its new date.
+    await reader.forge(f"hd:ext:{first.id}")
+    [extended] = await holds_of(harness, alliance.work.id)
+    assert extended.ready_until is not None
+    [notice] = await pending()
+    new_date = extended.ready_until.astimezone(harness.app.settings.zone).strftime("%Y-%m-%d %H:%M")
+    assert f"Kept for you until {new_date}" in notice.payload["text"]["en"]
+    # Cancelling it: the notice is about the other book only.
+    await reader.forge(f"hd:cancel:{first.id}")
+    await reader.tap("I found it elsewhere")
+    [notice] = await pending()
+    assert notice.payload["hold_ids"] == [second.id]
+    assert "Journey to the West" in notice.payload["text"]["en"]
+    assert "Dream of the Red Chamber" not in notice.payload["text"]["en"]
+    # Collected at the desk before the notice went out: nothing is sent at all.
+    desk = await chat_reader(harness, 726)
+    await make_librarian(harness, desk, alliance.campus.id)
+    owner = await reader_row(harness, reader)
+    await desk.send(f"/collected {owner.card_number}")
+    assert await pending() == []
+    reader.new_bot_messages()
+    assert await deliver(harness, at=utcnow() + timedelta(minutes=10)) == 0
+    assert reader.new_bot_messages() == []
+
+    # A hold ready later gets a notice of its own, as before.
+    await reserve_at(reader, third.id, "Campus Library")
+    [notice] = await pending()
+    assert "Water Margin" in notice.payload["text"]["en"]
+
+
+async def test_extending_under_a_notice_of_two_books_keeps_both_in_view(
+    harness_factory: HarnessFactory,
+) -> None:
+    harness = await harness_factory(hold_ready_digest_minutes=5)
+    alliance = await alliance_in(harness)
+    async with harness.app.sessionmaker() as session:
+        from tests.factories import make_work
+
+        other = await make_work(session, title="Journey to the West", libraries=(alliance.campus,))
+        await session.commit()
+    reader = await chat_reader(harness, 727)
+    await reserve_at(reader, alliance.work.id, "Campus Library")
+    await reserve_at(reader, other.id, "Campus Library")
+    reader.new_bot_messages()
+    assert await deliver(harness, at=utcnow() + timedelta(minutes=10)) == 1
+    notice = reader.new_bot_messages()[0]
+    assert "2 of your books are ready for pickup" in (notice.text or "")
+    await reader.tap("1 · ➕ 2 days", message_id=notice.message_id)
+    assert reader.last_answer is not None
+    assert reader.last_answer["text"].startswith("Done: it is kept for you until")
+    [redrawn] = [m for m in reader.chat() if m.message_id == notice.message_id]
+    assert "2 of your books are ready for pickup" in (redrawn.text or "")
+    labels = inline_labels(redrawn)
+    assert "1 · ➕ 2 days" not in labels
+    assert {"1 · 🚶 On my way", "2 · ➕ 2 days", "2 · 🔁 Pass it on"} <= set(labels)

@@ -280,3 +280,20 @@ async def test_card_shows_number_and_barcode(harness: BotHarness) -> None:
     row = await reader_row(harness, reader)
     assert card.photo, "the card is an image"
     assert f"Your alliance card: {row.card_number}" in (card.caption or "")
+
+
+async def test_extending_from_the_card_redraws_it(harness: BotHarness) -> None:
+    alliance = await alliance_in(harness)
+    owner = await chat_reader(harness, 745)
+    await reserve_at(owner, alliance.work.id, "Campus Library")
+    await owner.send("📚 My holds")
+    await owner.tap("1. Manage: The Dream of the Red Chamber")
+    before = owner.last_bot_message().text or ""
+    await owner.tap("➕ 2 days")
+    [extended] = await holds_of(harness, alliance.work.id)
+    assert extended.ready_until is not None
+    card = owner.last_bot_message()
+    until = extended.ready_until.astimezone(harness.app.settings.zone).strftime("%Y-%m-%d %H:%M")
+    assert until in (card.text or "") and until not in before
+    assert "➕ 2 days" not in inline_labels(card)
+    assert "🚶 On my way" in inline_labels(card)
