@@ -10,7 +10,10 @@ run on the same database (SQLite in a temporary folder, or a scratch PostgreSQL 
 * ``touch_reader``: the middleware's call (ORM, joined role grants, one transaction);
 * ``orm_select``: one ORM ``select(Reader)`` by Telegram id in one transaction;
 * ``core_select``: the same row as plain columns through SQLAlchemy Core on a connection;
-* ``driver``: the same SQL straight through the driver (aiosqlite or asyncpg), no SQLAlchemy.
+* ``driver``: the same SQL straight through aiosqlite or asyncpg, no SQLAlchemy, no transaction.
+
+The first three go through ``bot.db.create_engine``, so on SQLite they use the one-trip
+connection of ``bot/sqlite_driver.py``.
 
 Set beside the e2e benchmark's ``echo_cpu_ms_per_update`` (the whole of a minimal aiogram
 bot's work for one update), it shows how much of the per-update budget the reader lookup

@@ -133,6 +133,14 @@ async def revoke(
     except role_service.NotGrantedError:
         await message.answer(_("They don't have that role."))
         return
+    except role_service.LastAdminError:
+        await message.answer(
+            _(
+                "{name} is the alliance's only admin: make someone else an admin first "
+                "(/grant @username admin), or nobody could grant roles any more."
+            ).format(name=escape(target.first_name))
+        )
+        return
     await publish_commands_for(bot, session, target, settings)
     await message.answer(
         _("Done: {name} is no longer {role}.").format(

@@ -65,6 +65,10 @@ class NotGrantedError(DomainError):
     """The reader does not hold that role."""
 
 
+class LastAdminError(DomainError):
+    """Taking the role away would leave the alliance with no admin to grant it again."""
+
+
 async def find_reader(session: AsyncSession, reference: str) -> Reader:
     """A reader by ``@username`` or Telegram id; only people who have talked to the bot exist."""
     reference = reference.strip()
@@ -147,6 +151,13 @@ async def revoke_role(
     grants = list(await session.scalars(query))
     if not grants:
         raise NotGrantedError(role.value)
+    if role is Role.ADMIN:
+        # Locked, so two admins revoking each other at once cannot both succeed.
+        admins = await session.scalars(
+            select(RoleGrant.reader_id).where(RoleGrant.role == Role.ADMIN).with_for_update()
+        )
+        if not any(reader_id != target.id for reader_id in admins):
+            raise LastAdminError(target.first_name)
     for grant in grants:
         await session.delete(grant)
     audit.record(

@@ -171,3 +171,27 @@ async def test_commands_before_onboarding_lead_to_onboarding(harness: BotHarness
         [reply] = await user.send(command)
         assert "Let's get you set up first" in (reply.text or ""), command
         assert inline_labels(reply) == ["中文", "English"]
+
+
+async def test_the_last_admin_grant_cannot_be_revoked(
+    harness: BotHarness, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    boss = harness.user(ADMIN_TELEGRAM_ID, "Admin", username="boss")
+    bob = harness.user(211, "Bob", username="bob")
+    carol = harness.user(212, "Carol", username="carol")
+    for person in (boss, bob, carol):
+        await person.onboard()
+    [done] = await boss.send("/grant @bob admin")
+    assert done.text == "Done: Bob is now admin."
+    [refused] = await bob.send("/revoke @bob admin")
+    assert refused.text == (
+        "Bob is the alliance's only admin: make someone else an admin first "
+        "(/grant @username admin), or nobody could grant roles any more."
+    )
+    assert await _grants(sessionmaker) == [("bob", Role.ADMIN)]
+    await bob.send("/grant @carol admin")
+    [done] = await bob.send("/revoke @bob admin")
+    assert done.text == "Done: Bob is no longer admin."
+    [refused] = await boss.send("/revoke @carol admin")
+    assert "Carol is the alliance's only admin" in (refused.text or "")
+    assert await _grants(sessionmaker) == [("carol", Role.ADMIN)]
