@@ -461,9 +461,10 @@ def card_keyboard(card: events.EventCard, bot_username: str) -> InlineKeyboardMa
     active = registration is not None and registration.status in events.ACTIVE
     if event.status is EventStatus.PUBLISHED:
         if not active:
+            full = card.listing.spots_left <= 0 or card.listing.waitlisted > 0
             builder.row(
                 InlineKeyboardButton(
-                    text=_("✅ Register"),
+                    text=_("⏳ Join the waitlist") if full else _("✅ Register"),
                     callback_data=EventAction(action="r", event_id=event.id).pack(),
                 )
             )
@@ -573,6 +574,8 @@ async def send_calendar(message: Message, event: Event, settings: Settings, lang
 
 
 def _closed_text(error: RegistrationClosedError, settings: Settings) -> str:
+    if error.cancelled:
+        return _("This event has been cancelled.")
     if error.opens_at is not None:
         return _("Registration opens {opens}.").format(
             opens=events.local_time(error.opens_at, settings.zone)
@@ -644,6 +647,8 @@ async def event_action(
         await query.answer(_("You are already registered for this event."), show_alert=True)
     except RegistrationClosedError as error:
         await query.answer(_closed_text(error, settings), show_alert=True)
+    except events.NotRegisteredError:
+        await query.answer(_("You are not registered for this event."), show_alert=True)
     except NotFoundError:
         await query.answer(_("This event no longer exists."), show_alert=True)
         return

@@ -80,11 +80,16 @@ CHECKIN_LINK = "ci"
 
 
 class RegistrationClosedError(DomainError):
-    """Registration has not opened yet, or has closed."""
+    """Registration has not opened yet, or has closed (``cancelled``: the event was)."""
 
-    def __init__(self, opens_at: datetime | None = None) -> None:
-        super().__init__("not open" if opens_at else "closed")
+    def __init__(self, opens_at: datetime | None = None, *, cancelled: bool = False) -> None:
+        super().__init__("not open" if opens_at else "cancelled" if cancelled else "closed")
         self.opens_at = opens_at
+        self.cancelled = cancelled
+
+
+class NotRegisteredError(NotFoundError):
+    """The reader holds no active registration for the event (a stale Cancel button)."""
 
 
 class AlreadyRegisteredError(DomainError):
@@ -493,6 +498,8 @@ class Registered:
 async def _register_locked(
     session: AsyncSession, reader: Reader, event: Event, now: datetime, notices: Notices
 ) -> Registered:
+    if event.status is EventStatus.CANCELLED:
+        raise RegistrationClosedError(cancelled=True)
     if event.status is not EventStatus.PUBLISHED:
         raise RegistrationClosedError()
     if event.registration_opens_at is not None and now < event.registration_opens_at:
@@ -693,7 +700,7 @@ async def cancel_registration(
             )
         )
         if registration is None:
-            raise NotFoundError("registration")
+            raise NotRegisteredError("registration")
         registration.status = RegistrationStatus.CANCELLED
         registration.cancelled_at = now
         registration.offer_expires_at = None

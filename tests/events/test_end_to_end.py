@@ -14,6 +14,7 @@ from bot.delivery import DeliveryWorker
 from bot.models import (
     AuditLog,
     Event,
+    EventStatus,
     Feedback,
     Reader,
     Registration,
@@ -21,6 +22,7 @@ from bot.models import (
     RoleGrant,
     utcnow,
 )
+from handlers.events import EventAction
 from jobs.events import EventsTick
 from tests.factories import make_district, make_library
 from tests.harness import BotHarness, ChatUser, inline_labels, texts
@@ -211,15 +213,20 @@ async def test_a_waitlisted_reader_accepts_an_offer_from_the_outbox(
     event = await make_event(session, starts_at=starts, capacity=1, title="Small circle")
     await session.commit()
     first, second = harness.user(71011, "Ana"), harness.user(71012, "Ben")
-    for user in (first, second):
+    # Once the one place is taken, the card offers the waitlist by name.
+    for user, label in ((first, "✅ Register"), (second, "⏳ Join the waitlist")):
         await user.onboard()
         await user.send(f"/start ev_{event.id}")
-        await user.tap("✅ Register")
+        await user.tap(label)
     assert second.last_answer and "number 1 on the waitlist" in second.last_answer["text"]
     assert "Full — 1 on the waitlist" in (second.last_bot_message().text or "")
 
     await first.tap("✖️ Cancel my registration")
     assert first.last_answer and "cancelled" in first.last_answer["text"]
+    # Cancel from an older copy of the card: the event is there, the registration is not.
+    await first.forge(EventAction(action="x", event_id=event.id).pack())
+    assert first.last_answer is not None
+    assert first.last_answer["text"] == "You are not registered for this event."
     await _deliver(harness, sessionmaker, utcnow())
     offer = second.new_bot_messages()[-1]
     assert "A place has opened up" in (offer.text or "")
@@ -238,3 +245,21 @@ async def test_a_waitlisted_reader_accepts_an_offer_from_the_outbox(
     # The same offer cannot be answered twice.
     await second.forge(f"evo:{registrations[ben].id}:d")
     assert second.last_answer and "no longer open" in second.last_answer["text"]
+
+
+async def test_register_on_a_cancelled_event_says_so(
+    harness: BotHarness, session: AsyncSession
+) -> None:
+    from tests.factories import make_event
+
+    event = await make_event(session, starts_at=utcnow() + timedelta(days=2), title="Gone")
+    await session.commit()
+    reader = harness.user(71021, "Cai")
+    await reader.onboard()
+    await reader.send(f"/start ev_{event.id}")
+    event.status = EventStatus.CANCELLED
+    await session.commit()
+    await reader.tap("✅ Register")
+    assert reader.last_answer is not None
+    assert reader.last_answer["text"] == "This event has been cancelled."
+    assert list(await session.scalars(select(Registration))) == []
