@@ -77,9 +77,29 @@ def _param(value: object) -> str:
     return escape(f"{value:g}" if isinstance(value, float) else str(value))
 
 
+def opening_hours_detail(params: dict[str, str]) -> str:
+    """Where opening hours went wrong, in the admin's language (escaped params in)."""
+    reasons = {
+        "unknown_day": _("“{rule}”: “{part}” is not a day (use Mo Tu We Th Fr Sa Su)"),
+        "not_a_time": _("“{rule}”: {part} is not a time of day"),
+        "not_a_span": _("“{rule}”: “{part}” is not HH:MM-HH:MM"),
+        "closes_before_opens": _("“{rule}”: {part} closes before it opens"),
+        "overlap": _("“{rule}”: the opening times overlap"),
+        "empty_rule": _("“{rule}”: an empty rule between semicolons"),
+        "no_days": _("“{rule}”: first the days, then the hours"),
+        "never_open": _("“{rule}”: no day is open"),
+    }
+    reason = reasons.get(params.get("fault", ""))
+    if reason is None:
+        return params.get("detail", "")
+    return reason.format(rule=params.get("rule", ""), part=params.get("part", ""))
+
+
 def input_refusal(error: MemberInputError) -> str:
     """Why a wizard value was refused."""
     params = {key: _param(value) for key, value in error.params.items()}
+    if error.code == "bad_opening_hours":
+        params["detail"] = opening_hours_detail(params)
     reasons = {
         "code_too_long": _("A code has at most {limit} characters."),
         "bad_code": _(
@@ -111,6 +131,8 @@ def input_refusal(error: MemberInputError) -> str:
 def problem_text(problem: ImportProblem) -> str:
     """One refused line of a CSV file, translated."""
     params = {key: _param(value) for key, value in problem.params.items()}
+    if problem.code == "bad_opening_hours":
+        params["detail"] = opening_hours_detail(params)
     reasons = {
         "empty_file": _("the file is empty (no header row)"),
         "unknown_columns": _("unknown column(s) {columns}; known columns: {known}"),

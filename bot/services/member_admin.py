@@ -126,7 +126,7 @@ def check_opening_hours(text: str) -> str:
     try:
         parse_opening_hours(hours)
     except OpeningHoursError as exc:
-        raise MemberInputError("bad_opening_hours", detail=str(exc)) from None
+        raise MemberInputError("bad_opening_hours", **exc.params()) from None
     return hours
 
 

@@ -94,7 +94,29 @@ ParamValue = str | int | float
 
 
 class OpeningHoursError(InvalidInputError):
-    """Opening hours that do not follow the documented format; the message says where."""
+    """Opening hours that do not follow the documented format: why (``reason``), in which
+    rule, and the part of it at fault; the message says the same in English (for the CLI)."""
+
+    ENGLISH = {
+        "unknown_day": "{rule!r}: unknown day {part!r} (use Mo Tu We Th Fr Sa Su)",
+        "not_a_time": "{rule!r}: {part} is not a time of day",
+        "not_a_span": "{rule!r}: {part!r} is not HH:MM-HH:MM",
+        "closes_before_opens": "{rule!r}: {part} closes before it opens",
+        "overlap": "{rule!r}: the opening times overlap",
+        "empty_rule": "{rule!r}: an empty rule between semicolons",
+        "no_days": "{rule!r}: expected days then hours, e.g. 'Mo-Fr 09:00-17:00' or 'Su off'",
+        "never_open": "{rule!r}: no day is open",
+    }
+
+    def __init__(self, reason: str, rule: str, part: str = "") -> None:
+        super().__init__(self.ENGLISH[reason].format(rule=rule, part=part))
+        self.reason = reason
+        self.rule = rule
+        self.part = part
+
+    def params(self) -> dict[str, ParamValue]:
+        """What a translated message needs: the English detail, and its parts."""
+        return {"detail": str(self), "fault": self.reason, "rule": self.rule, "part": self.part}
 
 
 DAY_ABBREVIATIONS = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
@@ -110,9 +132,7 @@ def _days(text: str, rule: str) -> list[int]:
     for part in text.split(","):
         ends = [end.strip().lower() for end in part.split("-")]
         if len(ends) > 2 or any(end not in _DAY_NUMBERS for end in ends):
-            raise OpeningHoursError(
-                f"{rule!r}: unknown day {part.strip()!r} (use {' '.join(DAY_ABBREVIATIONS)})"
-            )
+            raise OpeningHoursError("unknown_day", rule, part.strip())
         first, last = _DAY_NUMBERS[ends[0]], _DAY_NUMBERS[ends[-1]]
         days.extend((first + offset) % 7 for offset in range((last - first) % 7 + 1))
     return days
@@ -120,7 +140,7 @@ def _days(text: str, rule: str) -> list[int]:
 
 def _clock(hours: str, minutes: str, rule: str) -> time:
     if int(hours) > 23 or int(minutes) > 59:
-        raise OpeningHoursError(f"{rule!r}: {hours}:{minutes} is not a time of day")
+        raise OpeningHoursError("not_a_time", rule, f"{hours}:{minutes}")
     return time(int(hours), int(minutes))
 
 
@@ -129,16 +149,16 @@ def _spans(text: str, rule: str) -> list[tuple[time, time]]:
     for part in text.split(","):
         match = _SPAN.fullmatch(part.strip())
         if match is None:
-            raise OpeningHoursError(f"{rule!r}: {part.strip()!r} is not HH:MM-HH:MM")
+            raise OpeningHoursError("not_a_span", rule, part.strip())
         opens = _clock(match[1], match[2], rule)
         closes = _clock(match[3], match[4], rule)
         if closes <= opens:
-            raise OpeningHoursError(f"{rule!r}: {part.strip()} closes before it opens")
+            raise OpeningHoursError("closes_before_opens", rule, part.strip())
         spans.append((opens, closes))
     spans.sort()
     for (_, earlier_close), (later_open, _) in itertools.pairwise(spans):
         if later_open < earlier_close:
-            raise OpeningHoursError(f"{rule!r}: the opening times overlap")
+            raise OpeningHoursError("overlap", rule)
     return spans
 
 
@@ -151,17 +171,15 @@ def parse_opening_hours(text: str) -> OpeningHours:
     for raw_rule in text.split(";"):
         rule = " ".join(raw_rule.split())
         if not rule:
-            raise OpeningHoursError(f"{text!r}: an empty rule between semicolons")
+            raise OpeningHoursError("empty_rule", text)
         match = _RULE.fullmatch(rule)
         if match is None:
-            raise OpeningHoursError(
-                f"{rule!r}: expected days then hours, e.g. 'Mo-Fr 09:00-17:00' or 'Su off'"
-            )
+            raise OpeningHoursError("no_days", rule)
         spans = [] if match["hours"].lower() == "off" else _spans(match["hours"], rule)
         for day in _days(match["days"], rule):
             hours[day] = list(spans)
     if not any(hours.values()):
-        raise OpeningHoursError(f"{text!r}: no day is open")
+        raise OpeningHoursError("never_open", text)
     return hours
 
 
@@ -598,10 +616,7 @@ async def import_libraries(
                     parse_opening_hours(hours)
                 except OpeningHoursError as exc:
                     check.problem(
-                        "bad_opening_hours",
-                        f"opening_hours: {exc}",
-                        value=hours,
-                        detail=str(exc),
+                        "bad_opening_hours", f"opening_hours: {exc}", value=hours, **exc.params()
                     )
             if "name_en" in table.columns:
                 values["name_en"] = check.text("name_en", 200, required=False) or None

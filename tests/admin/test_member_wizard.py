@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.i18n import create_i18n
 from bot.models import AuditLog, District, Library, LibraryKind
+from bot.services import member_admin
+from bot.services.member_admin import MemberInputError
+from handlers.members_admin import input_refusal
 from tests.admin.conftest import Staff, table_counts
 from tests.harness import inline_labels, texts
 
@@ -190,3 +195,26 @@ async def test_edit_a_district_by_its_button(
     assert district is not None
     assert (district.name, district.name_en, district.population) == ("中心区", None, 123456)
     assert texts([admin.chat()[-2]]) == ["✅ Saved CORE."]
+
+
+@pytest.mark.parametrize(
+    ("hours", "english", "chinese"),
+    [
+        ("周一至周五 9:00-17:00", "first the days, then the hours", "应先写星期，再写时间"),
+        ("Mo-Fr 18:00-09:00", "18:00-09:00 closes before it opens", "关门时间早于开门时间"),
+        ("Mo-Xx 09:00-17:00", "“Mo-Xx” is not a day", "“Mo-Xx”不是星期几"),
+        ("Mo-Fr 25:00-26:00", "25:00 is not a time of day", "25:00 不是有效的时刻"),
+    ],
+)
+def test_opening_hours_refusals_speak_the_admins_language(
+    hours: str, english: str, chinese: str
+) -> None:
+    i18n = create_i18n("en")
+    with pytest.raises(MemberInputError) as refused:
+        member_admin.check_opening_hours(hours)
+    with i18n.context(), i18n.use_locale("en"):
+        assert english in input_refusal(refused.value)
+    with i18n.context(), i18n.use_locale("zh"):
+        text = input_refusal(refused.value)
+    assert chinese in text
+    assert "expected" not in text and "closes before" not in text
