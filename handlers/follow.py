@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.models import Library, Reader
 from bot.services import follows
 from bot.services.errors import NotFoundError
+from bot.services.members import describe_opening_hours
 from handlers.callbacks import DbInt
 from handlers.common import edit_message
 from handlers.deeplinks import DeepLinks
@@ -145,7 +146,8 @@ def card_view(library: Library, followed: bool, language: str) -> tuple[str, Inl
     if library.address:
         lines.append(escape(library.address))
     if library.opening_hours:
-        lines.append(_("Opening hours: {hours}").format(hours=escape(library.opening_hours)))
+        hours = describe_opening_hours(library.opening_hours, language)
+        lines.append(_("Opening hours: {hours}").format(hours=escape(hours)))
     button = (
         _button(_("Unfollow"), FollowAction.UNFOLLOW, library.id, FollowView.CARD)
         if followed

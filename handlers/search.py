@@ -23,6 +23,7 @@ from bot.models import ItemStatus, LibraryKind, Reader, SuggestionStatus, utcnow
 from bot.services import search, suggestions
 from bot.services.errors import NotAllowedError, NotFoundError
 from bot.services.indexing import CatalogueIndexer
+from bot.services.members import describe_opening_hours
 from bot.services.search import (
     EmptyQueryError,
     IndexNotReadyError,
@@ -469,9 +470,8 @@ def _holding_lines(holding: LibraryHoldings, language: str) -> list[str]:
             call_number=escape(clip(", ".join(holding.call_numbers), 80))
         )
     lines = [head, detail]
-    where = [
-        escape(clip(part, PLACE_CHARS)) for part in (place.address, place.opening_hours) if part
-    ]
+    hours = describe_opening_hours(place.opening_hours or "", language)
+    where = [escape(clip(part, PLACE_CHARS)) for part in (place.address, hours) if part]
     if place.address and place.opening_hours:
         lines.append(f"   📍 {where[0]} · 🕘 {where[1]}")
     elif place.address:

@@ -21,6 +21,7 @@ from bot.models import (
     Work,
 )
 from bot.services import outbox
+from bot.services.members import describe_opening_hours
 from bot.services.outbox import Button, OutboxMessage
 
 # Callback data of the buttons under hold notices; handlers.holds.HoldAction unpacks it.
@@ -136,7 +137,8 @@ def _ready_message(
         if library.address:
             lines.append(_("📍 {address}").format(address=escape(_clip(library.address))))
         if library.opening_hours:
-            lines.append(_("🕘 {hours}").format(hours=escape(_clip(library.opening_hours))))
+            hours = describe_opening_hours(library.opening_hours, language)
+            lines.append(_("🕘 {hours}").format(hours=escape(_clip(hours))))
         assert hold.ready_until is not None
         lines.append(
             _("Kept for you until {until} ({days} opening days).").format(

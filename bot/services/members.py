@@ -183,6 +183,32 @@ def parse_opening_hours(text: str) -> OpeningHours:
     return hours
 
 
+_ZH_DAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
+
+
+def describe_opening_hours(text: str, language: str) -> str:
+    """Opening hours as a reader of ``language`` reads them: in Chinese, day names and
+    Chinese punctuation (周一至周五 08:00-21:30；周六 休息); as stored otherwise."""
+    if language != "zh" or not text.strip():
+        return text
+    try:
+        parse_opening_hours(text)
+    except OpeningHoursError:
+        return text
+    rules = []
+    for raw_rule in text.split(";"):
+        match = _RULE.fullmatch(" ".join(raw_rule.split()))
+        assert match is not None  # it parsed
+        days = "、".join(
+            "至".join(_ZH_DAYS[_DAY_NUMBERS[end.strip().lower()]] for end in part.split("-"))
+            for part in match["days"].split(",")
+        )
+        spans = match["hours"]
+        hours = "休息" if spans.lower() == "off" else "、".join(p.strip() for p in spans.split(","))
+        rules.append(f"{days} {hours}")
+    return "；".join(rules)
+
+
 def is_open_on(text: str, day: date) -> bool:
     """Whether a library with these opening hours opens on that day (unpublished: yes)."""
     hours = parse_opening_hours(text)

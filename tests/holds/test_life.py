@@ -178,6 +178,9 @@ async def test_several_ready_the_same_day_make_one_notice(
     # The pickup period in the text is the configured one, in both languages.
     assert rows[0].payload["text"]["en"].count("(3 opening days)") == 2
     assert "（3 个开馆日）" in rows[0].payload["text"]["zh"]
+    # Opening hours in Chinese day names for Chinese readers, as stored for the others.
+    assert "🕘 周一至周五 08:00-22:00" in rows[0].payload["text"]["zh"]
+    assert "🕘 Mo-Fr 08:00-22:00" in rows[0].payload["text"]["en"]
     assert len(rows[0].payload["buttons"]) == 2
     assert rows[0].not_before > utcnow() + timedelta(minutes=4)
 
