@@ -47,3 +47,14 @@ def distance_text(kilometres: float) -> str:
     if kilometres < 100:
         return _("{distance} km").format(distance=f"{kilometres:.1f}")
     return _("{distance} km").format(distance=f"{kilometres:.0f}")
+
+
+def sentences(*parts: str) -> str:
+    """Translated sentences one after another: a space after Latin punctuation, none after
+    Chinese full-width punctuation (。！？), as each language writes them."""
+    text = ""
+    for part in parts:
+        if text and not text.endswith(("。", "！", "？", "：")):
+            text += " "
+        text += part
+    return text

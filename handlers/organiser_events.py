@@ -45,7 +45,7 @@ from bot.services import directory, events
 from bot.services.errors import DomainError, InvalidInputError, NotAllowedError, NotFoundError
 from bot.services.events import EditField, EventDraft, Venue
 from bot.services.roles import RoleSet
-from handlers.common import edit_message
+from handlers.common import edit_message, sentences
 from handlers.events import audience_label, category_label, notices_for
 from handlers.filters import HasRole, Onboarded
 
@@ -308,7 +308,7 @@ async def wizard_starts(message: Message, state: FSMContext, settings: Settings)
         elif str(error) == "too far":
             await message.answer(_("Events can be planned up to two years ahead."))
         else:
-            await message.answer(_("I could not read that date.") + " " + _format_hint())
+            await message.answer(sentences(_("I could not read that date."), _format_hint()))
         return
     await state.update_data(starts_at=starts.isoformat())
     await state.set_state(NewEvent.ends)
@@ -752,7 +752,7 @@ async def organiser_action(
         await state.update_data(event_id=event.id, field=action)
         prompts = {
             "k": _("Send the new capacity (it cannot go below the places already taken)."),
-            "t": _("Send the new start (alliance time).") + " " + _format_hint(),
+            "t": sentences(_("Send the new start (alliance time)."), _format_hint()),
             "m": _("Send the message for everyone registered or waiting."),
         }
         await message.answer(prompts[action], reply_markup=_cancel_markup())
@@ -952,7 +952,7 @@ def _invalid_value(field: str, reason: str) -> str:
     if reason == "past":
         return _("That time has already passed. Please give a future time.")
     if reason == "format":
-        return _("I could not read that date.") + " " + _format_hint()
+        return sentences(_("I could not read that date."), _format_hint())
     if reason == "after start":
         return _("Registration cannot open or close after the event starts.")
     if reason == "window":

@@ -80,3 +80,14 @@ def test_a_notice_is_rendered_in_every_language() -> None:
         "zh": "zh: 已保存。",
         "en": "en: Saved.",
     }
+
+
+def test_sentences_are_joined_as_each_language_writes_them() -> None:
+    from handlers.common import sentences
+
+    assert sentences("I could not read that date.", "Use YYYY-MM-DD HH:MM.") == (
+        "I could not read that date. Use YYYY-MM-DD HH:MM."
+    )
+    assert sentences("我看不懂这个日期。", "请使用 YYYY-MM-DD HH:MM。") == (
+        "我看不懂这个日期。请使用 YYYY-MM-DD HH:MM。"
+    )
