@@ -110,6 +110,7 @@ def input_refusal(error: MemberInputError) -> str:
         "empty": _("Please send some text."),
         "too_long": _("That is too long: at most {limit} characters."),
         "bad_population": _("The population is a whole number, e.g. 350000."),
+        "population_too_large": _("That is more people than any district has: at most {limit}."),
         "negative_population": _("The population cannot be negative."),
         "bad_coordinates": _(
             "Send the coordinates as “latitude, longitude” in decimal degrees, "

@@ -406,7 +406,11 @@ async def wizard_capacity(message: Message, state: FSMContext) -> None:
     try:
         capacity = events.check_capacity(message.text or "")
     except InvalidInputError:
-        await message.answer(_("The capacity must be a whole number of at least 1."))
+        await message.answer(
+            _("The capacity must be a whole number from 1 to {maximum}.").format(
+                maximum=f"{events.CAPACITY_MAX:,}"
+            )
+        )
         return
     await state.update_data(capacity=capacity)
     await state.set_state(NewEvent.partners)
@@ -959,9 +963,9 @@ def _invalid_value(field: str, reason: str) -> str:
         return _("Registration must open before it closes.")
     if field == "k":
         return _(
-            "The capacity must be a whole number of at least 1, and not below the places "
-            "already taken."
-        )
+            "The capacity must be a whole number from 1 to {maximum}, and not below the "
+            "places already taken."
+        ).format(maximum=f"{events.CAPACITY_MAX:,}")
     if field == "m":
         return _("The message must be 1 to 3500 characters.")
     return _("That value is not valid; please check its length and send it again.")

@@ -82,6 +82,9 @@ def check_name(text: str, limit: int) -> str:
     return name
 
 
+POPULATION_MAX = 2_000_000_000
+
+
 def check_population(text: str) -> int:
     """A whole number of inhabitants, at least 0 (``1,200,000`` and ``1_200_000`` are fine)."""
     cleaned = text.strip()
@@ -90,8 +93,8 @@ def check_population(text: str) -> int:
     number = int(cleaned.replace("_", "").replace(",", ""))
     if number < 0:
         raise MemberInputError("negative_population")
-    if number > 2_000_000_000:
-        raise MemberInputError("bad_population")
+    if number > POPULATION_MAX:
+        raise MemberInputError("population_too_large", limit=f"{POPULATION_MAX:,}")
     return number
 
 

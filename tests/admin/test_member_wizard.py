@@ -50,6 +50,7 @@ async def test_add_a_district_refusing_bad_values(
         "many": "The population is a whole number, e.g. 350000.",
         "-10": "The population cannot be negative.",
         "1.5": "The population is a whole number, e.g. 350000.",
+        "99999999999999999999": "That is more people than any district has: at most 2,000,000,000.",
     }.items():
         [reply] = await admin.send(text)
         assert reply.text == expected, text

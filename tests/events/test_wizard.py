@@ -84,8 +84,8 @@ async def test_bad_input_gets_clear_messages_and_nothing_is_stored(
     await organiser.send("Lakeside pavilion")
     assert "send a location" in texts(await organiser.send("by the lake"))[-1]
     await organiser.share_location(36.05, 120.35)
-    for bad in ("0", "-3", "ten", "1.5"):
-        assert "at least 1" in texts(await organiser.send(bad))[-1]
+    for bad in ("0", "-3", "ten", "1.5", "100001", "99999999999999999999"):
+        assert "a whole number from 1 to 100,000" in texts(await organiser.send(bad))[-1]
     await organiser.send("25")
     assert "Up to 10 partners" in texts(await organiser.send(",".join(["p"] * 11)))[-1]
     await organiser.tap("Skip")
@@ -175,7 +175,7 @@ async def test_organisers_edit_capacity_and_attendance_only_on_their_events(
     await organiser.forge(f"oev:k:{theirs.id}")
     assert organiser.last_answer and "your own events" in organiser.last_answer["text"]
     await organiser.forge(f"oev:k:{mine.id}")
-    assert "at least 1" in texts(await organiser.send("zero"))[-1]
+    assert "from 1 to 100,000, and not below" in texts(await organiser.send("zero"))[-1]
     assert "Capacity saved: 2" in texts(await organiser.send("2"))[-1]
     async with sessionmaker() as check:
         rows = list(
