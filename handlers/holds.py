@@ -185,6 +185,15 @@ async def reserve(
     i18n: I18n,
 ) -> None:
     """Reserve tapped: pickup points nearest first, each with shelf copy or transit days."""
+    held = await holds.held_work(session, reader, callback_data.work_id)
+    if held is not None:
+        # One hold per book: show the one there is instead of a picker that would refuse.
+        await query.answer()
+        view = await holds.reader_hold(session, reader, held)
+        lines = [_("You already have a hold on this book:"), ""]
+        lines += hold_lines(view, settings, i18n.current_locale)
+        await _reply(query, reader, "\n".join(lines), hold_keyboard(view))
+        return
     try:
         work, options = await holds.pickup_options(
             session, reader, callback_data.work_id, settings=settings

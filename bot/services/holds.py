@@ -455,6 +455,20 @@ async def active_holds(session: AsyncSession, reader_id: int) -> list[HoldView]:
     return views
 
 
+async def held_work(session: AsyncSession, reader: Reader, work_id: int) -> int | None:
+    """The reader's active hold on a work, if any (its id): one hold per work and reader."""
+    if not _valid_id(work_id):
+        return None
+    held: int | None = await session.scalar(
+        select(Hold.id).where(
+            Hold.reader_id == reader.id,
+            Hold.work_id == work_id,
+            Hold.status.in_(ACTIVE_HOLD_STATUSES),
+        )
+    )
+    return held
+
+
 async def reader_hold(session: AsyncSession, reader: Reader, hold_id: int) -> HoldView:
     """One of the reader's holds, with its queue position (NotYourHoldError otherwise)."""
     hold = await _reader_hold(session, reader, hold_id, lock=False)

@@ -138,9 +138,18 @@ async def test_limits_and_duplicates_are_refused_clearly(
     other = await make_other(harness, alliance)
     reader = await chat_reader(harness, 751)
     await reserve_at(reader, alliance.work.id, "Campus Library")
-    await reserve_at(reader, alliance.work.id, "City Library")
+    # Reserve again: the hold there is, not a picker whose every choice would be refused.
+    await open_card(reader, alliance.work.id)
+    await reader.tap("🔖 Reserve")
+    shown = reader.last_bot_message()
+    assert (shown.text or "").startswith("You already have a hold on this book:")
+    assert "Pickup: Campus Library" in (shown.text or "")
+    assert "✖️ Cancel the hold" in inline_labels(shown)
+    # A picker from before the hold (a stale message) is still refused.
+    await reader.forge(f"rsvp:{alliance.work.id}:{alliance.city.id}")
     assert reader.last_answer is not None
     assert reader.last_answer["text"] == "You already have a hold on this book. See “My holds”."
+    assert len(await holds_of(harness, alliance.work.id)) == 1
     await reserve_at(reader, other, "City Library")
     assert reader.last_answer is not None
     assert reader.last_answer["text"] == (
