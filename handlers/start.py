@@ -6,7 +6,7 @@ from html import escape
 from typing import Any
 
 from aiogram import F, Router
-from aiogram.filters import CommandObject, CommandStart
+from aiogram.filters import Command, CommandObject, CommandStart, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
@@ -17,9 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.models import Reader, utcnow
 from bot.services import readers
 from bot.services.errors import NotFoundError
+from bot.services.roles import RoleSet
 from handlers.callbacks import DistrictAction, DistrictChoice, LanguageChoice, Origin
 from handlers.common import edit_message
 from handlers.deeplinks import DeepLinks
+from handlers.help import show_help
 from handlers.keyboards import (
     SKIP,
     district_keyboard,
@@ -261,10 +263,22 @@ async def onboarding_buttons_expected(
     )
 
 
+async def onboarding_help(
+    message: Message, roles: RoleSet, session: AsyncSession, state: FSMContext, i18n: I18n
+) -> None:
+    """/help in the middle of onboarding: the help, then the question still open."""
+    await show_help(message, roles)
+    if await state.get_state() == Onboarding.location.state:
+        await onboarding_location_expected(message)
+    else:
+        await onboarding_buttons_expected(message, session, state, i18n)
+
+
 def build_router() -> Router:
     """A fresh router with this module's handlers (one per dispatcher)."""
     router = Router(name=__name__)
     router.message.register(start, CommandStart())
+    router.message.register(onboarding_help, Command("help"), StateFilter(Onboarding))
     router.callback_query.register(
         onboarding_language, LanguageChoice.filter(F.origin == Origin.ONBOARDING)
     )

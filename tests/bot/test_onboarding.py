@@ -104,6 +104,13 @@ async def test_chinese_onboarding_skipping_location(
     assert "要分享您的位置吗？" in (location_question.text or "")
     assert user.reply_keyboard() == ["📍 分享我的位置", "跳过"]
 
+    # /help mid-way: the help, then the open question with its keyboard again.
+    help_text, prompt = await user.send("/help")
+    assert "/mydata" in (help_text.text or "")
+    assert "📍 分享我的位置" in (prompt.text or "")
+    assert user.reply_keyboard() == ["📍 分享我的位置", "跳过"]
+    assert (await _reader(sessionmaker, 102)).onboarded_at is None
+
     [done] = await user.send("跳过")
     assert (done.text or "").startswith("设置完成！")
     assert user.reply_keyboard() == ["🔍 检索", "📚 我的预约", "🎉 活动", "⚙️ 设置"]
