@@ -327,6 +327,16 @@ async def _prompt(
         ),
         "pickup": _("Can readers pick up reserved books there?"),
     }
+    if editing:
+        # An optional value being edited can be kept or cleared; there is nothing to skip.
+        prompts |= {
+            "name_en": _("Send the English name, or tap Clear to remove it."),
+            "address": _("Send the street address, or tap Clear to remove it."),
+            "opening_hours": _(
+                "Send the opening hours, e.g. “Tu-Su 09:00-21:00; Mo off”, or tap Clear "
+                "if they are no longer published."
+            ),
+        }
     text = prompts[step].format(what=what)
     if editing:
         text += "\n" + _("Now: {value}").format(value=escape(_current(draft, step)))
@@ -344,6 +354,8 @@ async def _prompt(
     extra = []
     if editing:
         extra.append(_button(_("Keep"), entity, "keep"))
+        if step in OPTIONAL_STEPS:
+            extra.append(_button(_("🗑 Clear"), entity, "skip"))
     elif step in OPTIONAL_STEPS:
         extra.append(_button(_("Skip"), entity, "skip"))
     extra.append(_button(_("✖️ Cancel"), entity, "cancel"))

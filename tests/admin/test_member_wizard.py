@@ -168,10 +168,34 @@ async def test_add_and_edit_a_library(
         LibraryKind.UNIVERSITY,
     )
     assert library.opening_hours == "Mo-Fr 08:00-22:00; Sa 09:00-17:00"
+
+    # Edit again: the optional English name and opening hours can be cleared.
+    await admin.tap("✏️ UNI-1")
+    [name_en] = await admin.tap("Keep")
+    assert (name_en.text or "").startswith("Send the English name, or tap Clear to remove it.")
+    assert "Skip" not in (name_en.text or "")
+    assert inline_labels(name_en) == ["Keep", "🗑 Clear", "✖️ Cancel"]
+    await admin.tap("🗑 Clear")
+    for _step in ("kind", "district", "address", "coordinates"):
+        await admin.tap("Keep")
+    [hours] = admin.chat()[-1:]
+    assert "tap Clear if they are no longer published" in (hours.text or "")
+    await admin.tap("🗑 Clear")
+    await admin.tap("Yes")
+    await admin.tap("✅ Save")
+    async with sessionmaker() as session:
+        library = await session.scalar(select(Library).where(Library.code == "UNI-1"))
+    assert library is not None
+    assert (library.name_en, library.opening_hours, library.address) == (
+        None,
+        "",
+        "1 College Road",
+    )
     audit = await _audit(sessionmaker)
     assert audit == [
         ("library.create", {"code": "UNI-1"}),
         ("library.update", {"code": "UNI-1", "fields": ["is_pickup_point", "name"]}),
+        ("library.update", {"code": "UNI-1", "fields": ["name_en", "opening_hours"]}),
     ]
 
 
