@@ -47,7 +47,7 @@ from bot.services.events import (
 from handlers.common import edit_message
 from handlers.deeplinks import DeepLinks
 from handlers.filters import Onboarded
-from handlers.keyboards import MENU_EVENTS, district_label, location_keyboard
+from handlers.keyboards import MENU_EVENTS, district_label, location_keyboard, main_menu
 
 PAGE_SIZE = 6
 
@@ -737,14 +737,15 @@ async def open_event_link(message: Message, argument: str, data: dict[str, Any])
     )
     assert isinstance(session, AsyncSession) and isinstance(reader, Reader)
     assert isinstance(settings, Settings) and isinstance(i18n, I18n)
+    if not argument.isdigit():
+        await message.answer(
+            _("That link is not valid or has expired. Here is the main menu instead."),
+            reply_markup=main_menu(),
+        )
+        return
     try:
         text, keyboard = await _card(
-            session,
-            reader,
-            int(argument) if argument.isdigit() else 0,
-            settings,
-            message.bot,
-            i18n.current_locale,
+            session, reader, int(argument), settings, message.bot, i18n.current_locale
         )
     except NotFoundError:
         await message.answer(_("This event no longer exists."))

@@ -50,7 +50,7 @@ def _outcome_text(outcome: StaffOutcome, settings: Settings, language: str) -> s
         assert hold.ready_until is not None
         return _(
             "📥 {copy}: put it on the hold shelf for card {card} until {until}. "
-            "The reader has been told."
+            "The reader will be notified."
         ).format(
             copy=copy,
             card=f"<code>{escape(hold.reader.card_number)}</code>",
@@ -65,7 +65,7 @@ def _outcome_text(outcome: StaffOutcome, settings: Settings, language: str) -> s
         assert hold.ready_until is not None
         return _(
             "📥 {copy} arrived: hold #{hold} is ready for card {card} until {until}. "
-            "The reader has been told."
+            "The reader will be notified."
         ).format(
             copy=copy,
             hold=hold.id,

@@ -6,7 +6,7 @@ import asyncio
 from html import escape
 
 from aiogram import F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, CommandObject
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -103,6 +103,24 @@ def reach_text(view: ReachView, settings: Settings, language: str) -> str:
     return "\n".join(lines)
 
 
+async def reach_command(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    settings: Settings,
+    i18n: I18n,
+) -> None:
+    """/reach (it takes nothing after it: the period is a setting)."""
+    if command.args and command.args.strip():
+        await message.answer(
+            _("/reach takes nothing after it: it always covers the last {days} days.").format(
+                days=settings.reach_period_days
+            )
+        )
+        return
+    await show_reach(message, session, settings, i18n)
+
+
 async def show_reach(
     message: Message, session: AsyncSession, settings: Settings, i18n: I18n
 ) -> None:
@@ -139,7 +157,7 @@ def build_router() -> Router:
     """A fresh router with this module's handlers (one per dispatcher)."""
     router = Router(name=__name__)
     router.message.filter(Onboarded())
-    router.message.register(show_reach, Command("reach"), HasRole(Role.ADMIN))
+    router.message.register(reach_command, Command("reach"), HasRole(Role.ADMIN))
     router.callback_query.register(
         reach_section, AdminMenu.filter(F.section == "reach"), HasRole(Role.ADMIN)
     )

@@ -17,7 +17,9 @@ from __future__ import annotations
 import csv
 import enum
 import io
+import re
 import secrets
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
@@ -1111,13 +1113,20 @@ def check_place_name(text: str) -> str:
     return text
 
 
-def parse_local(text: str, zone: tzinfo, *, now: datetime) -> datetime:
-    """``YYYY-MM-DD HH:MM`` on the alliance's wall clock, in the future."""
+def _wall_clock(text: str) -> datetime:
+    """``YYYY-MM-DD HH:MM`` as typed: full-width digits and colons, and ``/`` or ``.``
+    between the date's parts, are fine too (naive; InvalidInputError otherwise)."""
+    cleaned = " ".join(unicodedata.normalize("NFKC", text).split())
+    date_part, _space, clock = cleaned.partition(" ")
     try:
-        naive = datetime.strptime(" ".join(text.split()), "%Y-%m-%d %H:%M")
+        return datetime.strptime(f"{re.sub(r'[/.]', '-', date_part)} {clock}", "%Y-%m-%d %H:%M")
     except ValueError as exc:
         raise InvalidInputError("format") from exc
-    moment = naive.replace(tzinfo=zone)
+
+
+def parse_local(text: str, zone: tzinfo, *, now: datetime) -> datetime:
+    """``YYYY-MM-DD HH:MM`` on the alliance's wall clock, in the future."""
+    moment = _wall_clock(text).replace(tzinfo=zone)
     if moment <= now:
         raise InvalidInputError("past")
     if moment > now + FURTHEST_START:
@@ -1127,13 +1136,13 @@ def parse_local(text: str, zone: tzinfo, *, now: datetime) -> datetime:
 
 def parse_end(text: str, starts_at: datetime, zone: tzinfo) -> datetime:
     """``HH:MM`` (the start's day) or ``YYYY-MM-DD HH:MM``, after the start."""
-    text = " ".join(text.split())
+    text = " ".join(unicodedata.normalize("NFKC", text).split())
     try:
         if len(text) <= 5:
             clock = datetime.strptime(text, "%H:%M").time()
             ends = datetime.combine(starts_at.astimezone(zone).date(), clock, zone)
         else:
-            ends = datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=zone)
+            ends = _wall_clock(text).replace(tzinfo=zone)
     except ValueError as exc:
         raise InvalidInputError("format") from exc
     if ends <= starts_at:
@@ -1362,11 +1371,7 @@ async def edit_event(
 
 
 def _parse_any(text: str, zone: tzinfo) -> datetime:
-    try:
-        naive = datetime.strptime(" ".join(text.split()), "%Y-%m-%d %H:%M")
-    except ValueError as exc:
-        raise InvalidInputError("format") from exc
-    return naive.replace(tzinfo=zone)
+    return _wall_clock(text).replace(tzinfo=zone)
 
 
 async def set_choice(

@@ -70,6 +70,8 @@ async def test_admin_sees_reach_launches_a_campaign_reader_opens_it_and_it_count
     settings: Settings,
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
+    [refused] = await admin.send("/reach foo")
+    assert refused.text == "/reach takes nothing after it: it always covers the last 90 days."
     replies = await admin.send("/reach")
     ranking = replies[0].text or ""
     assert "Reach by district" in ranking

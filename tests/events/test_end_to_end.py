@@ -263,3 +263,12 @@ async def test_register_on_a_cancelled_event_says_so(
     assert reader.last_answer is not None
     assert reader.last_answer["text"] == "This event has been cancelled."
     assert list(await session.scalars(select(Registration))) == []
+
+
+async def test_event_links_that_are_malformed_or_gone_say_which(harness: BotHarness) -> None:
+    reader = harness.user(71031, "Dai")
+    await reader.onboard()
+    [malformed] = await reader.send("/start ev_abc")
+    assert malformed.text == "That link is not valid or has expired. Here is the main menu instead."
+    [gone] = await reader.send("/start ev_999999")
+    assert gone.text == "This event no longer exists."

@@ -32,7 +32,23 @@ def test_wall_clock_parsing_in_both_zones() -> None:
     assert events.parse_local("2027-03-28 10:00", BERLIN, now=now) == datetime(
         2027, 3, 28, 8, 0, tzinfo=UTC
     )
-    for bad in ("tomorrow", "2027-02-30 10:00", "2027-03-14 25:00", ""):
+    # As people type dates: slashes or dots, full-width digits and colons (Chinese input).
+    for typed in ("2027/03/14 19:00", "2027.03.14 19:00", "２０２７－０３－１４　１９：００"):
+        assert events.parse_local(typed, SHANGHAI, now=now) == datetime(
+            2027, 3, 14, 11, 0, tzinfo=UTC
+        )
+    start = datetime(2027, 3, 14, 11, 0, tzinfo=UTC)
+    assert events.parse_end("２１：３０", start, SHANGHAI) == datetime(
+        2027, 3, 14, 13, 30, tzinfo=UTC
+    )
+    for bad in (
+        "tomorrow",
+        "2027-02-30 10:00",
+        "2027-03-14 25:00",
+        "",
+        "2027/03/14",
+        "14/03/2027 19:00",
+    ):
         with pytest.raises(InvalidInputError):
             events.parse_local(bad, SHANGHAI, now=now)
     with pytest.raises(InvalidInputError, match="past"):
