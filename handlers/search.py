@@ -329,6 +329,11 @@ def _zero_hits_text(results: SearchPage) -> str:
         return _(
             "Nothing matches “{query}” with these filters. Tap a filter to turn it off."
         ).format(query=query)
+    if results.too_common:
+        return _(
+            "“{query}” is made of words too common to search for on their own: add a word "
+            "of the title or the author's name."
+        ).format(query=query)
     lines = [_("Nothing found for “{query}”.").format(query=query)]
     if results.suggestion:
         lines.append(

@@ -34,6 +34,7 @@ from bot.models import (
 from bot.services.errors import DomainError, InvalidInputError, NotFoundError
 from bot.services.indexing import CatalogueIndexer
 from search import IndexClosedError, IndexNotFoundError, SearchResult
+from search.analysis import WEAK_WORDS
 
 MAX_QUERY_CHARS = 200
 PAGE_SIZE = 5
@@ -214,6 +215,8 @@ class SearchPage:
     suggestion: str | None
     can_suggest_purchase: bool
     origin: ReaderOrigin
+    # Every word is one the index leaves out ("the", "of"): nothing can match it alone.
+    too_common: bool = False
 
 
 @dataclass(frozen=True)
@@ -266,6 +269,15 @@ class BarcodeReading:
 
 
 # --- query and origin -------------------------------------------------------------------
+
+
+_WORD = re.compile(r"\w+")
+
+
+def only_common_words(text: str) -> bool:
+    """Whether the text is made only of words the index does not keep ("the", "of", "de")."""
+    words = _WORD.findall(text.lower())
+    return bool(words) and all(word in WEAK_WORDS for word in words)
 
 
 def clean_query(raw: str) -> CleanQuery:
@@ -530,6 +542,7 @@ async def _page(
         raise PageOutOfRangeError(pages)
     on_page = ranked.work_ids[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
     unmatched = ranked.index_total == 0 and not author
+    too_common = unmatched and only_common_words(cleaned.text)
     return SearchPage(
         search_id=log.id,
         query=cleaned.text,
@@ -544,8 +557,11 @@ async def _page(
         more_than_shown=ranked.index_total > MAX_RESULTS,
         works=tuple(await summaries(session, on_page, origin, filters.kind)),
         suggestion=ranked.suggestion if unmatched else None,
-        can_suggest_purchase=unmatched and not filters.active and log.hit_count == 0,
+        can_suggest_purchase=(
+            unmatched and not too_common and not filters.active and log.hit_count == 0
+        ),
         origin=origin,
+        too_common=too_common,
     )
 
 

@@ -147,3 +147,20 @@ async def test_monthly_limit(harness_factory: HarnessFactory) -> None:
     await user.tap(SUGGEST)
     assert user.last_answer is not None and "2 purchase suggestions" in user.last_answer["text"]
     assert (await _suggestions(harness))[-1][3] == 1
+
+
+async def test_words_too_common_to_search_ask_for_more_and_offer_no_purchase(
+    harness: BotHarness, catalogue: Catalogue
+) -> None:
+    user = await reader(harness, 521)
+    for typed in ("the", "Of The", "de la"):
+        [reply] = await user.send(typed)
+        assert (reply.text or "").endswith(
+            f"“{typed}” is made of words too common to search for on their own: add a word "
+            "of the title or the author's name."
+        )
+        assert SUGGEST not in inline_labels(reply)
+    assert await _suggestions(harness) == []
+    # With a real word beside them, they search as usual.
+    [found] = await user.send("the harry")
+    assert "found" in (found.text or "")
