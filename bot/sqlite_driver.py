@@ -33,20 +33,14 @@ class _Outcome:
         self.lastrowid = cursor.lastrowid
 
 
-def _run(connection: sqlite3.Connection, sql: str, parameters: Any) -> _Outcome:
+def _run(connection: sqlite3.Connection, sql: str, parameters: Any, *, many: bool) -> _Outcome:
     cursor = connection.cursor()
     try:
-        cursor.execute(sql, parameters)
-        return _Outcome(cursor, fetch=True)
-    finally:
-        cursor.close()
-
-
-def _run_many(connection: sqlite3.Connection, sql: str, rows: Iterable[Any]) -> _Outcome:
-    cursor = connection.cursor()
-    try:
-        cursor.executemany(sql, rows)
-        return _Outcome(cursor, fetch=False)
+        if many:
+            cursor.executemany(sql, parameters)
+        else:
+            cursor.execute(sql, parameters)
+        return _Outcome(cursor, fetch=not many)
     finally:
         cursor.close()
 
@@ -68,12 +62,14 @@ class OneTripCursor:
         await self.close()
 
     async def execute(self, sql: str, parameters: Sequence[Any] = ()) -> OneTripCursor:
-        self._outcome = await self._connection.run(partial(_run, sql=sql, parameters=parameters))
+        statement = partial(_run, sql=sql, parameters=parameters, many=False)
+        self._outcome = await self._connection.run(statement)
         self._position = 0
         return self
 
     async def executemany(self, sql: str, rows: Iterable[Any]) -> OneTripCursor:
-        self._outcome = await self._connection.run(partial(_run_many, sql=sql, rows=list(rows)))
+        statement = partial(_run, sql=sql, parameters=list(rows), many=True)
+        self._outcome = await self._connection.run(statement)
         self._position = 0
         return self
 

@@ -16,7 +16,7 @@ from bot.models import (
     utcnow,
 )
 from tests.conftest import HarnessFactory
-from tests.harness import inline_labels, texts
+from tests.harness import BotHarness, ChatUser, inline_labels, texts
 
 from .chat import (
     alliance_in,
@@ -28,7 +28,7 @@ from .chat import (
     reserve_at,
     tick,
 )
-from .conftest import add_copy
+from .conftest import Alliance, add_copy
 
 
 async def test_reserve_transit_arrive_ready_collect(harness_factory: HarnessFactory) -> None:
@@ -160,15 +160,7 @@ async def test_several_ready_the_same_day_make_one_notice(
     harness_factory: HarnessFactory,
 ) -> None:
     harness = await harness_factory(hold_ready_digest_minutes=5, hold_shelf_days=3)
-    alliance = await alliance_in(harness)
-    async with harness.app.sessionmaker() as session:
-        from tests.factories import make_work
-
-        other = await make_work(session, title="Journey to the West", libraries=(alliance.campus,))
-        await session.commit()
-    reader = await chat_reader(harness, 721)
-    await reserve_at(reader, alliance.work.id, "Campus Library")
-    await reserve_at(reader, other.id, "Campus Library")
+    await _two_ready(harness, 721)
     async with harness.app.sessionmaker() as session:
         rows = list(
             await session.scalars(select(Notification).where(Notification.kind == "hold.ready"))
@@ -188,19 +180,15 @@ async def test_several_ready_the_same_day_make_one_notice(
 async def test_a_waiting_ready_notice_follows_the_hold(harness_factory: HarnessFactory) -> None:
     # The notice waits five minutes for others to join it; what happens meanwhile shows.
     harness = await harness_factory(hold_ready_digest_minutes=5)
-    alliance = await alliance_in(harness)
+    alliance, other_id, reader = await _two_ready(harness, 725)
     async with harness.app.sessionmaker() as session:
         from tests.factories import make_work
 
-        other = await make_work(session, title="Journey to the West", libraries=(alliance.campus,))
         third = await make_work(session, title="Water Margin", libraries=(alliance.campus,))
         await session.commit()
-    reader = await chat_reader(harness, 725)
-    await reserve_at(reader, alliance.work.id, "Campus Library")
-    await reserve_at(reader, other.id, "Campus Library")
     [first, second] = [
         *await holds_of(harness, alliance.work.id),
-        *await holds_of(harness, other.id),
+        *await holds_of(harness, other_id),
     ]
 
     async def pending() -> list[Notification]:
@@ -248,15 +236,7 @@ async def test_extending_under_a_notice_of_two_books_keeps_both_in_view(
     harness_factory: HarnessFactory,
 ) -> None:
     harness = await harness_factory(hold_ready_digest_minutes=5)
-    alliance = await alliance_in(harness)
-    async with harness.app.sessionmaker() as session:
-        from tests.factories import make_work
-
-        other = await make_work(session, title="Journey to the West", libraries=(alliance.campus,))
-        await session.commit()
-    reader = await chat_reader(harness, 727)
-    await reserve_at(reader, alliance.work.id, "Campus Library")
-    await reserve_at(reader, other.id, "Campus Library")
+    _alliance, _other, reader = await _two_ready(harness, 727)
     reader.new_bot_messages()
     assert await deliver(harness, at=utcnow() + timedelta(minutes=10)) == 1
     notice = reader.new_bot_messages()[0]
@@ -269,3 +249,17 @@ async def test_extending_under_a_notice_of_two_books_keeps_both_in_view(
     labels = inline_labels(redrawn)
     assert "1 · ➕ 2 days" not in labels
     assert {"1 · 🚶 On my way", "2 · ➕ 2 days", "2 · 🔁 Pass it on"} <= set(labels)
+
+
+async def _two_ready(harness: BotHarness, user_id: int) -> tuple[Alliance, int, ChatUser]:
+    """A reader with two books ready at Campus while their notice waits for the digest."""
+    alliance = await alliance_in(harness)
+    async with harness.app.sessionmaker() as session:
+        from tests.factories import make_work
+
+        other = await make_work(session, title="Journey to the West", libraries=(alliance.campus,))
+        await session.commit()
+    reader = await chat_reader(harness, user_id)
+    await reserve_at(reader, alliance.work.id, "Campus Library")
+    await reserve_at(reader, other.id, "Campus Library")
+    return alliance, other.id, reader
