@@ -58,3 +58,15 @@ def sentences(*parts: str) -> str:
             text += " "
         text += part
     return text
+
+
+def rate_text(value: float) -> str:
+    """A rate per 10,000 people, as precise as it needs to be to tell small ones apart:
+    120, 12.5, 0.42, 0.031 (two significant digits below 1), 0."""
+    if value >= 10:
+        return f"{value:,.0f}"
+    if value >= 1:
+        return f"{value:.1f}"
+    if value <= 0:
+        return "0"
+    return f"{value:.2g}"

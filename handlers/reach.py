@@ -17,6 +17,7 @@ from bot.models import Role, utcnow
 from bot.services import charts, reach
 from bot.services.reach import DistrictReach, ReachRule, ReachView
 from handlers.admin_callbacks import AdminMenu
+from handlers.common import rate_text
 from handlers.filters import HasRole, Onboarded
 
 
@@ -78,14 +79,14 @@ def reach_text(view: ReachView, settings: Settings, language: str) -> str:
         lines.append(
             "   "
             + _(
-                "per 10,000: {active:.1f} active readers · {searches:.1f} searches · "
-                "{holds:.1f} holds · {registrations:.1f} registrations · {attended:.1f} attended"
+                "per 10,000: {active} active readers · {searches} searches · "
+                "{holds} holds · {registrations} registrations · {attended} attended"
             ).format(
-                active=district.per_10k("active_readers"),
-                searches=district.per_10k("searches"),
-                holds=district.per_10k("holds"),
-                registrations=district.per_10k("registrations"),
-                attended=district.per_10k("attendance"),
+                active=rate_text(district.per_10k("active_readers")),
+                searches=rate_text(district.per_10k("searches")),
+                holds=rate_text(district.per_10k("holds")),
+                registrations=rate_text(district.per_10k("registrations")),
+                attended=rate_text(district.per_10k("attendance")),
             )
         )
     lines.append("")

@@ -19,6 +19,7 @@ from bot.services import charts, statistics
 from bot.services.statistics import AllianceStatistics, BadPeriodError, DistrictStatistics
 from handlers.admin import fit_lines
 from handlers.admin_callbacks import AdminMenu
+from handlers.common import rate_text
 from handlers.filters import HasRole
 
 UNMET_SHOWN = 3
@@ -90,7 +91,7 @@ def summary_text(stats: AllianceStatistics, settings: Settings, language: str) -
                 active=c.active_readers,
                 per10k=""
                 if per_10k is None
-                else " (" + _("{value} per 10,000").format(value=f"{per_10k:.1f}") + ")",
+                else " (" + _("{value} per 10,000").format(value=rate_text(per_10k)) + ")",
                 searches=c.searches,
                 zero=c.zero_hit_searches,
                 placed=c.holds_placed,

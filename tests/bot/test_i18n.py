@@ -91,3 +91,16 @@ def test_sentences_are_joined_as_each_language_writes_them() -> None:
     assert sentences("我看不懂这个日期。", "请使用 YYYY-MM-DD HH:MM。") == (
         "我看不懂这个日期。请使用 YYYY-MM-DD HH:MM。"
     )
+
+
+def test_rates_keep_small_districts_apart() -> None:
+    from handlers.common import rate_text
+
+    assert [rate_text(v) for v in (1234.5, 12.46, 1.0, 0.42, 0.0314, 0.0)] == [
+        "1,234",
+        "12",
+        "1.0",
+        "0.42",
+        "0.031",
+        "0",
+    ]
