@@ -765,8 +765,13 @@ def _rate(part: int, whole: int) -> str:
     return f"{part / whole:.1%}" if whole else "—"
 
 
-def campaign_text(campaign: Campaign, metrics: Metrics, settings: Settings) -> str:
-    """One campaign's card: status, delivery, opens, conversions and uplift."""
+# A waiting campaign's card carries its message up to this length (it is HTML: never cut).
+APPROVAL_BODY_CHARS = 2500
+
+
+def campaign_text(campaign: Campaign, metrics: Metrics, settings: Settings, language: str) -> str:
+    """One campaign's card: status, delivery, opens, conversions and uplift; while it waits
+    for approval, also the message readers would get."""
     zone = settings.zone
     lines = [
         _("<b>#{id} {name}</b> — {status}").format(
@@ -821,6 +826,14 @@ def campaign_text(campaign: Campaign, metrics: Metrics, settings: Settings) -> s
                 uplift=metrics.uplift * 100
             )
         )
+    if campaign.status is CampaignStatus.DRAFT:
+        texts = campaign.message.get("text", {})
+        body = texts.get(language) or next(iter(texts.values()), "")
+        lines.append("")
+        if body and len(body) <= APPROVAL_BODY_CHARS:
+            lines += [_("Readers would get:"), body]
+        else:
+            lines.append(_("The message is long: the approval notice shows it in full."))
     return "\n".join(lines)
 
 
@@ -846,7 +859,9 @@ def control_markup(campaign: Campaign) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(inline_keyboard=[row])
 
 
-async def list_campaigns(message: Message, session: AsyncSession, settings: Settings) -> None:
+async def list_campaigns(
+    message: Message, session: AsyncSession, settings: Settings, i18n: I18n
+) -> None:
     """The newest campaigns, each with its numbers and controls."""
     recent = await campaigns.recent_campaigns(session)
     if not recent:
@@ -858,7 +873,8 @@ async def list_campaigns(message: Message, session: AsyncSession, settings: Sett
             session, campaign, conversion_days=settings.campaign_conversion_days
         )
         await message.answer(
-            campaign_text(campaign, metrics, settings), reply_markup=control_markup(campaign)
+            campaign_text(campaign, metrics, settings, i18n.current_locale),
+            reply_markup=control_markup(campaign),
         )
     await session.commit()
     await message.answer(
@@ -876,6 +892,7 @@ async def campaigns_section(
     state: FSMContext,
     session: AsyncSession,
     settings: Settings,
+    i18n: I18n,
 ) -> None:
     """The admin menu's Campaigns (the same as /campaigns) and New campaign (/newcampaign)."""
     await query.answer()
@@ -884,7 +901,7 @@ async def campaigns_section(
     if callback_data.section == "newcampaign":
         await start_wizard(query.message, state)
     else:
-        await list_campaigns(query.message, session, settings)
+        await list_campaigns(query.message, session, settings, i18n)
 
 
 async def control(
@@ -938,7 +955,9 @@ async def control(
     if notice is not None:
         await query.answer(notice)
     await edit_message(
-        query.message, campaign_text(campaign, metrics, settings), control_markup(campaign)
+        query.message,
+        campaign_text(campaign, metrics, settings, i18n.current_locale),
+        control_markup(campaign),
     )
 
 

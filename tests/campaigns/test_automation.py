@@ -80,6 +80,7 @@ async def test_admins_get_the_prepared_campaign_and_launch_it_with_one_tap(
     )
     await drain_until_settled(worker, clock, sessionmaker)
     approval = admin.last_bot_message().text or ""
+    approval_message_id = admin.last_bot_message().message_id
     assert "under-reached districts (DD) is ready: 20 readers, 2 events" in approval
     assert "Harbour stories" in approval and "Poetry by the pier" in approval
     assert "Central lecture" not in approval and "Far future" not in approval
@@ -93,9 +94,16 @@ async def test_admins_get_the_prepared_campaign_and_launch_it_with_one_tap(
             )
             == 0
         )  # nothing goes to readers before an admin approves
-    await admin.tap("🚀 Launch")
+    # In /campaigns, the waiting campaign's card shows what readers would get.
+    await admin.send("/campaigns")
+    [card] = [m for m in admin.chat() if (m.text or "").startswith(f"#{campaign.id} ")][-1:]
+    assert "waiting for approval" in (card.text or "")
+    assert "Readers would get:" in (card.text or "")
+    assert "Harbour stories" in (card.text or "")
+    await admin.tap("🚀 Launch", message_id=approval_message_id)
     assert admin.last_answer is not None and admin.last_answer["text"] == "Launched."
-    assert "— running" in (admin.last_bot_message().text or "")
+    [launched] = [m for m in admin.chat() if m.message_id == approval_message_id]
+    assert "— running" in (launched.text or "")
     await admin.forge(approve_data(campaign.id))  # a second tap (another admin): not twice
     assert admin.last_answer is not None and "not possible now" in admin.last_answer["text"]
     async with sessionmaker() as other:
