@@ -93,8 +93,10 @@ async def test_requests_without_the_right_secret_get_401_and_are_not_processed(
     # And what Telegram (the sandbox) delivers through the proxy carries the secret.
     reader = ChatDriver(sandbox, EVE)
     reader.new_bot_messages()
-    [reply] = await reader.send("/help")
-    assert text_of(reply)
+    # Eve is still choosing her language: the help, then the language question again.
+    help_text, prompt = await reader.send("/help")
+    assert "/mydata" in text_of(help_text)
+    assert "language" in text_of(prompt)
     assert {status for _, _, status in lone_cluster.proxy.routed} == {200}
 
 
