@@ -503,8 +503,10 @@ async def _show_preview(
             venue = (
                 library.name_en if i18n.current_locale == "en" and library.name_en else library.name
             )
-    starts = [
-        events.local_time(moment, settings.zone)
+    # Each session as the event card will show it.
+    length = draft.ends_at - draft.starts_at
+    spans = [
+        events.span_text(moment, moment + length, settings.zone)
         for moment in events.session_starts(
             draft.starts_at, draft.recurrence, draft.sessions, settings.zone
         )
@@ -514,7 +516,7 @@ async def _show_preview(
         "",
         f"<b>{escape(draft.title)}</b>",
         f"{category_label(draft.category)} · {audience_label(draft.audience)}",
-        "🕒 " + ", ".join(starts) + f" → {draft.ends_at.astimezone(settings.zone):%H:%M}",
+        "🕒 " + ", ".join(spans),
         "📍 " + escape(venue),
         _("🎟 {capacity} places").format(capacity=draft.capacity),
     ]

@@ -357,11 +357,16 @@ def local_time(moment: datetime, zone: tzinfo) -> str:
     return f"{local:%Y-%m-%d %H:%M} {local.tzname() or ''}".rstrip()
 
 
-def time_span(event: Event, zone: tzinfo) -> str:
-    """Start to end on the alliance's wall clock."""
-    start, end = event.starts_at.astimezone(zone), event.ends_at.astimezone(zone)
+def span_text(starts_at: datetime, ends_at: datetime, zone: tzinfo) -> str:
+    """Start to end on the alliance's wall clock: ``2026-12-20 19:00–21:30 CST``."""
+    start, end = starts_at.astimezone(zone), ends_at.astimezone(zone)
     end_text = f"{end:%H:%M}" if end.date() == start.date() else f"{end:%Y-%m-%d %H:%M}"
     return f"{start:%Y-%m-%d %H:%M}–{end_text} {start.tzname() or ''}".rstrip()
+
+
+def time_span(event: Event, zone: tzinfo) -> str:
+    """The event's start to end on the alliance's wall clock."""
+    return span_text(event.starts_at, event.ends_at, zone)
 
 
 def venue_name(event: Event, language: str) -> str:

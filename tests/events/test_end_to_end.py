@@ -94,6 +94,9 @@ async def test_find_near_register_remind_check_in_rate_and_csv(
     await organiser.send("City Bookstore, Poetry Society")
     replies = await organiser.tap("Once")
     assert "Preview" in texts(replies)[-1]
+    # The times as the card will show them.
+    end_text = f"{ends:%H:%M}" if ends.date() == starts.date() else f"{ends:%Y-%m-%d %H:%M}"
+    assert f"🕒 {starts:%Y-%m-%d %H:%M}–{end_text}" in texts(replies)[-1]
     async with sessionmaker() as check:
         assert await check.scalar(select(Event.id).where(Event.title == "Poetry evening")) is None
     await organiser.tap("✅ Publish")
