@@ -5,6 +5,9 @@ from __future__ import annotations
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import InlineKeyboardMarkup, MaybeInaccessibleMessageUnion, Message
 from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services import directory
 
 
 async def edit_message(
@@ -70,3 +73,20 @@ def rate_text(value: float) -> str:
     if value <= 0:
         return "0"
     return f"{value:.2g}"
+
+
+# A shared location further than this from every member library is probably not where the
+# reader lives (a trip, or a wrong pin): say so, since "nearest first" then means little.
+FAR_FROM_ALLIANCE_KM = 100.0
+
+
+async def location_saved_text(session: AsyncSession, latitude: float, longitude: float) -> str:
+    """The thanks for a shared location, with a word when it is far from every library."""
+    text = _("Thanks! I saved your location, rounded to about 100 m.")
+    nearest = await directory.nearest_library_km(session, latitude, longitude)
+    if nearest is not None and nearest > FAR_FROM_ALLIANCE_KM:
+        text += "\n" + _(
+            "The nearest library of the alliance is {distance} away. If you are travelling, "
+            "share your location again once you are home (/settings)."
+        ).format(distance=distance_text(nearest))
+    return text

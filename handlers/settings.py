@@ -25,7 +25,7 @@ from handlers.callbacks import (
     SettingsAction,
     SettingsChoice,
 )
-from handlers.common import edit_message, remove_buttons
+from handlers.common import edit_message, location_saved_text, remove_buttons
 from handlers.filters import Onboarded
 from handlers.keyboards import (
     CANCEL,
@@ -234,11 +234,10 @@ async def location_shared(
     """A location shared outside any other dialog updates the reader's coarse location."""
     assert message.location is not None
     await state.clear()
-    await readers.set_location(
-        session, reader, message.location.latitude, message.location.longitude
-    )
+    latitude, longitude = message.location.latitude, message.location.longitude
+    await readers.set_location(session, reader, latitude, longitude)
     await message.answer(
-        _("Thanks! I saved your location, rounded to about 100 m."), reply_markup=main_menu()
+        await location_saved_text(session, latitude, longitude), reply_markup=main_menu()
     )
 
 

@@ -19,7 +19,7 @@ from bot.services import readers
 from bot.services.errors import NotFoundError
 from bot.services.roles import RoleSet
 from handlers.callbacks import DistrictAction, DistrictChoice, LanguageChoice, Origin
-from handlers.common import edit_message
+from handlers.common import edit_message, location_saved_text
 from handlers.deeplinks import DeepLinks
 from handlers.help import show_help
 from handlers.keyboards import (
@@ -191,10 +191,9 @@ async def onboarding_location(
 ) -> None:
     """Location shared: store it coarsely and finish."""
     assert message.location is not None
-    await readers.set_location(
-        session, reader, message.location.latitude, message.location.longitude
-    )
-    await message.answer(_("Thanks! I saved your location, rounded to about 100 m."))
+    latitude, longitude = message.location.latitude, message.location.longitude
+    await readers.set_location(session, reader, latitude, longitude)
+    await message.answer(await location_saved_text(session, latitude, longitude))
     await finish_onboarding(message, session, reader, state, deep_links, data)
 
 

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.geo import haversine_km
 from bot.models import District, Library
 
 
@@ -79,3 +80,13 @@ async def libraries_by_id(session: AsyncSession, ids: Sequence[int]) -> list[Lib
         lib.id: lib for lib in await session.scalars(select(Library).where(Library.id.in_(ids)))
     }
     return [found[i] for i in ids if i in found]
+
+
+async def nearest_library_km(
+    session: AsyncSession, latitude: float, longitude: float
+) -> float | None:
+    """How far the nearest member library is from a point (None before any library exists)."""
+    rows = await session.execute(select(Library.latitude, Library.longitude))
+    return min(
+        (haversine_km(latitude, longitude, lat, lon) for lat, lon in rows.all()), default=None
+    )

@@ -261,3 +261,23 @@ async def test_handler_error_becomes_a_translated_apology(
     [apology] = await user.tap("中文")
     assert (apology.text or "").startswith(APOLOGY_ZH)
     assert "Traceback" not in " ".join(texts(user.chat()))
+
+
+async def test_a_location_far_from_every_library_gets_a_word(
+    harness: BotHarness, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    from tests.factories import make_library
+
+    async with sessionmaker() as session:
+        await make_library(session, latitude=36.07, longitude=120.38)
+        await session.commit()
+    user = harness.user(141, "Fei")
+    await user.onboard()
+    [far] = await user.share_location(31.23, 121.47)  # about 560 km away
+    assert (far.text or "").startswith("Thanks! I saved your location, rounded to about 100 m.")
+    assert "The nearest library of the alliance is 5" in (far.text or "")
+    assert "km away. If you are travelling" in (far.text or "")
+    [near] = await user.share_location(36.08, 120.39)
+    assert near.text == "Thanks! I saved your location, rounded to about 100 m."
+    reader = await _reader(sessionmaker, 141)
+    assert (reader.latitude, reader.longitude) == (36.08, 120.39)
