@@ -44,9 +44,18 @@ def _entry_line(entry: AuditEntry, settings: Settings) -> str:
     details = {key: value for key, value in entry.details.items() if value not in (None, "", [])}
     extra = ""
     if details:
-        text = json.dumps(details, ensure_ascii=False, default=str)
+        text = "; ".join(f"{key}: {_detail(value)}" for key, value in details.items())
         extra = "\n   " + (text if len(text) <= DETAILS_CHARS else text[: DETAILS_CHARS - 1] + "…")
     return f"{when} · <b>{escape(entry.action)}</b> · {escape(who)}{escape(target)}{escape(extra)}"
+
+
+def _detail(value: object) -> str:
+    """One detail as a person reads it: lists as "a, b", anything nested as JSON."""
+    if isinstance(value, list | tuple) and all(not isinstance(v, dict | list) for v in value):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, dict | list | tuple):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return str(value)
 
 
 def _view(

@@ -41,9 +41,9 @@ def _actions(message: Message) -> list[str]:
 
 def _numbers(message: Message) -> list[int]:
     return [
-        int(line.strip().removeprefix('{"n": ').removesuffix("}"))
+        int(line.strip().removeprefix("n: "))
         for line in (message.text or "").split("\n")
-        if line.strip().startswith('{"n"')
+        if line.strip().startswith("n: ")
     ]
 
 
@@ -103,3 +103,12 @@ async def test_admin_actions_are_audited(
     await staff.admin.tap("✅ Save")
     [log] = await staff.admin.send("/audit @ada")
     assert _actions(log) == ["district.create", "role.grant"]
+
+
+def test_details_read_as_words_not_json() -> None:
+    from handlers.audit import _detail
+
+    assert _detail(["is_pickup_point", "name"]) == "is_pickup_point, name"
+    assert _detail("UNI-1") == "UNI-1"
+    assert _detail(3) == "3"
+    assert _detail({"from": "A", "to": "B"}) == '{"from": "A", "to": "B"}'
