@@ -489,12 +489,25 @@ async def start_edit(
     await _ask(callback.message, session, state)
 
 
+class _FormLost(Exception):
+    """The wizard's stored answers are gone (expired in Redis, or never there)."""
+
+
 async def _current_step(state: FSMContext) -> tuple[str, bool, dict[str, Any], str | None]:
     data = await state.get_data()
-    entity, editing = data["entity"], bool(data["editing"])
-    steps = _steps(entity, editing)
-    index = int(data["index"])
-    return entity, editing, dict(data["draft"]), steps[index] if index < len(steps) else None
+    try:
+        entity, editing = str(data["entity"]), bool(data["editing"])
+        steps = _steps(entity, editing)
+        index = int(data["index"])
+        draft = dict(data["draft"])
+    except (KeyError, TypeError, ValueError):
+        await state.clear()
+        raise _FormLost from None
+    return entity, editing, draft, steps[index] if 0 <= index < len(steps) else None
+
+
+def _form_lost_text() -> str:
+    return _("This form has expired. Please start again from /admin.")
 
 
 async def _apply_text(
@@ -543,7 +556,11 @@ async def _apply_text(
 
 async def wizard_text(message: Message, session: AsyncSession, state: FSMContext) -> None:
     """A typed value for the current step: checked, then the next step (or why not)."""
-    entity, _editing, draft, step = await _current_step(state)
+    try:
+        entity, _editing, draft, step = await _current_step(state)
+    except _FormLost:
+        await message.answer(_form_lost_text())
+        return
     if step is None:
         await message.answer(_("Tap Save or Cancel."))
         return
@@ -557,7 +574,11 @@ async def wizard_text(message: Message, session: AsyncSession, state: FSMContext
 
 async def wizard_location(message: Message, session: AsyncSession, state: FSMContext) -> None:
     """A shared location answers the coordinates step."""
-    _entity, _editing, draft, step = await _current_step(state)
+    try:
+        _entity, _editing, draft, step = await _current_step(state)
+    except _FormLost:
+        await message.answer(_form_lost_text())
+        return
     if step != "coordinates" or message.location is None:
         await message.answer(_("Please answer the question above, or tap Cancel."))
         return
@@ -573,7 +594,11 @@ async def wizard_button(
     if not isinstance(callback.message, Message):
         await callback.answer()
         return
-    entity, editing, draft, step = await _current_step(state)
+    try:
+        entity, editing, draft, step = await _current_step(state)
+    except _FormLost:
+        await callback.answer(_form_lost_text(), show_alert=True)
+        return
     action = callback_data.action
     expected = {"kind": "kind", "dist": "district", "pickup": "pickup"}
     if step is None or entity != callback_data.entity:
@@ -614,7 +639,11 @@ async def wizard_save(
     if not isinstance(callback.message, Message):
         await callback.answer()
         return
-    entity, editing, draft, step = await _current_step(state)
+    try:
+        entity, editing, draft, step = await _current_step(state)
+    except _FormLost:
+        await callback.answer(_form_lost_text(), show_alert=True)
+        return
     if step is not None or entity != callback_data.entity:
         await callback.answer(_("That question is over."))
         return
@@ -744,7 +773,11 @@ async def csv_received(
 ) -> None:
     """The CSV file: checked and previewed inside a rolled-back transaction."""
     data = await state.get_data()
-    entity = str(data["entity"])
+    entity = str(data.get("entity", ""))
+    if entity not in ENTITIES:
+        await state.clear()
+        await message.answer(_form_lost_text())
+        return
     document = message.document
     assert document is not None
     if document.file_size and document.file_size > MAX_CSV_BYTES:

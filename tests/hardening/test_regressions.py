@@ -60,3 +60,26 @@ async def test_an_id_beyond_the_database_range_is_a_stale_button(world: World) -
         answer, _replies = await world.forge(reader, data)
         world.assert_no_errors(data)
         assert answer is not None and answer["text"] == "This button is no longer active.", data
+
+
+async def test_a_member_wizard_whose_data_is_gone_says_so(world: World) -> None:
+    from handlers.admin_callbacks import MemberChoice
+    from handlers.members_admin import MemberWizard
+
+    admin = world.people[Role.ADMIN]
+    lost = "This form has expired. Please start again from /admin."
+
+    await world.set_state(admin, MemberWizard.step)
+    replies = await world.send(admin, "0")
+    assert replies is not None and lost in [reply.text for reply in replies]
+    world.assert_no_errors("a typed value with no draft")
+    # The state went with the data: the next text is a search again, not the wizard.
+    replies = await world.send(admin, "0")
+    assert replies is not None and lost not in [reply.text for reply in replies]
+
+    before = await world.snapshot()
+    await world.set_state(admin, MemberWizard.step)
+    answer, _replies = await world.forge(admin, MemberChoice(action="keep", entity="l").pack())
+    assert answer is not None and answer["text"] == lost and answer["show_alert"]
+    world.assert_no_errors("keep with no draft")
+    assert await world.snapshot() == before
