@@ -279,9 +279,16 @@ async def document_received(
     await state.clear()
     await session.commit()
     assert message.document is not None
-    await _run_import(
-        message, message.document, str(data["library"]), bot, reader, sessionmaker, indexer
-    )
+    library = data.get("library")
+    if not isinstance(library, str) or not library:
+        # The state outlived its data (Redis keeps them apart): ask for the command again.
+        await message.answer(
+            _("This form has expired. Please start again with {command}.").format(
+                command="/import"
+            )
+        )
+        return
+    await _run_import(message, message.document, library, bot, reader, sessionmaker, indexer)
 
 
 async def not_a_document(message: Message) -> None:

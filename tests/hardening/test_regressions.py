@@ -83,3 +83,17 @@ async def test_a_member_wizard_whose_data_is_gone_says_so(world: World) -> None:
     assert answer is not None and answer["text"] == lost and answer["show_alert"]
     world.assert_no_errors("keep with no draft")
     assert await world.snapshot() == before
+
+
+async def test_a_catalogue_file_whose_import_data_is_gone_says_so(world: World) -> None:
+    from handlers.catalogue_admin import CatalogueImport
+
+    admin = world.people[Role.ADMIN]
+    before = await world.snapshot()
+    await world.set_state(admin, CatalogueImport.document)
+    update = world.harness.sandbox.send_document(admin.user_id, "books.csv", b"title\nA\n")
+    await world.harness.feed(update)
+    replies = admin.new_bot_messages()
+    assert "This form has expired. Please start again with /import." in [r.text for r in replies]
+    world.assert_no_errors("a catalogue file with no library")
+    assert await world.snapshot() == before
