@@ -283,9 +283,7 @@ async def document_received(
     if not isinstance(library, str) or not library:
         # The state outlived its data (Redis keeps them apart): ask for the command again.
         await message.answer(
-            _("This form has expired. Please start again with {command}.").format(
-                command="/import"
-            )
+            _("This form has expired. Please start again with {command}.").format(command="/import")
         )
         return
     await _run_import(message, message.document, library, bot, reader, sessionmaker, indexer)
