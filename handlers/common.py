@@ -54,7 +54,7 @@ def distance_text(kilometres: float) -> str:
 
 def sentences(*parts: str) -> str:
     """Translated sentences one after another: a space after Latin punctuation, none after
-    Chinese full-width punctuation (。！？), as each language writes them."""
+    Chinese full-width punctuation (。！？：), as each language writes them."""
     text = ""
     for part in parts:
         if text and not text.endswith(("。", "！", "？", "：")):
@@ -65,7 +65,7 @@ def sentences(*parts: str) -> str:
 
 def rate_text(value: float) -> str:
     """A rate per 10,000 people, as precise as it needs to be to tell small ones apart:
-    120, 12.5, 0.42, 0.031 (two significant digits below 1), 0."""
+    120, 4.5, 0.42, 0.031 (two significant digits below 1), 0."""
     if value >= 10:
         return f"{value:,.0f}"
     if value >= 1:

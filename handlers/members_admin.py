@@ -507,7 +507,7 @@ async def _current_step(state: FSMContext) -> tuple[str, bool, dict[str, Any], s
 
 
 def _form_lost_text() -> str:
-    return _("This form has expired. Please start again from /admin.")
+    return _("This form has expired. Please start again with {command}.").format(command="/admin")
 
 
 async def _apply_text(

@@ -248,9 +248,9 @@ def _notice_hold_ids(notice: Notification) -> list[int]:
 async def settle_ready_notice(
     session: AsyncSession, hold: Hold, *, settings: Settings, translator: Translator
 ) -> None:
-    """A ready hold changed (collected, cancelled, passed on, extended, expired) while its
-    notice still waits for the digest delay: redraw the notice from the holds still ready,
-    with their current dates, or withdraw it when none is."""
+    """A ready hold changed (collected, cancelled, passed on, extended, its copy missing)
+    while its notice still waits for the digest delay: redraw the notice from the holds still
+    ready, with their current dates, or withdraw it when none is."""
     pending = await session.scalars(
         select(Notification).where(
             Notification.reader_id == hold.reader_id,

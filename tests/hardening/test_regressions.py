@@ -67,7 +67,7 @@ async def test_a_member_wizard_whose_data_is_gone_says_so(world: World) -> None:
     from handlers.members_admin import MemberWizard
 
     admin = world.people[Role.ADMIN]
-    lost = "This form has expired. Please start again from /admin."
+    lost = "This form has expired. Please start again with /admin."
 
     await world.set_state(admin, MemberWizard.step)
     replies = await world.send(admin, "0")
