@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -160,6 +162,39 @@ async def end_read_only_transaction(session: AsyncSession) -> bool:
         return False
     await session.commit()
     return True
+
+
+# Set on a session while a ``write`` unit of work is open, so that nested ones join it.
+_WRITING = "bookbridge.writing"
+# The execution option that asks SQLite for the write lock at BEGIN.
+WRITE_OPTION = "bookbridge_write"
+
+
+@asynccontextmanager
+async def write(session: AsyncSession) -> AsyncIterator[AsyncSession]:
+    """A unit of work that writes: committed when the block ends, rolled back if it raises.
+
+    On SQLite it holds the write lock from its BEGIN, so two writers never both read stale
+    state and then collide; a transaction that had only read is committed first. A ``write``
+    inside another joins it: the outermost one commits.
+    """
+    if session.info.get(_WRITING):
+        yield session
+        return
+    if session.in_transaction() and only_read(session):
+        await session.commit()
+    if not session.in_transaction():
+        await session.connection(execution_options={WRITE_OPTION: True})
+    session.info[_WRITING] = True
+    try:
+        yield session
+    except BaseException:
+        await session.rollback()
+        raise
+    else:
+        await session.commit()
+    finally:
+        session.info.pop(_WRITING, None)
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
