@@ -43,7 +43,7 @@ test: install browser lint typecheck pytest
 
 # Refresh the message catalogues after changing reader-facing text; then translate bot/locales/zh.
 i18n: install
-	$(BIN)/pybabel -q extract -k _ -k __ -k N_ --sort-by-file --no-location --project=bookbridge --no-wrap \
+	$(BIN)/pybabel -q extract -k _ -k __ -k N_ -k ngettext:1,2 --sort-by-file --no-location --project=bookbridge --no-wrap \
 	  --omit-header -o bot/locales/messages.pot bot handlers jobs
 	$(BIN)/pybabel -q update --no-wrap --ignore-obsolete -i bot/locales/messages.pot \
 	  -d bot/locales -D messages

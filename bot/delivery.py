@@ -54,6 +54,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.config import Settings
 from bot.i18n import N_
 from bot.models import utcnow
+from bot.notices.render import render
 from bot.services import outbox
 from bot.services.errors import InvalidInputError
 from bot.services.outbox import (
@@ -587,7 +588,7 @@ class DeliveryWorker:
         parts = self._rendered.get(key)
         if parts is None:
             parts = render_parts(
-                OutboxMessage.from_payload(delivery.payload),
+                render(delivery.payload, language, translator=self.i18n, settings=self.settings),
                 chat_id=0,
                 language=language,
                 default_language=self.settings.default_language,

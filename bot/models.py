@@ -201,6 +201,11 @@ class SuggestionStatus(enum.StrEnum):
     DECLINED = "declined"
 
 
+def display_name(name: str, name_en: str | None, language: str) -> str:
+    """A bilingual name in the language: the English one for English when there is one."""
+    return name_en if language == "en" and name_en else name
+
+
 class District(Base):
     """A district of the alliance's city or region: the unit of reach."""
 
@@ -220,6 +225,10 @@ class District(Base):
     longitude: Mapped[float] = mapped_column(Float)
 
     libraries: Mapped[list[Library]] = relationship(back_populates="district")
+
+    def display_name(self, language: str) -> str:
+        """The district's name in the language: the English one when there is one."""
+        return display_name(self.name, self.name_en, language)
 
 
 class Library(Timestamps, Base):
@@ -244,6 +253,10 @@ class Library(Timestamps, Base):
     is_pickup_point: Mapped[bool] = mapped_column(Boolean, default=True)
 
     district: Mapped[District] = relationship(back_populates="libraries")
+
+    def display_name(self, language: str) -> str:
+        """The library's name in the language: the English one when there is one."""
+        return display_name(self.name, self.name_en, language)
 
 
 class Work(Timestamps, Base):

@@ -8,7 +8,9 @@ from typing import Any
 
 from aiogram import Router
 from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import ExceptionTypeFilter
 from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
 from aiogram.types import ErrorEvent
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -16,6 +18,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.i18n import choose_language
 from bot.middlewares import describe_update
 from bot.models import Reader
+from handlers.drafts import FormExpired
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +46,17 @@ def failing_handler(exception: BaseException) -> str:
     return name
 
 
+def _language(i18n: I18n, data: dict[str, Any]) -> str:
+    """The reader's language for an error reply (the locale middleware's context is gone)."""
+    user = data.get("event_from_user")
+    reader: Reader | None = data.get("reader")
+    return choose_language(
+        reader.language if reader else None,
+        user.language_code if user else None,
+        i18n.default_locale,
+    )
+
+
 async def on_error(event: ErrorEvent, i18n: I18n, **data: Any) -> bool:
     """Log the error with the update and reader ids, and apologise in the reader's language."""
     update = event.update
@@ -57,12 +71,7 @@ async def on_error(event: ErrorEvent, i18n: I18n, **data: Any) -> bool:
         describe_update(update, callback_prefixes()),
         exc_info=event.exception,
     )
-    language = choose_language(
-        reader.language if reader else None,
-        user.language_code if user else None,
-        i18n.default_locale,
-    )
-    with i18n.context(), i18n.use_locale(language):
+    with i18n.context(), i18n.use_locale(_language(i18n, data)):
         apology = _("Sorry, something went wrong on our side. Please try again in a moment.")
     try:
         if update.message is not None:
@@ -80,8 +89,27 @@ async def on_error(event: ErrorEvent, i18n: I18n, **data: Any) -> bool:
     return True
 
 
+async def on_form_expired(event: ErrorEvent, i18n: I18n, **data: Any) -> bool:
+    """A wizard's draft is gone: leave the wizard and name the command that starts it again."""
+    assert isinstance(event.exception, FormExpired)
+    state: FSMContext | None = data.get("state")
+    if state is not None:
+        await state.clear()
+    with i18n.context(), i18n.use_locale(_language(i18n, data)):
+        text = _("This form has expired. Please start again with {command}.").format(
+            command=event.exception.command
+        )
+    update = event.update
+    if update.message is not None:
+        await update.message.answer(text)
+    elif update.callback_query is not None:
+        await update.callback_query.answer(text, show_alert=True)
+    return True
+
+
 def build_router() -> Router:
     """A fresh router with this module's handlers (one per dispatcher)."""
     router = Router(name=__name__)
+    router.errors.register(on_form_expired, ExceptionTypeFilter(FormExpired))
     router.errors.register(on_error)
     return router

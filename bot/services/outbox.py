@@ -36,6 +36,7 @@ from bot.models import (
     UTCDateTime,
     utcnow,
 )
+from bot.notices.intents import Notice
 from bot.services.errors import InvalidInputError
 from bot.services.readers import NOTIFICATION_TOPICS
 
@@ -55,6 +56,7 @@ __all__ = [
     "claim_due",
     "enqueue",
     "enqueue_many",
+    "enqueue_notices",
     "judge_promotion",
     "mark_failed",
     "mark_reader_blocked",
@@ -235,7 +237,7 @@ class Outgoing:
 
     reader_id: int
     kind: str
-    message: OutboxMessage
+    message: OutboxMessage | None
     dedup_key: str
     message_class: NotificationClass = NotificationClass.TRANSACTIONAL
     topic: str | None = None
@@ -259,6 +261,8 @@ class Outgoing:
             if moment is not None and moment.tzinfo is None:
                 raise InvalidInputError("not_before and expires_at must be timezone-aware")
         if payload is None:
+            if self.message is None:
+                raise InvalidInputError("an outgoing row needs a message or a payload")
             _check_message(self.message)
             payload = self.message.to_payload()
         return {
@@ -327,12 +331,45 @@ async def enqueue_many(
     payloads: dict[int, dict[str, Any]] = {}
     rows: list[dict[str, Any]] = []
     for item in outgoing:
+        if item.message is None:
+            raise InvalidInputError("enqueue_many takes messages; intents go to enqueue_notices")
         # Broadcasts queue one message object for thousands of readers: check it once.
         payload = payloads.get(id(item.message))
         if payload is None:
             _check_message(item.message)
             payload = payloads[id(item.message)] = item.message.to_payload()
         rows.append(item.values(now, payload))
+    return await _insert_rows(session, rows)
+
+
+async def enqueue_notices(
+    session: AsyncSession, notices: Iterable[Notice], *, now: datetime | None = None
+) -> int:
+    """Queue typed notice intents in the caller's transaction; returns how many were new.
+
+    They are rendered in each reader's language when they are sent (``bot.notices.render``).
+    """
+    now = now or utcnow()
+    rows = [
+        Outgoing(
+            reader_id=notice.reader_id,
+            kind=notice.kind,
+            message=None,
+            dedup_key=notice.dedup_key,
+            message_class=notice.message_class,
+            topic=notice.topic,
+            priority=notice.priority,
+            not_before=notice.not_before,
+            expires_at=notice.expires_at,
+            campaign_id=notice.campaign_id,
+            broadcast_id=notice.broadcast_id,
+        ).values(now, notice.payload())
+        for notice in notices
+    ]
+    return await _insert_rows(session, rows)
+
+
+async def _insert_rows(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
     inserted = 0
     for start in range(0, len(rows), INSERT_CHUNK):
         chunk = rows[start : start + INSERT_CHUNK]

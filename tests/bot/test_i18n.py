@@ -18,7 +18,14 @@ from bot.i18n import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-KEYWORDS = {"_": None, "__": None, "N_": None, "gettext": None, "lazy_gettext": None}
+KEYWORDS = {
+    "_": None,
+    "__": None,
+    "N_": None,
+    "gettext": None,
+    "lazy_gettext": None,
+    "ngettext": (1, 2),
+}
 PLACEHOLDER = re.compile(r"\{[a-z_]*\}")
 
 
@@ -35,7 +42,16 @@ def _source_messages() -> set[str]:
 def _catalogue(language: str) -> dict[str, str]:
     with (LOCALES_DIR / language / "LC_MESSAGES" / "messages.po").open("rb") as source:
         catalog = read_po(source, locale=language)
-    return {str(m.id): str(m.string) for m in catalog if m.id and m.string and not m.fuzzy}
+    translated: dict[str, str] = {}
+    for message in catalog:
+        if not message.id or not message.string or message.fuzzy:
+            continue
+        # A plural entry is keyed by its singular, with its first form.
+        key = message.id if isinstance(message.id, str) else message.id[0]
+        string = message.string if isinstance(message.string, str) else message.string[0]
+        if string:
+            translated[str(key)] = str(string)
+    return translated
 
 
 def test_every_message_has_a_chinese_translation() -> None:

@@ -1,0 +1,3 @@
+"""The feature modules whose notices the outbox may hold: importing this registers them all."""
+
+from __future__ import annotations
