@@ -31,7 +31,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bench.broadcast import scratch_database
 from bot.db import create_engine, create_sessionmaker
-from bot.i18n import create_i18n
 from bot.migrate import upgrade
 from bot.models import (
     BroadcastAudience,
@@ -42,9 +41,12 @@ from bot.models import (
     SearchLog,
     utcnow,
 )
-from bot.services import broadcasts, campaigns, reach
+from bot.services import broadcasts, reach
 from bot.services.broadcasts import Rights
-from bot.services.campaigns import Audience, AudienceKind, Draft, Reach, Schedule, ScheduleKind
+from bot.services.campaigns.lifecycle import create_campaign
+from bot.services.campaigns.metrics import compute_metrics
+from bot.services.campaigns.plans import CampaignPlan, Schedule, ScheduleKind
+from bot.services.campaigns.targeting import Audience, AudienceKind, Reach
 from bot.services.reach import ReachRule
 
 DISTRICTS = 10
@@ -116,7 +118,6 @@ async def run(readers: int, database_url: str | None) -> dict[str, object]:
         sessionmaker = create_sessionmaker(engine)
         try:
             author, quiet = await seed(sessionmaker, readers)
-            translator = create_i18n("zh")
             settings_reach = Reach(90, "half_median", 0.5)
             async with sessionmaker() as session:
                 started = time.perf_counter()
@@ -125,10 +126,10 @@ async def run(readers: int, database_url: str | None) -> dict[str, object]:
                 await session.commit()
                 under = [d.district_id for d in report.under_reached]
                 started = time.perf_counter()
-                campaign = await campaigns.create_campaign(
+                campaign = await create_campaign(
                     session,
                     author,
-                    Draft(
+                    CampaignPlan(
                         text={"zh": "来读书", "en": "Come and read"},
                         audience=Audience(AudienceKind.UNDER_REACHED),
                         schedule=Schedule(ScheduleKind.NOW),
@@ -137,12 +138,11 @@ async def run(readers: int, database_url: str | None) -> dict[str, object]:
                     now=utcnow(),
                     reach=settings_reach,
                     bot_username="bench_bot",
-                    translator=translator,
                     rng=random.Random(1),
                 )
                 launch_s = time.perf_counter() - started
                 started = time.perf_counter()
-                metrics = await campaigns.compute_metrics(session, campaign, conversion_days=14)
+                metrics = await compute_metrics(session, campaign, conversion_days=14)
                 metrics_s = time.perf_counter() - started
                 await session.commit()
                 started = time.perf_counter()

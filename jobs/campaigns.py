@@ -8,17 +8,14 @@ from aiogram import Bot
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.campaign_buttons import approve_data
 from bot.config import Settings
 from bot.models import Campaign, utcnow
-from bot.services import campaigns
-from bot.services.campaigns import Reach
+from bot.services.campaigns.automatic import prepare_automatic
+from bot.services.campaigns.metrics import refresh_metrics
+from bot.services.campaigns.sending import run_due
+from bot.services.campaigns.targeting import Reach
 
 logger = logging.getLogger(__name__)
-
-
-def _reach(settings: Settings) -> Reach:
-    return Reach(settings.reach_period_days, settings.reach_rule, settings.reach_threshold_share)
 
 
 async def _username(bot: Bot) -> str:
@@ -32,16 +29,10 @@ async def run_campaigns(
     """Tick: launch what is due, send due weekly waves, then refresh every campaign's metrics."""
     now = utcnow()
     async with sessionmaker() as session:
-        due = await campaigns.run_due(
-            session,
-            now=now,
-            reach=_reach(settings),
-            bot_username=await _username(bot),
-            translator=i18n,
+        due = await run_due(
+            session, now=now, reach=Reach.of(settings), bot_username=await _username(bot)
         )
-        await campaigns.refresh_metrics(
-            session, now=now, conversion_days=settings.campaign_conversion_days
-        )
+        await refresh_metrics(session, now=now, conversion_days=settings.campaign_conversion_days)
     if due:
         logger.info("campaigns launched or sent a wave: %s", due)
     return due
@@ -52,18 +43,16 @@ async def prepare_weekly_campaign(
 ) -> Campaign | None:
     """Tick: this week's campaign for the under-reached districts, for approval or launched."""
     async with sessionmaker() as session:
-        campaign = await campaigns.prepare_automatic(
+        campaign = await prepare_automatic(
             session,
             now=utcnow(),
-            reach=_reach(settings),
+            reach=Reach.of(settings),
             zone=settings.zone,
-            translator=i18n,
             admin_telegram_ids=settings.admin_ids,
             event_days=settings.auto_campaign_event_days,
             radius_km=settings.auto_campaign_radius_km,
             launch=settings.auto_campaign_launch,
             bot_username=await _username(bot),
-            approve_callback=approve_data,
             holdout_share=settings.campaign_holdout_share,
         )
     if campaign is not None:

@@ -7,10 +7,10 @@ from datetime import time, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.campaign_buttons import approve_data
 from bot.config import Settings
 from bot.delivery import DeliveryWorker, Pacer
 from bot.models import Campaign, CampaignStatus, Notification, Role, utcnow
+from bot.notices.campaigns import CampaignControl, ControlAction
 from jobs.campaigns import prepare_weekly_campaign, run_campaigns
 from tests.campaigns.city import seed_city
 from tests.conftest import ADMIN_TELEGRAM_ID
@@ -104,7 +104,9 @@ async def test_admins_get_the_prepared_campaign_and_launch_it_with_one_tap(
     assert admin.last_answer is not None and admin.last_answer["text"] == "Launched."
     [launched] = [m for m in admin.chat() if m.message_id == approval_message_id]
     assert "— running" in (launched.text or "")
-    await admin.forge(approve_data(campaign.id))  # a second tap (another admin): not twice
+    await admin.forge(
+        CampaignControl(action=ControlAction.APPROVE, campaign_id=campaign.id).pack()
+    )  # a second tap (another admin): not twice
     assert admin.last_answer is not None and "not possible now" in admin.last_answer["text"]
     async with sessionmaker() as other:
         fresh = await other.get(Campaign, campaign.id)
@@ -136,4 +138,4 @@ async def test_the_setting_launches_the_automatic_campaign_without_approval(
     assert campaign is not None and campaign.status is CampaignStatus.RUNNING
     async with sessionmaker() as other:
         kinds = list(await other.scalars(select(Notification.kind)))
-    assert kinds.count("campaign") == 18 and "campaign_approval" not in kinds
+    assert kinds.count("campaign") == 18 and "campaign.approval" not in kinds

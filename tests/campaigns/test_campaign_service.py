@@ -22,15 +22,13 @@ from bot.models import (
     Registration,
     RegistrationStatus,
 )
-from bot.services import campaigns
-from bot.services.campaigns import (
-    Audience,
-    AudienceKind,
-    Draft,
-    Reach,
-    Schedule,
-    ScheduleKind,
-)
+from bot.notices.render import render
+from bot.services.campaigns import lifecycle
+from bot.services.campaigns.links import open_link
+from bot.services.campaigns.metrics import compute_metrics, refresh_metrics
+from bot.services.campaigns.plans import CampaignPlan, Schedule, ScheduleKind, StateError
+from bot.services.campaigns.sending import run_due
+from bot.services.campaigns.targeting import Audience, AudienceKind, Reach
 from sandbox.core import Sandbox
 from tests.campaigns.city import City, seed_city
 from tests.factories import make_event, make_reader
@@ -40,7 +38,7 @@ REACH = Reach(days=90, rule_name="half_median", share=0.5)
 TEXT = {"zh": "来西山读书", "en": "Come and read"}
 
 
-def _draft(**fields: object) -> Draft:
+def _draft(**fields: object) -> CampaignPlan:
     values: dict[str, object] = {
         "text": TEXT,
         "audience": Audience(AudienceKind.UNDER_REACHED),
@@ -48,20 +46,19 @@ def _draft(**fields: object) -> Draft:
         "holdout_share": 0.1,
     }
     values.update(fields)
-    return Draft(**values)  # type: ignore[arg-type]
+    return CampaignPlan(**values)  # type: ignore[arg-type]
 
 
 async def _launch(
-    session: AsyncSession, settings: Settings, draft: Draft, now: object, seed: int = 7
+    session: AsyncSession, settings: Settings, draft: CampaignPlan, now: object, seed: int = 7
 ) -> Campaign:
-    return await campaigns.create_campaign(
+    return await lifecycle.create_campaign(
         session,
         None,
         draft,
         now=now,  # type: ignore[arg-type]
         reach=REACH,
         bot_username="bookbridge_bot",
-        translator=create_i18n(settings.default_language),
         rng=random.Random(seed),
     )
 
@@ -102,8 +99,9 @@ async def test_targeting_picks_exactly_the_under_reached_district_and_holds_out_
     assert {row.reader_id for row in rows} == d_ids - held
     assert all(row.topic == "campaigns" for row in rows)
     assert all(row.message_class.value == "promotional" for row in rows)
-    button = rows[0].payload["buttons"][0][0]
-    assert button["url"] == f"https://t.me/bookbridge_bot?start=cmp_{campaign.id}"
+    rendered = render(rows[0].payload, "en", translator=create_i18n("en"), settings=settings)
+    button = rendered.buttons[0][0]
+    assert button.url == f"https://t.me/bookbridge_bot?start=cmp_{campaign.id}"
 
 
 async def test_holdout_is_never_messaged_and_quiet_hours_and_the_cap_hold(
@@ -213,7 +211,7 @@ async def test_metrics_and_uplift_match_hand_computed_values(
     # Opens: treated[2..5] open the link (treated[2] twice), one held-out reader opens a
     # forwarded link (not counted).
     for reader in [*treated[2:6], treated[2], held[0]]:
-        await campaigns.open_link(session, reader, campaign.id, now=fake_time.wall)
+        await open_link(session, reader, campaign.id, now=fake_time.wall)
     # Conversions: treated[2..5] place a hold within 14 days -> 4 of 16 = 25 %;
     # treated[6] only after 15 days (not counted); treated[7] registered the day before
     # the launch (not counted). Held out: held[0] places a hold on day 3 -> 1 of 4 = 25 %;
@@ -231,8 +229,8 @@ async def test_metrics_and_uplift_match_hand_computed_values(
     )
     await _convert(session, city, held[0], now + timedelta(days=3))
     await session.commit()
-    fresh = await campaigns.get_campaign(session, campaign.id)
-    metrics = await campaigns.compute_metrics(session, fresh, conversion_days=14)
+    fresh = await lifecycle.get_campaign(session, campaign.id)
+    metrics = await compute_metrics(session, fresh, conversion_days=14)
     assert metrics.targeted == 20 and metrics.held_out == 4 and metrics.treated == 16
     assert (metrics.sent, metrics.failed, metrics.blocked, metrics.queued) == (14, 1, 1, 0)
     assert metrics.opened == 4
@@ -248,12 +246,12 @@ async def test_metrics_and_uplift_match_hand_computed_values(
         )
     )
     await session.commit()
-    metrics = await campaigns.compute_metrics(session, fresh, conversion_days=14)
+    metrics = await compute_metrics(session, fresh, conversion_days=14)
     assert metrics.converted == 5
     assert metrics.uplift == 5 / 16 - 1 / 4
     # The refresh job stores them; after the window the campaign is completed.
-    await campaigns.refresh_metrics(session, now=now + timedelta(days=15), conversion_days=14)
-    stored = await campaigns.get_campaign(session, campaign.id)
+    await refresh_metrics(session, now=now + timedelta(days=15), conversion_days=14)
+    stored = await lifecycle.get_campaign(session, campaign.id)
     await session.refresh(stored)
     assert stored.metrics["converted"] == 5 and stored.metrics["opened"] == 4
     assert stored.status is CampaignStatus.COMPLETED
@@ -277,12 +275,12 @@ async def test_pause_skips_pending_rows_resume_restores_them_cancel_ends(
         return {status.value: n for status, n in rows.all()}
 
     assert await statuses() == {"pending": 18}
-    await campaigns.pause(session, admin, campaign_id)
+    await lifecycle.pause(session, admin, campaign_id)
     assert await statuses() == {"skipped": 18}
-    assert (await campaigns.get_campaign(session, campaign_id)).status is CampaignStatus.PAUSED
-    await campaigns.resume(session, admin, campaign_id, now=now)
+    assert (await lifecycle.get_campaign(session, campaign_id)).status is CampaignStatus.PAUSED
+    await lifecycle.resume(session, admin, campaign_id, now=now)
     assert await statuses() == {"pending": 18}
-    assert (await campaigns.get_campaign(session, campaign_id)).status is CampaignStatus.RUNNING
+    assert (await lifecycle.get_campaign(session, campaign_id)).status is CampaignStatus.RUNNING
     # One row went out meanwhile; cancelling skips the rest and keeps the sent one.
     await session.execute(
         update(Notification)
@@ -293,12 +291,12 @@ async def test_pause_skips_pending_rows_resume_restores_them_cancel_ends(
         .values(status=NotificationStatus.SENT)
     )
     await session.commit()
-    await campaigns.cancel(session, admin, campaign_id)
+    await lifecycle.cancel(session, admin, campaign_id)
     counts = await statuses()
     assert counts.get("skipped", 0) + counts.get("sent", 0) == 18 and "pending" not in counts
     try:
-        await campaigns.resume(session, admin, campaign_id, now=now)
-    except campaigns.StateError:
+        await lifecycle.resume(session, admin, campaign_id, now=now)
+    except StateError:
         pass
     else:
         raise AssertionError("a cancelled campaign resumed")
@@ -314,13 +312,12 @@ async def test_weekly_campaign_sends_a_wave_each_week_to_the_same_treated_reader
         session, settings, _draft(schedule=Schedule(ScheduleKind.WEEKLY, start)), now
     )
     assert campaign.status is CampaignStatus.SCHEDULED and campaign.next_run_at == start
-    translator = create_i18n(settings.default_language)
-    kwargs = {"reach": REACH, "bot_username": "b", "translator": translator}
-    assert await campaigns.run_due(session, now=now, **kwargs) == []  # type: ignore[arg-type]
-    assert await campaigns.run_due(session, now=start, **kwargs) == [campaign.id]  # type: ignore[arg-type]
-    assert await campaigns.run_due(session, now=start, **kwargs) == []  # type: ignore[arg-type]
+    kwargs = {"reach": REACH, "bot_username": "b"}
+    assert await run_due(session, now=now, **kwargs) == []  # type: ignore[arg-type]
+    assert await run_due(session, now=start, **kwargs) == [campaign.id]  # type: ignore[arg-type]
+    assert await run_due(session, now=start, **kwargs) == []  # type: ignore[arg-type]
     week = start + timedelta(days=7)
-    assert await campaigns.run_due(session, now=week, **kwargs) == [campaign.id]  # type: ignore[arg-type]
+    assert await run_due(session, now=week, **kwargs) == [campaign.id]  # type: ignore[arg-type]
     rows = (
         await session.execute(
             select(Notification.reader_id, func.count())
@@ -343,20 +340,12 @@ async def test_a_paused_scheduled_campaign_does_not_launch_until_resumed(
     campaign = await _launch(
         session, settings, _draft(schedule=Schedule(ScheduleKind.AT, start)), now
     )
-    translator = create_i18n(settings.default_language)
-    await campaigns.pause(session, admin, campaign.id)
+    await lifecycle.pause(session, admin, campaign.id)
     later = start + timedelta(hours=1)
-    assert (
-        await campaigns.run_due(
-            session, now=later, reach=REACH, bot_username="b", translator=translator
-        )
-        == []
-    )
-    resumed = await campaigns.resume(session, admin, campaign.id, now=later)
+    assert await run_due(session, now=later, reach=REACH, bot_username="b") == []
+    resumed = await lifecycle.resume(session, admin, campaign.id, now=later)
     assert resumed.status is CampaignStatus.SCHEDULED
-    assert await campaigns.run_due(
-        session, now=later, reach=REACH, bot_username="b", translator=translator
-    ) == [campaign.id]
-    fresh = await campaigns.get_campaign(session, campaign.id)
+    assert await run_due(session, now=later, reach=REACH, bot_username="b") == [campaign.id]
+    fresh = await lifecycle.get_campaign(session, campaign.id)
     assert fresh.status is CampaignStatus.RUNNING and fresh.next_run_at is None
     assert fresh.launched_at == later

@@ -8,7 +8,6 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.campaign_buttons import CampaignControl, ControlAction
 from bot.config import Settings
 from bot.delivery import DeliveryWorker, Pacer
 from bot.models import (
@@ -21,7 +20,8 @@ from bot.models import (
     Role,
     utcnow,
 )
-from handlers.campaigns import CampaignStep, Step
+from bot.notices.campaigns import CampaignControl, ControlAction
+from handlers.campaigns.draft import CampaignStep, Step
 from tests.campaigns.city import City, seed_city
 from tests.conftest import ADMIN_TELEGRAM_ID
 from tests.factories import make_reader
@@ -321,7 +321,7 @@ async def test_scheduled_campaign_to_chosen_districts_with_an_event_and_a_readin
     await admin.send(when.strftime("%Y-%m-%d %H:%M"))
     await admin.tap("20%")
     summary = admin.last_bot_message().text or ""
-    assert "readers in A, B — 8 readers now" in summary
+    assert "readers in A and B — 8 readers now" in summary  # a list as English writes it
     assert "Held out: 2 (20%)" in summary
     await admin.tap("🚀 Launch")
     assert "is scheduled" in (admin.last_bot_message().text or "")
@@ -363,17 +363,17 @@ async def test_the_reach_chart_speaks_the_admins_language_when_a_font_can_draw_i
     font: bool,
     expected: str,
 ) -> None:
-    from bot.services import charts, reach
+    from bot.services import charts
 
     drawn: list[str] = []
-    chart_png = reach.chart_png
+    reach_chart = charts.reach_chart
 
     def recording_chart(*args: object, axis_label: str) -> bytes:
         drawn.append(axis_label)
-        return chart_png(*args, axis_label=axis_label)  # type: ignore[arg-type]
+        return reach_chart(*args, axis_label=axis_label)  # type: ignore[arg-type]
 
     monkeypatch.setattr(charts, "can_draw_chinese", lambda: font)
-    monkeypatch.setattr(reach, "chart_png", recording_chart)
+    monkeypatch.setattr(charts, "reach_chart", recording_chart)
     admin = harness.user(ADMIN_TELEGRAM_ID, "Admin")
     await admin.onboard("zh")
     replies = await admin.send("/reach")
