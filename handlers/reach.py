@@ -1,4 +1,4 @@
-"""/reach: admins see each district's reach, the under-reached marked, a chart and the trend."""
+"""/reach: admins see each district's reach now, the under-reached marked, a chart and the trend."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.models import Role, utcnow
+from bot.models import Role, display_name, utcnow
+from bot.notices.campaigns import listing, number, percent
+from bot.notices.registry import Context
 from bot.services import charts, reach
 from bot.services.reach import DistrictReach, ReachRule, ReachView
 from handlers.admin_callbacks import AdminMenu
@@ -27,79 +29,81 @@ def rule_of(settings: Settings) -> ReachRule:
 
 
 def _name(district: DistrictReach, language: str) -> str:
-    if language == "en" and district.name_en:
-        return district.name_en
-    return district.name
+    return display_name(district.name, district.name_en, language)
 
 
-def _trend(change: float | None) -> str:
+def _trend(change: float | None, language: str) -> str:
     if change is None:
         return _("new")
     if abs(change) < 0.5:
         return "→ 0"
-    return f"▲ +{change:.0f}" if change > 0 else f"▼ {change:.0f}"
+    return ("▲ +" if change > 0 else "▼ -") + number(abs(change), language)
 
 
-def _rule_text(settings: Settings, threshold: float | None) -> str:
+def _rule_text(settings: Settings, threshold: float | None, language: str) -> str:
     if settings.reach_rule == "bottom_quarter":
         text = _("Under-reached: the lowest quarter of districts by index.")
     else:
-        text = _("Under-reached: an index below {share:.0%} of the alliance median.").format(
-            share=settings.reach_threshold_share
+        text = _("Under-reached: an index below {share} of the alliance median.").format(
+            share=percent(settings.reach_threshold_share, language)
         )
     if threshold is not None:
-        text += " " + _("Threshold now: {threshold:.0f}.").format(threshold=threshold)
+        text += " " + _("Threshold now: {threshold}.").format(threshold=number(threshold, language))
     return text
 
 
-def reach_text(view: ReachView, settings: Settings, language: str) -> str:
+def _district_lines(
+    rank: int, district: DistrictReach, view: ReachView, language: str
+) -> list[str]:
+    mark = "⚠️ " if district.under_reached else ""
+    index = (
+        _("no population")
+        if district.reach_index is None
+        else number(district.reach_index, language)
+    )
+    change = _trend(reach.trend(district, view.previous.districts), language)
+    return [
+        f"{rank}. {mark}<b>{escape(_name(district, language))}</b>: {index} ({change})",
+        "   "
+        + _(
+            "per 10,000: {active} active readers · {searches} searches · "
+            "{holds} holds · {registrations} registrations · {attended} attended"
+        ).format(
+            active=rate_text(district.per_10k("active_readers")),
+            searches=rate_text(district.per_10k("searches")),
+            holds=rate_text(district.per_10k("holds")),
+            registrations=rate_text(district.per_10k("registrations")),
+            attended=rate_text(district.per_10k("attendance")),
+        ),
+    ]
+
+
+def reach_text(view: ReachView, settings: Settings, ctx: Context) -> str:
     """The ranking with the under-reached marked and the trend against the previous period."""
-    current = view.current
-    zone = settings.zone
+    current, language = view.current, ctx.language
     lines = [
         _("<b>Reach by district</b>, {start} – {end}").format(
-            start=current.period_start.astimezone(zone).strftime("%Y-%m-%d"),
-            end=current.period_end.astimezone(zone).strftime("%Y-%m-%d"),
+            start=ctx.day(current.period_start), end=ctx.day(current.period_end)
         ),
+        _("Live figures, counted now ({when}).").format(when=ctx.when(current.period_end)),
         _("Index 100 = the alliance average; trend against the previous {days} days.").format(
             days=(current.period_end - current.period_start).days
         ),
         "",
     ]
     for rank, district in enumerate(current.districts, start=1):
-        mark = "⚠️ " if district.under_reached else ""
-        if district.reach_index is None:
-            index = _("no population")
-        else:
-            index = f"{district.reach_index:.0f}"
-        lines.append(
-            f"{rank}. {mark}<b>{escape(_name(district, language))}</b>: {index} "
-            f"({_trend(reach.trend(district, view.previous.districts))})"
-        )
-        lines.append(
-            "   "
-            + _(
-                "per 10,000: {active} active readers · {searches} searches · "
-                "{holds} holds · {registrations} registrations · {attended} attended"
-            ).format(
-                active=rate_text(district.per_10k("active_readers")),
-                searches=rate_text(district.per_10k("searches")),
-                holds=rate_text(district.per_10k("holds")),
-                registrations=rate_text(district.per_10k("registrations")),
-                attended=rate_text(district.per_10k("attendance")),
-            )
-        )
+        lines += _district_lines(rank, district, view, language)
     lines.append("")
     under = current.under_reached
     if under:
         lines.append(
             _("⚠️ Under-reached: {districts}.").format(
-                districts=escape(", ".join(_name(d, language) for d in under))
+                districts=escape(listing((_name(d, language) for d in under), language))
             )
         )
     else:
         lines.append(_("No district is under-reached."))
-    lines.append(_rule_text(settings, current.threshold))
+    lines.append(_rule_text(settings, current.threshold, language))
     lines.append(_("Send /newcampaign to reach them."))
     return "\n".join(lines)
 
@@ -125,16 +129,18 @@ async def reach_command(
 async def show_reach(
     message: Message, session: AsyncSession, settings: Settings, i18n: I18n
 ) -> None:
-    """The ranking, then the chart."""
+    """The ranking, measured now, then the chart."""
     view = await reach.current_view(
         session, now=utcnow(), days=settings.reach_period_days, rule=rule_of(settings)
     )
-    await message.answer(reach_text(view, settings, i18n.current_locale))
+    ctx = Context(language=i18n.current_locale, translator=i18n, settings=settings)
+    await message.answer(reach_text(view, settings, ctx))
     if not any(d.reach_index is not None for d in view.current.districts):
         return
-    axis_label = i18n.gettext("Reach index", locale=charts.label_language(i18n.current_locale))
+    labels = await asyncio.to_thread(charts.label_language, i18n.current_locale)
+    axis_label = i18n.gettext("Reach index", locale=labels)
     png = await asyncio.to_thread(
-        reach.chart_png, view.current, view.previous, axis_label=axis_label
+        charts.reach_chart, view.current, view.previous, axis_label=axis_label
     )
     await message.answer_photo(
         BufferedInputFile(png, "reach.png"),

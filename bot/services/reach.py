@@ -33,6 +33,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Row, delete, func, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db import write
 from bot.models import (
     District,
     Hold,
@@ -265,8 +266,8 @@ async def compute_reach(
 
 
 async def store_snapshot(session: AsyncSession, report: ReachReport, *, now: datetime) -> None:
-    """Store the report as snapshots for its period (replacing one of the same period); commit."""
-    try:
+    """Store the report as snapshots for its period (replacing one of the same period)."""
+    async with write(session):
         await session.execute(
             delete(ReachSnapshot).where(ReachSnapshot.period_end == report.period_end)
         )
@@ -287,111 +288,49 @@ async def store_snapshot(session: AsyncSession, report: ReachReport, *, now: dat
             )
             for d in report.districts
         )
-        await session.commit()
-    except BaseException:
-        await session.rollback()
-        raise
 
 
-async def measure_and_store(
-    session: AsyncSession, *, now: datetime, days: int, rule: ReachRule
-) -> ReachReport:
-    """The weekly measurement: compute the period ending now and store it."""
+async def measure_if_due(
+    session: AsyncSession, *, now: datetime, days: int, rule: ReachRule, every: timedelta
+) -> ReachReport | None:
+    """The periodic measurement: the period ending now, stored when the newest stored one is
+    ``every`` old (so a restart does not store one more); None when it is not due yet."""
+    newest = await session.scalar(select(func.max(ReachSnapshot.computed_at)))
+    # The job's own tick comes a little less than ``every`` after the last one's store.
+    slack = min(timedelta(hours=1), every / 10)
+    if newest is not None and now - newest < every - slack:
+        return None
     report = await compute_reach(session, end=now, days=days, rule=rule)
     await store_snapshot(session, report, now=now)
     return report
 
 
-async def _snapshot_report(
-    session: AsyncSession, period_end: datetime, rule: ReachRule
-) -> ReachReport | None:
-    rows = list(
-        await session.execute(
-            select(ReachSnapshot, District)
-            .join(District, District.id == ReachSnapshot.district_id)
-            .where(ReachSnapshot.period_end == period_end)
-        )
-    )
-    if not rows:
-        return None
-    districts = [
-        DistrictReach(
-            district_id=district.id,
-            code=district.code,
-            name=district.name,
-            name_en=district.name_en,
-            population=snapshot.population,
-            counts={name: getattr(snapshot, name) for name in INDICATORS},
-            reach_index=snapshot.reach_index,
-            under_reached=snapshot.under_reached,
-        )
-        for snapshot, district in rows
-    ]
-    districts.sort(key=lambda d: (-(d.reach_index if d.reach_index is not None else -1.0), d.code))
-    indices = {d.district_id: d.reach_index for d in districts if d.reach_index is not None}
-    _below, threshold = under_reached_ids(indices, rule)
-    start = rows[0][0].period_start
-    return ReachReport(start, period_end, districts, rule, threshold)
-
-
-async def latest_report(session: AsyncSession, rule: ReachRule) -> ReachReport | None:
-    """The newest stored measurement, if any."""
-    period_end = await session.scalar(select(func.max(ReachSnapshot.period_end)))
-    if period_end is None:
-        return None
-    return await _snapshot_report(session, period_end, rule)
-
-
 @dataclass(frozen=True)
 class ReachView:
-    """What /reach shows: the current report and the previous period's, for the trend."""
+    """What /reach shows: the period ending now and the one before it, both measured now."""
 
     current: ReachReport
     previous: ReachReport
 
 
 async def current_view(
-    session: AsyncSession,
-    *,
-    now: datetime,
-    days: int,
-    rule: ReachRule,
-    fresh_for: timedelta = timedelta(days=7),
+    session: AsyncSession, *, now: datetime, days: int, rule: ReachRule
 ) -> ReachView:
-    """The newest snapshot when fresh, else a new one; and the period before it.
+    """Live figures, as /stats counts them: the ``days`` up to now and the ``days`` before.
 
-    The previous period is the stored snapshot ending where the current period starts
-    (within a day), or else measured now from the interactions, which are all kept.
+    Nothing is read from the stored snapshots: they are the weekly record, and a reader who
+    registered a minute ago must show in the district's figures.
     """
-    current = await latest_report(session, rule)
-    if current is None or now - current.period_end > fresh_for:
-        current = await measure_and_store(session, now=now, days=days, rule=rule)
-    period = current.period_end - current.period_start
-    nearby = await session.scalar(
-        select(ReachSnapshot.period_end)
-        .where(
-            ReachSnapshot.period_end >= current.period_start - timedelta(days=1),
-            ReachSnapshot.period_end <= current.period_start + timedelta(days=1),
-        )
-        .order_by(ReachSnapshot.period_end.desc())
-        .limit(1)
-    )
-    previous = await _snapshot_report(session, nearby, rule) if nearby is not None else None
-    if previous is None:
-        previous = await compute_reach(
-            session, end=current.period_start, days=period.days, rule=rule
-        )
-    await session.commit()
+    current = await compute_reach(session, end=now, days=days, rule=rule)
+    previous = await compute_reach(session, end=current.period_start, days=days, rule=rule)
     return ReachView(current=current, previous=previous)
 
 
 async def under_reached_district_ids(
     session: AsyncSession, *, now: datetime, days: int, rule: ReachRule
 ) -> list[int]:
-    """The under-reached districts now: from the newest snapshot within a week, else measured."""
-    report = await latest_report(session, rule)
-    if report is None or now - report.period_end > timedelta(days=7):
-        report = await compute_reach(session, end=now, days=days, rule=rule)
+    """The under-reached districts now, measured as /reach shows them."""
+    report = await compute_reach(session, end=now, days=days, rule=rule)
     return [d.district_id for d in report.under_reached]
 
 
@@ -403,55 +342,3 @@ def trend(current: DistrictReach, previous: Iterable[DistrictReach]) -> float | 
                 return None
             return current.reach_index - before.reach_index
     return None
-
-
-def chart_png(
-    report: ReachReport, previous: ReachReport | None = None, *, axis_label: str = "index"
-) -> bytes:
-    """A bar chart of the index per district (under-reached in red), as PNG; blocking.
-
-    Bars are labelled with district codes and numbers; ``axis_label`` names the index in the
-    reader's language (drawn with a CJK font when one is installed), and the caption sent
-    with the chart explains the colours.
-    """
-    import io
-
-    import matplotlib
-
-    from bot.services.charts import cjk_font
-
-    matplotlib.use("Agg")
-    from matplotlib.figure import Figure
-
-    rows = [d for d in report.districts if d.reach_index is not None]
-    before = previous.by_district() if previous is not None else {}
-    figure = Figure(figsize=(8, 4.5), dpi=100)
-    axes = figure.subplots()
-    positions = list(range(len(rows)))
-    values = [d.reach_index or 0.0 for d in rows]
-    colours = ["#c0392b" if d.under_reached else "#2e86c1" for d in rows]
-    axes.bar(positions, values, color=colours, width=0.6)
-    earlier: list[tuple[int, float]] = []
-    for position, district in zip(positions, rows, strict=True):
-        old = before.get(district.district_id)
-        if old is not None and old.reach_index is not None:
-            earlier.append((position, old.reach_index))
-    if earlier:
-        axes.scatter(
-            [p for p, _v in earlier], [v for _p, v in earlier], color="#333333", marker="_", s=400
-        )
-    if report.threshold is not None:
-        axes.axhline(report.threshold, color="#c0392b", linestyle="--", linewidth=1)
-    axes.axhline(100, color="#888888", linestyle=":", linewidth=1)
-    axes.set_xticks(positions, [d.code for d in rows], rotation=30, ha="right")
-    label = axes.set_ylabel(axis_label)
-    font = cjk_font()
-    if font is not None:
-        label.set_fontfamily([font, "DejaVu Sans"])
-    axes.set_ylim(0, max([*values, 100.0]) * 1.15)
-    for position, value in zip(positions, values, strict=True):
-        axes.annotate(f"{value:.0f}", (position, value), ha="center", va="bottom", fontsize=8)
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return buffer.getvalue()

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import ReachSnapshot, utcnow
-from bot.services import reach
+from bot.services import charts, reach
 from bot.services.errors import InvalidInputError
 from bot.services.reach import ReachRule
 from tests.campaigns.city import seed_city
@@ -71,16 +71,15 @@ async def test_bottom_quarter_rule_and_a_stricter_share(session: AsyncSession) -
         ReachRule("top_half")
 
 
-async def test_snapshots_are_stored_and_the_previous_period_gives_the_trend(
+async def test_the_view_is_live_and_the_previous_period_gives_the_trend(
     session: AsyncSession,
 ) -> None:
     now = utcnow()
     city = await seed_city(session, now)
     view = await reach.current_view(session, now=now, days=90, rule=ReachRule())
-    stored = list(await session.scalars(select(ReachSnapshot)))
-    assert len(stored) == 4 and {s.period_end for s in stored} == {now}
-    snapshot_d = next(s for s in stored if s.district_id == city.districts["D"].id)
-    assert snapshot_d.under_reached and snapshot_d.active_readers == 1
+    assert view.current.period_end == now
+    # Looking stores nothing: the snapshots are the weekly job's record.
+    assert list(await session.scalars(select(ReachSnapshot))) == []
     # The previous 90 days hold one search in A only: holds, registrations and attendance
     # are left out (nobody had any), so A's index is 100 * 5 = 500 (its rate 1/10,000
     # against the alliance's 1/50,000 for both active readers and searches), the others 0.
@@ -89,19 +88,29 @@ async def test_snapshots_are_stored_and_the_previous_period_gives_the_trend(
     assert previous[city.districts["B"].id].reach_index == pytest.approx(0.0)
     current_a = view.current.by_district()[city.districts["A"].id]
     assert reach.trend(current_a, view.previous.districts) == pytest.approx(INDEX_ABC - 500.0)
-    # A second look within the week reuses the snapshot instead of measuring again.
-    again = await reach.current_view(
-        session, now=now + timedelta(days=1), days=90, rule=ReachRule()
-    )
-    assert again.current.period_end == now
-    assert len(list(await session.scalars(select(ReachSnapshot)))) == 4
+
+
+async def test_snapshots_are_stored_once_a_period(session: AsyncSession) -> None:
+    now = utcnow()
+    city = await seed_city(session, now)
+    week = timedelta(days=7)
+    stored = await reach.measure_if_due(session, now=now, days=90, rule=ReachRule(), every=week)
+    assert stored is not None
+    snapshots = list(await session.scalars(select(ReachSnapshot)))
+    assert len(snapshots) == 4 and {s.period_end for s in snapshots} == {now}
+    snapshot_d = next(s for s in snapshots if s.district_id == city.districts["D"].id)
+    assert snapshot_d.under_reached and snapshot_d.active_readers == 1
+    # A restart the next day stores nothing; the next week's tick (a moment early) does.
+    for later, expected in ((timedelta(days=1), 4), (week - timedelta(seconds=5), 8)):
+        await reach.measure_if_due(session, now=now + later, days=90, rule=ReachRule(), every=week)
+        assert len(list(await session.scalars(select(ReachSnapshot)))) == expected
 
 
 async def test_chart_is_a_png(session: AsyncSession) -> None:
     now = utcnow()
     await seed_city(session, now)
     report = await reach.compute_reach(session, end=now, days=90, rule=ReachRule())
-    png = reach.chart_png(report, report)
+    png = charts.reach_chart(report, report)
     assert png.startswith(b"\x89PNG") and len(png) > 2000
 
 
