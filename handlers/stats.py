@@ -14,7 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.i18n import Gettext
-from bot.models import Role, utcnow
+from bot.models import Role, display_name, utcnow
+from bot.notices.campaigns import number
+from bot.notices.registry import Context
 from bot.services import charts, statistics
 from bot.services.statistics import AllianceStatistics, BadPeriodError, DistrictStatistics
 from handlers.admin import fit_lines
@@ -23,6 +25,7 @@ from handlers.common import rate_text
 from handlers.filters import HasRole
 
 UNMET_SHOWN = 3
+LIBRARIES_SHOWN = 40
 
 
 def period_refusal(error: BadPeriodError) -> str:
@@ -46,77 +49,104 @@ def period_refusal(error: BadPeriodError) -> str:
 
 
 def _district_name(row: DistrictStatistics, language: str) -> str:
-    if row.district_id is None:
+    if row.district_id is None or row.name is None:
         return _("No district")
-    name = row.name_en if language == "en" and row.name_en else row.name
-    return f"{row.code} {name}"
+    return f"{row.code} {display_name(row.name, row.name_en, language)}"
 
 
-def summary_text(stats: AllianceStatistics, settings: Settings, language: str) -> str:
-    """The figures as a message: totals, each district, each library, unmet demand."""
-    zone = settings.zone
-    start = stats.period.start.astimezone(zone).strftime("%Y-%m-%d %H:%M")
-    end = stats.period.end.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+def _totals(stats: AllianceStatistics, language: str) -> list[str]:
+    def n(value: int) -> str:
+        return number(value, language)
+
     t = stats.totals
-    lines = [
-        _("📊 Statistics for {period} ({start} – {end})").format(
-            period=escape(stats.period.label), start=start, end=end
-        ),
+    return [
         _("Readers: {readers} (new: {new}), active: {active}").format(
-            readers=t.readers, new=t.new_readers, active=t.active_readers
+            readers=n(t.readers), new=n(t.new_readers), active=n(t.active_readers)
         ),
         _("Searches: {searches}, finding nothing: {zero}").format(
-            searches=t.searches, zero=t.zero_hit_searches
+            searches=n(t.searches), zero=n(t.zero_hit_searches)
         ),
         _("Holds placed: {placed}, collected: {collected}").format(
-            placed=t.holds_placed, collected=t.holds_collected
+            placed=n(t.holds_placed), collected=n(t.holds_collected)
         ),
         _("Event registrations: {registrations}, attended: {attended}").format(
-            registrations=t.registrations, attended=t.attended
+            registrations=n(t.registrations), attended=n(t.attended)
         ),
+    ]
+
+
+def _district_line(row: DistrictStatistics, language: str) -> str:
+    def n(value: int) -> str:
+        return number(value, language)
+
+    c = row.counts
+    per_10k = row.active_per_10k
+    return (
+        "• "
+        + escape(_district_name(row, language))
+        + ": "
+        + _(
+            "active {active}{per10k}, searches {searches} ({zero} found nothing), "
+            "holds {placed}/{collected}, registrations {registrations}/{attended}"
+        ).format(
+            active=n(c.active_readers),
+            per10k=""
+            if per_10k is None
+            else " (" + _("{value} per 10,000").format(value=rate_text(per_10k)) + ")",
+            searches=n(c.searches),
+            zero=n(c.zero_hit_searches),
+            placed=n(c.holds_placed),
+            collected=n(c.holds_collected),
+            registrations=n(c.registrations),
+            attended=n(c.attended),
+        )
+    )
+
+
+def _unmet_lines(stats: AllianceStatistics, language: str) -> list[str]:
+    lines = ["", _("<b>Top unmet demand</b> (searches that found nothing)")]
+    by_id = {row.district_id: row for row in stats.districts}
+    for district_id, items in stats.unmet_by_district.items():
+        found = by_id.get(district_id)
+        label = _district_name(found, language) if found else _("No district")
+        queries = "; ".join(
+            f"“{escape(item.query)}” ×{number(item.searches, language)}"
+            for item in items[:UNMET_SHOWN]
+        )
+        lines.append(f"• {escape(label)}: {queries}")
+    return lines
+
+
+def summary_text(stats: AllianceStatistics, ctx: Context) -> str:
+    """The figures as a message: totals, each district, each library, unmet demand."""
+    language = ctx.language
+    lines = [
+        _("📊 Statistics for {period} ({start} – {end})").format(
+            period=escape(stats.period.label),
+            start=ctx.when(stats.period.start),
+            end=ctx.when(stats.period.end),
+        ),
+        *_totals(stats, language),
     ]
     if stats.districts:
         lines += ["", _("<b>Per district</b>")]
-    for row in stats.districts:
-        c = row.counts
-        per_10k = row.active_per_10k
-        lines.append(
-            "• "
-            + escape(_district_name(row, language))
-            + ": "
-            + _(
-                "active {active}{per10k}, searches {searches} ({zero} found nothing), "
-                "holds {placed}/{collected}, registrations {registrations}/{attended}"
-            ).format(
-                active=c.active_readers,
-                per10k=""
-                if per_10k is None
-                else " (" + _("{value} per 10,000").format(value=rate_text(per_10k)) + ")",
-                searches=c.searches,
-                zero=c.zero_hit_searches,
-                placed=c.holds_placed,
-                collected=c.holds_collected,
-                registrations=c.registrations,
-                attended=c.attended,
-            )
-        )
+    lines += [_district_line(row, language) for row in stats.districts]
     if stats.libraries:
         lines += ["", _("<b>Per library</b> (holds placed/collected, registrations/attended)")]
-    for library in stats.libraries[:40]:
+    for library in stats.libraries[:LIBRARIES_SHOWN]:
         lines.append(
-            f"• {escape(library.code)}: {library.holds_placed}/{library.holds_collected}, "
-            f"{library.registrations}/{library.attended}"
+            f"• {escape(library.code)}: {number(library.holds_placed, language)}/"
+            f"{number(library.holds_collected, language)}, "
+            f"{number(library.registrations, language)}/{number(library.attended, language)}"
+        )
+    if len(stats.libraries) > LIBRARIES_SHOWN:
+        lines.append(
+            _("… and {count} more libraries: every one is in the CSV file.").format(
+                count=number(len(stats.libraries) - LIBRARIES_SHOWN, language)
+            )
         )
     if stats.unmet:
-        lines += ["", _("<b>Top unmet demand</b> (searches that found nothing)")]
-        by_id = {row.district_id: row for row in stats.districts}
-        for district_id, items in stats.unmet_by_district.items():
-            found = by_id.get(district_id)
-            label = _district_name(found, language) if found else _("No district")
-            queries = "; ".join(
-                f"“{escape(item.query)}” ×{item.searches}" for item in items[:UNMET_SHOWN]
-            )
-            lines.append(f"• {escape(label)}: {queries}")
+        lines += _unmet_lines(stats, language)
     return fit_lines(lines)
 
 
@@ -135,7 +165,8 @@ def _chart_words(_: Gettext) -> dict[str, str]:
 
 
 def chart_labels(i18n: I18n, language: str) -> dict[str, str]:
-    """Chart words: translated when a font can draw them, else English."""
+    """Chart words: translated when a font can draw them, else English (may scan the fonts:
+    call it off the event loop)."""
     language = charts.label_language(language)
     return _chart_words(lambda text: i18n.gettext(text, locale=language))
 
@@ -190,9 +221,9 @@ async def send_statistics(
         await message.answer(period_refusal(exc))
         return
     stats = await statistics.alliance_statistics(session, period)
-    await session.commit()
     language = i18n.current_locale
-    await message.answer(summary_text(stats, settings, language))
+    ctx = Context(language=language, translator=i18n, settings=settings)
+    await message.answer(summary_text(stats, ctx))
     captions = {
         "districts": _(
             "Per district: active readers, searches, searches finding nothing, "
@@ -200,7 +231,8 @@ async def send_statistics(
         ),
         "libraries": _("Per library: holds placed and collected, registrations, attendance"),
     }
-    pictures = await asyncio.to_thread(render_charts, stats, chart_labels(i18n, language))
+    labels = await asyncio.to_thread(chart_labels, i18n, language)
+    pictures = await asyncio.to_thread(render_charts, stats, labels)
     for name, png in pictures:
         await message.answer_photo(
             BufferedInputFile(png, filename=f"stats-{name}.png"), caption=captions[name]
