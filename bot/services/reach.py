@@ -20,6 +20,9 @@ no index.
 A district is **under-reached** when its index is below ``reach_threshold_share`` (0.5)
 times the median index of the districts (rule ``half_median``, the default), or when it
 is among the lowest quarter of districts by index, rounded up (rule ``bottom_quarter``).
+
+/reach and campaign targeting measure live, from the interactions (which are all kept);
+the periodic job stores the measurement as snapshots, the record of past periods.
 """
 
 from __future__ import annotations

@@ -28,10 +28,10 @@ from handlers.campaigns.draft import (
     cancel_row,
     markup,
     message_of,
-    page_number,
     page_row,
     stale,
     step_button,
+    whole_number,
 )
 from handlers.campaigns.launch import ask_schedule
 from handlers.common import edit_message
@@ -137,7 +137,7 @@ async def district_toggle(
     """Choose a district, or un-choose it."""
     message = message_of(query)
     draft = await CampaignDraft.load(state)
-    district_id = page_number(callback_data.value)
+    district_id = whole_number(callback_data.value)
     district = await directory.district(session, district_id) if district_id else None
     if message is None or district is None:
         await stale(query)
@@ -163,7 +163,7 @@ async def district_page(
     """Another page of districts."""
     message = message_of(query)
     draft = await CampaignDraft.load(state)
-    page = page_number(callback_data.value)
+    page = whole_number(callback_data.value)
     if message is None or page is None:
         await stale(query)
         return

@@ -140,9 +140,9 @@ def page_row(step: Step, page: int, pages: int) -> list[InlineKeyboardButton]:
     return row
 
 
-def page_number(value: str) -> int | None:
-    """A page number from callback data (None when forged)."""
-    return int(value) if value.isdigit() and len(value) < 6 else None
+def whole_number(value: str) -> int | None:
+    """A page or an id from callback data (None when forged: not digits, or past INTEGER)."""
+    return int(value) if value.isdigit() and len(value) < 10 else None
 
 
 async def stale(query: CallbackQuery) -> None:

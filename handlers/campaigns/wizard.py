@@ -26,10 +26,10 @@ from handlers.campaigns.draft import (
     Step,
     markup,
     message_of,
-    page_number,
     page_row,
     stale,
     step_button,
+    whole_number,
 )
 from handlers.common import edit_message
 from handlers.filters import HasRole
@@ -115,11 +115,12 @@ async def _show_events(
     page: int,
     session: AsyncSession,
     ctx: Context,
-) -> None:
+) -> bool:
+    """A page of the events to link; False (and an alert) when there is none."""
     events = await inputs.upcoming_events(session, utcnow(), page)
     if not events.events:
         await query.answer(_("There is no upcoming event to link."), show_alert=True)
-        return
+        return False
     rows: list[list[InlineKeyboardButton]] = [
         [step_button(_event_label(event, ctx), Step.EVENT, str(event.id))]
         for event in events.events
@@ -127,6 +128,7 @@ async def _show_events(
     paging = page_row(Step.EVENT_PAGE, events.page, events.pages)
     await query.answer()
     await edit_message(message, _("Which event?"), markup(*rows, *([paging] if paging else [])))
+    return True
 
 
 async def link_choice(
@@ -145,8 +147,8 @@ async def link_choice(
         return
     if callback_data.value == "event":
         ctx = Context(language=i18n.current_locale, translator=i18n, settings=settings)
-        await state.set_state(CampaignWizard.event)
-        await _show_events(query, message, 0, session, ctx)
+        if await _show_events(query, message, 0, session, ctx):
+            await state.set_state(CampaignWizard.event)
         return
     await query.answer()
     if callback_data.value == "list":
@@ -174,7 +176,7 @@ async def event_page(
 ) -> None:
     """Another page of upcoming events."""
     message = message_of(query)
-    page = page_number(callback_data.value)
+    page = whole_number(callback_data.value)
     if message is None or page is None:
         await stale(query)
         return
@@ -188,7 +190,7 @@ async def event_choice(
     """The event the campaign's button opens."""
     message = message_of(query)
     draft = await CampaignDraft.load(state)
-    event_id = page_number(callback_data.value)
+    event_id = whole_number(callback_data.value)
     event = await inputs.linkable_event(session, event_id, utcnow()) if event_id else None
     if message is None or event is None:
         await query.answer(_("That event is not open any more."), show_alert=True)
