@@ -31,7 +31,6 @@ from bot.middlewares import (
     DbSessionMiddleware,
     ReaderLocaleMiddleware,
     ReaderMiddleware,
-    ReadTransactionReleaser,
     ThrottlingMiddleware,
 )
 from bot.migrate import ensure_at_head
@@ -253,7 +252,6 @@ def create_bot(
             if api_base
             else AiohttpSession()
         )
-    session.middleware(ReadTransactionReleaser())
     session.middleware(RetryAfterMiddleware())
     if metrics is not None:
         # Inside the retry middleware: every 429 is counted, retried or not.

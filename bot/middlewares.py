@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Collection
-from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from aiogram import BaseMiddleware, Bot
-from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
-from aiogram.methods import TelegramMethod
-from aiogram.methods.base import Response, TelegramType
+from aiogram import BaseMiddleware
 from aiogram.types import CallbackQuery, Chat, InlineQuery, Message, TelegramObject, Update, User
 from aiogram.utils.i18n import I18n, I18nMiddleware
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
-from bot.db import end_read_only_transaction
 from bot.i18n import choose_language
 from bot.models import Reader, utcnow
 from bot.services.readers import Contact, touch_reader
@@ -104,12 +98,6 @@ class ThrottlingMiddleware(BaseMiddleware):
         return None
 
 
-# The update's session and the task handling it, for ReadTransactionReleaser.
-_UPDATE_SESSION: ContextVar[tuple[AsyncSession, asyncio.Task[Any] | None] | None] = ContextVar(
-    "update_session", default=None
-)
-
-
 class DbSessionMiddleware(BaseMiddleware):
     """One AsyncSession per update, closed (and rolled back if uncommitted) afterwards."""
 
@@ -119,31 +107,7 @@ class DbSessionMiddleware(BaseMiddleware):
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         async with self.sessionmaker() as session:
             data["session"] = session
-            token = _UPDATE_SESSION.set((session, asyncio.current_task()))
-            try:
-                return await handler(event, data)
-            finally:
-                _UPDATE_SESSION.reset(token)
-
-
-class ReadTransactionReleaser(BaseRequestMiddleware):
-    """Before a handler talks to Telegram, end its transaction if that has only read.
-
-    A Bot API call takes tens of milliseconds; a transaction left open across it holds a
-    pooled connection, and on SQLite the write lock that every other update is waiting for.
-    A transaction that has written is left for its handler to commit.
-    """
-
-    async def __call__(
-        self,
-        make_request: NextRequestMiddlewareType[TelegramType],
-        bot: Bot,
-        method: TelegramMethod[TelegramType],
-    ) -> Response[TelegramType]:
-        current = _UPDATE_SESSION.get()
-        if current is not None and current[1] is asyncio.current_task():
-            await end_read_only_transaction(current[0])
-        return await make_request(bot, method)
+            return await handler(event, data)
 
 
 class ReaderMiddleware(BaseMiddleware):
