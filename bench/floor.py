@@ -12,8 +12,8 @@ run on the same database (SQLite in a temporary folder, or a scratch PostgreSQL 
 * ``core_select``: the same row as plain columns through SQLAlchemy Core on a connection;
 * ``driver``: the same SQL straight through aiosqlite or asyncpg, no SQLAlchemy, no transaction.
 
-The first three go through ``bot.db.create_engine``, so on SQLite they use the one-trip
-connection of ``bot/sqlite_driver.py``.
+The first three go through ``bot.db.create_engine`` (on SQLite: plain aiosqlite, whose cursor
+makes one trip to its thread per step).
 
 Set beside the e2e benchmark's ``echo_cpu_ms_per_update`` (the whole of a minimal aiogram
 bot's work for one update), it shows how much of the per-update budget the reader lookup

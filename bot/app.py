@@ -31,7 +31,6 @@ from bot.middlewares import (
     DbSessionMiddleware,
     ReaderLocaleMiddleware,
     ReaderMiddleware,
-    ReadTransactionReleaser,
     ThrottlingMiddleware,
 )
 from bot.migrate import ensure_at_head
@@ -43,7 +42,7 @@ from bot.operations import (
     add_operations_routes,
 )
 from bot.retry import RetryAfterMiddleware
-from bot.scaling import RedisThrottle, build_shared_state
+from bot.scaling import RecentUpdates, Throttle, build_shared_state, memory_throttle
 from bot.scheduler import SchedulerService
 from bot.services.indexing import CatalogueIndexer
 from handlers import admin as admin_console
@@ -126,6 +125,8 @@ class Application:
     deep_links: DeepLinks = field(default_factory=DeepLinks)
     metrics: Metrics = field(default_factory=Metrics)
     redis: Redis | None = None
+    # The update ids received lately (a webhook update Telegram delivers again is skipped).
+    updates: RecentUpdates = field(default_factory=lambda: RecentUpdates(None, ""))
 
     async def close(self) -> None:
         """Release the index, the shared state (Redis) and the database."""
@@ -146,7 +147,7 @@ def build_dispatcher(
     *,
     storage: BaseStorage | None = None,
     events_isolation: BaseEventIsolation | None = None,
-    throttle: RedisThrottle | None = None,
+    throttle: Throttle | None = None,
     metrics: Metrics | None = None,
 ) -> Dispatcher:
     """The dispatcher: middlewares in order, then every feature router."""
@@ -163,11 +164,8 @@ def build_dispatcher(
     )
     dispatcher.update.outer_middleware(metrics.middleware())
     if settings.throttle_enabled:
-        dispatcher.update.outer_middleware(
-            ThrottlingMiddleware(
-                i18n, settings.throttle_rate, settings.throttle_burst, shared=throttle
-            )
-        )
+        throttle = throttle or memory_throttle(settings.throttle_rate, settings.throttle_burst)
+        dispatcher.update.outer_middleware(ThrottlingMiddleware(i18n, throttle))
     dispatcher.update.outer_middleware(DbSessionMiddleware(sessionmaker))
     dispatcher.update.outer_middleware(ReaderMiddleware(settings))
     dispatcher.update.outer_middleware(ReaderLogContextMiddleware())
@@ -191,7 +189,8 @@ def build_application(
     indexer = CatalogueIndexer(
         AsyncCatalogueIndex(CatalogueIndex(settings.index_dir)), sessionmaker
     )
-    # With REDIS_URL: FSM state, per-reader locks and throttling shared by every instance.
+    # With REDIS_URL: FSM state, per-reader locks, throttling and the updates received so
+    # far shared by every instance.
     shared = build_shared_state(settings)
     metrics = Metrics()
     dispatcher = build_dispatcher(
@@ -215,6 +214,7 @@ def build_application(
         deep_links=deep_links,
         metrics=metrics,
         redis=shared.redis,
+        updates=shared.updates,
     )
 
 
@@ -253,7 +253,6 @@ def create_bot(
             if api_base
             else AiohttpSession()
         )
-    session.middleware(ReadTransactionReleaser())
     session.middleware(RetryAfterMiddleware())
     if metrics is not None:
         # Inside the retry middleware: every 429 is counted, retried or not.

@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from functools import partial
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 from sqlalchemy.pool import NullPool
 
-from bot.sqlite_driver import OneTripConnection, connector
+logger = logging.getLogger(__name__)
 
 # How long SQLite waits for another process's write lock before giving up.
 SQLITE_TIMEOUT_S = 30
@@ -76,26 +76,15 @@ def create_engine(
         kwargs.update(pool_size=pool_size, max_overflow=0, pool_timeout=600)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
-        on_disk = bool(database) and database != ":memory:"
-        if database and on_disk:
+        if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        if database and on_disk and not parsed.query:
-            # Plain file URLs (all Bookbridge writes): one thread trip per statement.
-            kwargs["async_creator"] = partial(_one_trip_connection, database)
-        else:
-            kwargs["connect_args"] = {"timeout": SQLITE_TIMEOUT_S}
+        kwargs["connect_args"] = {"timeout": SQLITE_TIMEOUT_S}
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_async_engine(url, **kwargs)
-
-
-async def _one_trip_connection(database: str) -> OneTripConnection:
-    connection = connector(database, timeout=SQLITE_TIMEOUT_S)
-    await connection
-    return connection
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -106,68 +95,54 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_TIMEOUT_S * 1000}")
+    # Deleted rows are overwritten with zeros, so what a reader had erased is not left in
+    # free pages of the file (see ``checkpoint``).
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 
-def _sqlite_begin_immediate(connection: Any) -> None:
-    # A write lock at BEGIN: two writers never both read stale state and then collide,
-    # which is what makes "two readers race for the last copy" safe on SQLite.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+# The execution option that asks SQLite for the write lock at BEGIN (see ``write``).
+WRITE_OPTION = "bookbridge_write"
 
 
-class TrackedSession(Session):
-    """A Session that knows whether its current transaction has written (or locked) anything."""
+def _sqlite_begin(connection: Connection) -> None:
+    # Reads begin deferred: in WAL mode they see a snapshot and never wait for a writer.
+    # A unit of work that writes takes the write lock at BEGIN, so two writers never both
+    # read stale state and then collide ("database is locked" when a reader upgrades).
+    if connection.get_execution_options().get(WRITE_OPTION):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        connection.exec_driver_sql("BEGIN")
 
 
+# Set in session.info once the current transaction has flushed or run a statement that is
+# not a SELECT; cleared when the outermost transaction ends.
 _WROTE = "bookbridge.wrote"
+# Set on a session while a ``write`` unit of work is open, so that nested ones join it.
+_WRITING = "bookbridge.writing"
 
 
-@event.listens_for(TrackedSession, "after_flush")
+@event.listens_for(Session, "after_flush")
 def _flushed(session: Session, _context: Any) -> None:
     session.info[_WROTE] = True
 
 
-@event.listens_for(TrackedSession, "do_orm_execute")
+@event.listens_for(Session, "do_orm_execute")
 def _executed(state: ORMExecuteState) -> None:
-    # Anything but a plain SELECT counts: DML, text(), and SELECT ... FOR UPDATE (a row lock).
-    locking = getattr(state.statement, "_for_update_arg", None) is not None
-    if not state.is_select or locking:
+    if not state.is_select:
         state.session.info[_WROTE] = True
 
 
-@event.listens_for(TrackedSession, "after_transaction_end")
+@event.listens_for(Session, "after_transaction_end")
 def _ended(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:  # the outermost transaction, not a savepoint
         session.info.pop(_WROTE, None)
 
 
-def only_read(session: AsyncSession) -> bool:
-    """Whether the session is in a transaction that has only read: nothing written or pending."""
+def _only_read(session: AsyncSession) -> bool:
+    """Whether the session's open transaction has read and nothing more (nothing pending)."""
     sync = session.sync_session
-    return (
-        sync.in_transaction()
-        and not sync.info.get(_WROTE)
-        and not (sync.new or sync.dirty or sync.deleted)
-    )
-
-
-async def end_read_only_transaction(session: AsyncSession) -> bool:
-    """Commit a transaction that has only read, returning its connection to the pool.
-
-    On SQLite every transaction holds the write lock from BEGIN, so a reply sent to Telegram
-    while a transaction that only read is still open would keep every other update waiting.
-    Loaded objects stay usable (sessions do not expire them on commit).
-    """
-    if not only_read(session):
-        return False
-    await session.commit()
-    return True
-
-
-# Set on a session while a ``write`` unit of work is open, so that nested ones join it.
-_WRITING = "bookbridge.writing"
-# The execution option that asks SQLite for the write lock at BEGIN.
-WRITE_OPTION = "bookbridge_write"
+    return not (sync.info.get(_WROTE) or sync.new or sync.dirty or sync.deleted)
 
 
 @asynccontextmanager
@@ -175,19 +150,31 @@ async def write(session: AsyncSession) -> AsyncIterator[AsyncSession]:
     """A unit of work that writes: committed when the block ends, rolled back if it raises.
 
     On SQLite it holds the write lock from its BEGIN, so two writers never both read stale
-    state and then collide; a transaction that had only read is committed first. A ``write``
-    inside another joins it: the outermost one commits.
+    state and then collide. A transaction that had only read is committed first (what it
+    loaded stays usable), so the block sees the latest data; one that has already written
+    is joined. Make changes, and lock rows (``with_for_update``), inside the block. A
+    ``write`` inside another joins it: the outermost one commits. A block that raises
+    before writing anything leaves loaded objects usable; one that wrote is rolled back
+    (which expires them, as any rollback does).
     """
     if session.info.get(_WRITING):
         yield session
         return
-    if session.in_transaction() and only_read(session):
+    if session.in_transaction() and _only_read(session):
         await session.commit()
     if not session.in_transaction():
         await session.connection(execution_options={WRITE_OPTION: True})
     session.info[_WRITING] = True
     try:
         yield session
+    except Exception as exc:
+        if _only_read(session) and not isinstance(exc, SQLAlchemyError):
+            # Refused before writing (a rule said no): nothing to undo, and unlike a
+            # rollback this keeps what the session loaded usable for the reply.
+            await session.commit()
+        else:
+            await session.rollback()
+        raise
     except BaseException:
         await session.rollback()
         raise
@@ -197,6 +184,27 @@ async def write(session: AsyncSession) -> AsyncIterator[AsyncSession]:
         session.info.pop(_WRITING, None)
 
 
+async def checkpoint(session: AsyncSession) -> bool:
+    """On SQLite, copy the WAL into the database file and empty it; whether that completed.
+
+    With ``secure_delete`` on, what was erased is then gone from both files. It waits (up to
+    the busy timeout) for readers of older snapshots. It commits whatever is open first; on
+    PostgreSQL it does nothing.
+    """
+    await session.commit()
+    if session.get_bind().dialect.name != "sqlite":
+        return True
+    # The pragma must be the first statement of its transaction: SQLite refuses it once the
+    # transaction has read.
+    connection = await session.connection()
+    result = await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    busy = result.scalar()
+    await session.commit()
+    if busy:
+        logger.warning("WAL checkpoint: readers kept older pages; the WAL was not emptied")
+    return not busy
+
+
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions that keep loaded attributes after commit (handlers render after committing)."""
-    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=TrackedSession)
+    return async_sessionmaker(engine, expire_on_commit=False)

@@ -2,94 +2,40 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Collection
-from contextvars import ContextVar
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from aiogram import BaseMiddleware, Bot
-from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
-from aiogram.methods import TelegramMethod
-from aiogram.methods.base import Response, TelegramType
+from aiogram import BaseMiddleware
 from aiogram.types import CallbackQuery, Chat, InlineQuery, Message, TelegramObject, Update, User
 from aiogram.utils.i18n import I18n, I18nMiddleware
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
-from bot.db import end_read_only_transaction
 from bot.i18n import choose_language
 from bot.models import Reader, utcnow
+from bot.scaling import Throttle
 from bot.services.readers import Contact, touch_reader
 from bot.services.roles import role_set
-
-if TYPE_CHECKING:
-    from bot.scaling import RedisThrottle
 
 logger = logging.getLogger(__name__)
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
-@dataclass
-class _Bucket:
-    tokens: float
-    updated: float
-    warned: bool = False
-
-
 class ThrottlingMiddleware(BaseMiddleware):
-    """Per-user token bucket: a burst, then ``rate`` updates per second; one polite notice."""
+    """Per-user flood control (see ``Throttle``): a refused update gets one polite notice."""
 
-    def __init__(
-        self,
-        i18n: I18n,
-        rate: float,
-        burst: int,
-        clock: Callable[[], float] = time.monotonic,
-        max_users: int = 100_000,
-        shared: RedisThrottle | None = None,
-    ) -> None:
+    def __init__(self, i18n: I18n, throttle: Throttle) -> None:
         self.i18n = i18n
-        # With several instances the buckets live in Redis; otherwise in this process.
-        self.shared = shared
-        self.rate = rate
-        self.burst = burst
-        self.clock = clock
-        self.max_users = max_users
-        self.buckets: OrderedDict[int, _Bucket] = OrderedDict()
-
-    def _allow(self, user_id: int) -> tuple[bool, bool]:
-        """Whether to process the update, and whether to send the notice."""
-        now = self.clock()
-        bucket = self.buckets.pop(user_id, None) or _Bucket(tokens=float(self.burst), updated=now)
-        bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.updated) * self.rate)
-        bucket.updated = now
-        if bucket.tokens >= self.burst:
-            # A full bucket means the flood is over; the next one gets a notice again.
-            bucket.warned = False
-        self.buckets[user_id] = bucket
-        while len(self.buckets) > self.max_users:
-            self.buckets.popitem(last=False)
-        if bucket.tokens >= 1:
-            bucket.tokens -= 1
-            return True, False
-        notify = not bucket.warned
-        bucket.warned = True
-        return False, notify
+        self.throttle = throttle
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
         if user is None:
             return await handler(event, data)
-        if self.shared is not None:
-            allowed, notify = await self.shared.allow(user.id)
-        else:
-            allowed, notify = self._allow(user.id)
+        allowed, notify = await self.throttle.allow(user.id)
         if allowed:
             return await handler(event, data)
         logger.info("throttled user_id=%s", user.id)
@@ -104,12 +50,6 @@ class ThrottlingMiddleware(BaseMiddleware):
         return None
 
 
-# The update's session and the task handling it, for ReadTransactionReleaser.
-_UPDATE_SESSION: ContextVar[tuple[AsyncSession, asyncio.Task[Any] | None] | None] = ContextVar(
-    "update_session", default=None
-)
-
-
 class DbSessionMiddleware(BaseMiddleware):
     """One AsyncSession per update, closed (and rolled back if uncommitted) afterwards."""
 
@@ -119,31 +59,7 @@ class DbSessionMiddleware(BaseMiddleware):
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         async with self.sessionmaker() as session:
             data["session"] = session
-            token = _UPDATE_SESSION.set((session, asyncio.current_task()))
-            try:
-                return await handler(event, data)
-            finally:
-                _UPDATE_SESSION.reset(token)
-
-
-class ReadTransactionReleaser(BaseRequestMiddleware):
-    """Before a handler talks to Telegram, end its transaction if that has only read.
-
-    A Bot API call takes tens of milliseconds; a transaction left open across it holds a
-    pooled connection, and on SQLite the write lock that every other update is waiting for.
-    A transaction that has written is left for its handler to commit.
-    """
-
-    async def __call__(
-        self,
-        make_request: NextRequestMiddlewareType[TelegramType],
-        bot: Bot,
-        method: TelegramMethod[TelegramType],
-    ) -> Response[TelegramType]:
-        current = _UPDATE_SESSION.get()
-        if current is not None and current[1] is asyncio.current_task():
-            await end_read_only_transaction(current[0])
-        return await make_request(bot, method)
+            return await handler(event, data)
 
 
 class ReaderMiddleware(BaseMiddleware):

@@ -1,35 +1,97 @@
-"""Webhook mode: aiogram's aiohttp handler with the secret token, plus /healthz and /metrics."""
+"""Webhook mode: Telegram's updates behind the secret token, plus /healthz and /metrics."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import secrets
 import signal
 from dataclasses import dataclass
-from typing import Any
 
-from aiogram import Bot
-from aiogram.webhook.aiohttp_server import SimpleRequestHandler
+from aiogram import Bot, Dispatcher
+from aiogram.methods import TelegramMethod
+from aiogram.types import Update
 from aiohttp import web
+from pydantic import ValidationError
 
 from bot.app import Application, build_scheduler, on_startup
 from bot.operations import HealthSources, add_operations_routes
+from bot.scaling import RecentUpdates
 from bot.scheduler import SchedulerService
 
 logger = logging.getLogger(__name__)
 
 
-class BoundedRequestHandler(SimpleRequestHandler):
-    """aiogram's webhook handler, handling at most ``limit`` updates at once in the background."""
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
-    def __init__(self, *args: Any, limit: int, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+
+class UpdateReceiver:
+    """POST WEBHOOK_PATH: Telegram's updates, each handled once, in the background.
+
+    Answers 401 (and handles nothing) unless the secret token matches, and 400 with one log
+    line for a body that is not an update. An update Telegram delivers again (it does when
+    our answer was slow) is acknowledged and skipped. At most ``limit`` updates are handled
+    at once; Telegram's delivery never waits on a handler.
+    """
+
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        bot: Bot,
+        *,
+        secret: str,
+        updates: RecentUpdates,
+        limit: int,
+    ) -> None:
+        self.dispatcher = dispatcher
+        self.bot = bot
+        self.secret = secret
+        self.updates = updates
         self.slots = asyncio.Semaphore(limit)
+        self.tasks: set[asyncio.Task[None]] = set()
 
-    async def _background_feed_update(self, bot: Bot, update: dict[str, Any]) -> None:
+    def register(self, web_app: web.Application, path: str) -> None:
+        """Serve POST ``path``; the bot's HTTP session closes with the application."""
+        web_app.router.add_post(path, self.receive)
+        web_app.on_shutdown.append(self.close)
+
+    async def close(self, _web_app: web.Application) -> None:
+        """Close the bot's HTTP session."""
+        await self.bot.session.close()
+
+    async def receive(self, request: web.Request) -> web.Response:
+        """Check, parse and acknowledge one delivery; handle its update in the background."""
+        if not secrets.compare_digest(request.headers.get(SECRET_HEADER, ""), self.secret):
+            return web.Response(body="Unauthorized", status=401)
+        body = await request.read()
+        try:
+            # pydantic parses the JSON too, with a nesting limit, and never raises anything else.
+            update = Update.model_validate_json(body, context={"bot": self.bot})
+        except ValidationError as exc:
+            problem = exc.errors()[0]
+            logger.warning(
+                "webhook: refused a body that is not an update (%s at %s)",
+                problem["type"],
+                ".".join(str(part) for part in problem["loc"]) or "top level",
+            )
+            return web.Response(body="Bad Request", status=400)
+        if not await self.updates.first_time(update.update_id):
+            logger.info("webhook: update %s was delivered again; skipped", update.update_id)
+            return web.json_response({})
+        task = asyncio.create_task(self._handle(update))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        return web.json_response({})
+
+    async def _handle(self, update: Update) -> None:
         async with self.slots:
-            await super()._background_feed_update(bot, update)
+            try:
+                result = await self.dispatcher.feed_update(self.bot, update)
+                if isinstance(result, TelegramMethod):
+                    await self.dispatcher.silent_call_request(self.bot, result)
+            except Exception:
+                logger.exception("webhook: update %s failed", update.update_id)
 
 
 @dataclass
@@ -58,15 +120,13 @@ def build_webhook_app(
 ) -> web.Application:
     """The aiohttp application: POST WEBHOOK_PATH for updates, GET /healthz and /metrics."""
     web_app = web.Application()
-    # Answers 401 (and handles nothing) unless X-Telegram-Bot-Api-Secret-Token matches;
-    # updates are handled in the background so Telegram's delivery never waits on a handler.
-    BoundedRequestHandler(
-        dispatcher=app.dispatcher,
-        bot=bot,
-        secret_token=secret,
-        handle_in_background=True,
+    UpdateReceiver(
+        app.dispatcher,
+        bot,
+        secret=secret,
+        updates=app.updates,
         limit=app.settings.webhook_max_concurrent,
-    ).register(web_app, path=app.settings.webhook_path)
+    ).register(web_app, app.settings.webhook_path)
     sources = HealthSources(
         engine=app.engine, redis=app.redis, indexer=app.indexer, scheduler=scheduler
     )

@@ -18,7 +18,7 @@ def record(
     target_id: int | None = None,
     **details: Any,
 ) -> AuditLog:
-    """Add an audit entry to the caller's transaction (the caller commits)."""
+    """Add an audit entry to the caller's unit of work (its ``write`` block commits it)."""
     entry = AuditLog(
         actor_id=actor.id if actor else None,
         action=action,

@@ -9,6 +9,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db import write
 from bot.models import Library, LibraryFollow, Reader
 from bot.services.errors import NotFoundError
 
@@ -72,35 +73,35 @@ async def library_by_code(session: AsyncSession, code: str) -> Library:
 
 async def follow(session: AsyncSession, reader: Reader, library_id: int) -> Library:
     """Follow a library (following it twice is harmless)."""
-    library = await session.get(Library, library_id)
-    if library is None:
-        raise NotFoundError("library")
-    exists = await session.scalar(
-        select(LibraryFollow.id).where(
-            LibraryFollow.reader_id == reader.id, LibraryFollow.library_id == library_id
+    async with write(session):
+        library = await session.get(Library, library_id)
+        if library is None:
+            raise NotFoundError("library")
+        exists = await session.scalar(
+            select(LibraryFollow.id).where(
+                LibraryFollow.reader_id == reader.id, LibraryFollow.library_id == library_id
+            )
         )
-    )
-    if exists is None:
-        session.add(LibraryFollow(reader_id=reader.id, library_id=library_id))
-        try:
-            await session.commit()
-        except IntegrityError:
-            # A double tap raced us to it: the reader follows the library either way.
-            await session.rollback()
+        if exists is None:
+            try:
+                async with session.begin_nested():
+                    session.add(LibraryFollow(reader_id=reader.id, library_id=library_id))
+            except IntegrityError:
+                pass  # a double tap raced us to it: the reader follows the library either way
     return library
 
 
 async def unfollow(session: AsyncSession, reader: Reader, library_id: int) -> Library:
     """Stop following a library (unfollowing one not followed is harmless)."""
-    library = await session.get(Library, library_id)
-    if library is None:
-        raise NotFoundError("library")
-    await session.execute(
-        delete(LibraryFollow).where(
-            LibraryFollow.reader_id == reader.id, LibraryFollow.library_id == library_id
+    async with write(session):
+        library = await session.get(Library, library_id)
+        if library is None:
+            raise NotFoundError("library")
+        await session.execute(
+            delete(LibraryFollow).where(
+                LibraryFollow.reader_id == reader.id, LibraryFollow.library_id == library_id
+            )
         )
-    )
-    await session.commit()
     return library
 
 

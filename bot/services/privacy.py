@@ -16,6 +16,7 @@ from sqlalchemy import Table, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from bot.db import checkpoint, write
 from bot.i18n import Translator
 from bot.models import (
     ACTIVE_HOLD_STATUSES,
@@ -338,7 +339,8 @@ async def forget_reader(
     """Delete the reader's personal data and anonymise their history, keeping statistics.
 
     Active holds and event places are given up first, by their own rules (each commits), so
-    the next reader in a queue or on a waitlist is served and told.
+    the next reader in a queue or on a waitlist is served and told. On SQLite the WAL is
+    then checkpointed, so the erased values are gone from the database's files too.
     """
     if reader.forgotten_at is not None:
         raise InvalidInputError("reader already forgotten")
@@ -346,6 +348,33 @@ async def forget_reader(
     registrations_cancelled = await _cancel_registrations(
         session, reader, now, settings, translator
     )
+    async with write(session):
+        skipped, deleted, detached = await _erase(session, reader, now)
+        summary = ForgetSummary(
+            holds_cancelled=holds_cancelled,
+            copies_released=released,
+            registrations_cancelled=registrations_cancelled,
+            notifications_skipped=skipped,
+            rows_deleted=deleted,
+            rows_detached=detached,
+        )
+        audit.record(
+            session,
+            reader,
+            "privacy.forget",
+            target_type="reader",
+            target_id=reader.id,
+            **summary.__dict__,
+        )
+    await checkpoint(session)
+    return summary
+
+
+async def _erase(session: AsyncSession, reader: Reader, now: datetime) -> tuple[int, int, int]:
+    """Scrub, delete or detach the rows about the reader and make them a tombstone.
+
+    Returns how many notifications were skipped, rows deleted and rows detached.
+    """
     skipped = await session.execute(
         update(Notification)
         .where(
@@ -384,21 +413,4 @@ async def forget_reader(
     reader.is_blocked = True
     reader.blocked_at = now
     reader.forgotten_at = now
-    summary = ForgetSummary(
-        holds_cancelled=holds_cancelled,
-        copies_released=released,
-        registrations_cancelled=registrations_cancelled,
-        notifications_skipped=skipped.rowcount or 0,  # type: ignore[attr-defined]
-        rows_deleted=deleted,
-        rows_detached=detached,
-    )
-    audit.record(
-        session,
-        reader,
-        "privacy.forget",
-        target_type="reader",
-        target_id=reader.id,
-        **summary.__dict__,
-    )
-    await session.commit()
-    return summary
+    return skipped.rowcount or 0, deleted, detached  # type: ignore[attr-defined]

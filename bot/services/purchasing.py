@@ -16,6 +16,7 @@ from html import escape
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db import write
 from bot.i18n import Gettext, Translator, in_every_language
 from bot.models import (
     Library,
@@ -142,64 +143,63 @@ async def decide(
     can be decided: a second decision (a double tap, another admin) raises
     AlreadyDecidedError and changes nothing.
     """
-    library = None
-    if approve:
-        library = await session.get(Library, library_id) if library_id else None
-        if library is None:
-            raise NotFoundError("library")
     status = SuggestionStatus.APPROVED if approve else SuggestionStatus.DECLINED
-    result = await session.execute(
-        update(PurchaseSuggestion)
-        .where(
-            PurchaseSuggestion.id == suggestion_id,
-            PurchaseSuggestion.status == SuggestionStatus.OPEN,
-        )
-        .values(
-            status=status,
-            library_id=library.id if library else None,
-            decided_by_id=actor.id,
-            decided_at=now,
-            updated_at=now,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    if getattr(result, "rowcount", 0) != 1:
-        await session.rollback()
-        await get_suggestion(session, suggestion_id)  # NotFoundError when it does not exist
-        raise AlreadyDecidedError("already decided")
-    suggestion = await get_suggestion(session, suggestion_id)
-    voters = list(
-        await session.scalars(
-            select(PurchaseVote.reader_id)
-            .where(PurchaseVote.suggestion_id == suggestion_id)
-            .order_by(PurchaseVote.id)
-        )
-    )
-    message = _notice(translator, suggestion, library)
-    queued = await outbox.enqueue_many(
-        session,
-        [
-            Outgoing(
-                reader_id=reader_id,
-                kind=NOTICE_KIND,
-                message=message,
-                dedup_key=f"suggestion:{suggestion_id}:{status.value}:{reader_id}",
+    async with write(session):
+        library = None
+        if approve:
+            library = await session.get(Library, library_id) if library_id else None
+            if library is None:
+                raise NotFoundError("library")
+        result = await session.execute(
+            update(PurchaseSuggestion)
+            .where(
+                PurchaseSuggestion.id == suggestion_id,
+                PurchaseSuggestion.status == SuggestionStatus.OPEN,
             )
-            for reader_id in voters
-        ],
-        now=now,
-    )
-    audit.record(
-        session,
-        actor,
-        "suggestion.approve" if approve else "suggestion.decline",
-        target_type="purchase_suggestion",
-        target_id=suggestion_id,
-        query=suggestion.query,
-        library=library.code if library else None,
-        voters=len(voters),
-    )
-    await session.commit()
+            .values(
+                status=status,
+                library_id=library.id if library else None,
+                decided_by_id=actor.id,
+                decided_at=now,
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if getattr(result, "rowcount", 0) != 1:
+            await get_suggestion(session, suggestion_id)  # NotFoundError when it does not exist
+            raise AlreadyDecidedError("already decided")
+        suggestion = await get_suggestion(session, suggestion_id)
+        voters = list(
+            await session.scalars(
+                select(PurchaseVote.reader_id)
+                .where(PurchaseVote.suggestion_id == suggestion_id)
+                .order_by(PurchaseVote.id)
+            )
+        )
+        message = _notice(translator, suggestion, library)
+        queued = await outbox.enqueue_many(
+            session,
+            [
+                Outgoing(
+                    reader_id=reader_id,
+                    kind=NOTICE_KIND,
+                    message=message,
+                    dedup_key=f"suggestion:{suggestion_id}:{status.value}:{reader_id}",
+                )
+                for reader_id in voters
+            ],
+            now=now,
+        )
+        audit.record(
+            session,
+            actor,
+            "suggestion.approve" if approve else "suggestion.decline",
+            target_type="purchase_suggestion",
+            target_id=suggestion_id,
+            query=suggestion.query,
+            library=library.code if library else None,
+            voters=len(voters),
+        )
     return suggestion, queued
 
 

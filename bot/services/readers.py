@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
+from bot.db import write
 from bot.models import District, Reader
 from bot.services.errors import InvalidInputError, NotFoundError
 
@@ -68,52 +69,64 @@ async def touch_reader(session: AsyncSession, contact: Contact, now: datetime) -
     Their details are refreshed and committed only when something changed, or when
     ``last_seen_at`` is older than ``SEEN_RESOLUTION``; otherwise nothing is written.
     """
-    found = await session.scalars(
-        select(Reader)
-        .options(joinedload(Reader.roles))
-        .where(Reader.telegram_id == contact.telegram_id)
-    )
-    reader = found.unique().one_or_none()
-    if reader is None:
-        reader = Reader(
-            telegram_id=contact.telegram_id,
-            chat_id=contact.chat_id,
-            first_name=contact.first_name[:128],
-            username=contact.username,
-            card_number=await _unused_card_number(session),
-            last_seen_at=now,
-            roles=[],
-        )
-        session.add(reader)
-        await session.commit()
+    reader = await _reader_by_telegram_id(session, contact.telegram_id)
+    if reader is not None and not _stale(reader, contact, now):
         return reader
-    changed = _refresh(reader, contact)
-    if reader.last_seen_at is None or now - reader.last_seen_at >= SEEN_RESOLUTION:
-        reader.last_seen_at = now
-        changed = True
-    if reader.is_blocked:
-        # They wrote to us again, so they unblocked the bot.
-        reader.is_blocked = False
-        reader.blocked_at = None
-        changed = True
-    if changed:
-        await session.commit()
+    async with write(session):
+        if reader is None:
+            # Looked up again under the write lock: another instance may have just added them.
+            reader = await _reader_by_telegram_id(session, contact.telegram_id)
+        if reader is None:
+            reader = Reader(
+                telegram_id=contact.telegram_id,
+                chat_id=contact.chat_id,
+                first_name=contact.first_name[:128],
+                username=contact.username,
+                card_number=await _unused_card_number(session),
+                last_seen_at=now,
+                roles=[],
+            )
+            session.add(reader)
+            return reader
+        _refresh(reader, contact)
+        if reader.last_seen_at is None or now - reader.last_seen_at >= SEEN_RESOLUTION:
+            reader.last_seen_at = now
+        if reader.is_blocked:
+            # They wrote to us again, so they unblocked the bot.
+            reader.is_blocked = False
+            reader.blocked_at = None
     return reader
 
 
-def _refresh(reader: Reader, contact: Contact) -> bool:
-    """Copy what Telegram says now onto the reader; whether anything differed."""
+async def _reader_by_telegram_id(session: AsyncSession, telegram_id: int) -> Reader | None:
+    found = await session.scalars(
+        select(Reader).options(joinedload(Reader.roles)).where(Reader.telegram_id == telegram_id)
+    )
+    return found.unique().one_or_none()
+
+
+def _stale(reader: Reader, contact: Contact, now: datetime) -> bool:
+    """Whether the stored reader differs from what Telegram says now, or was seen long ago."""
+    return (
+        reader.chat_id != contact.chat_id
+        or reader.first_name != contact.first_name[:128]
+        or reader.username != contact.username
+        or reader.last_seen_at is None
+        or now - reader.last_seen_at >= SEEN_RESOLUTION
+        or reader.is_blocked
+    )
+
+
+def _refresh(reader: Reader, contact: Contact) -> None:
+    """Copy what Telegram says now onto the reader (attributes that are equal stay clean)."""
     fresh = {
         "chat_id": contact.chat_id,
         "first_name": contact.first_name[:128],
         "username": contact.username,
     }
-    changed = False
     for name, value in fresh.items():
         if getattr(reader, name) != value:
             setattr(reader, name, value)
-            changed = True
-    return changed
 
 
 async def _unused_card_number(session: AsyncSession) -> str:
@@ -128,8 +141,8 @@ async def set_language(session: AsyncSession, reader: Reader, language: str) -> 
     """Remember the reader's language."""
     if language not in ("en", "zh"):
         raise InvalidInputError(f"unsupported language {language!r}")
-    reader.language = language
-    await session.commit()
+    async with write(session):
+        reader.language = language
 
 
 @dataclass(frozen=True)
@@ -157,12 +170,12 @@ async def set_district(
 ) -> District | None:
     """Set (or clear, with None) the reader's home district."""
     district = None
-    if district_id is not None:
-        district = await session.get(District, district_id)
-        if district is None:
-            raise NotFoundError("district")
-    reader.district_id = district.id if district else None
-    await session.commit()
+    async with write(session):
+        if district_id is not None:
+            district = await session.get(District, district_id)
+            if district is None:
+                raise NotFoundError("district")
+        reader.district_id = district.id if district else None
     return district
 
 
@@ -175,20 +188,21 @@ async def set_location(
     session: AsyncSession, reader: Reader, latitude: float | None, longitude: float | None
 ) -> None:
     """Store the reader's coarse location, or forget it (None, None)."""
-    if latitude is None or longitude is None:
-        reader.latitude = reader.longitude = None
-    else:
+    if latitude is not None and longitude is not None:
         if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
             raise InvalidInputError("coordinates out of range")
-        reader.latitude, reader.longitude = coarse(latitude), coarse(longitude)
-    await session.commit()
+        latitude, longitude = coarse(latitude), coarse(longitude)
+    else:
+        latitude = longitude = None
+    async with write(session):
+        reader.latitude, reader.longitude = latitude, longitude
 
 
 async def complete_onboarding(session: AsyncSession, reader: Reader, now: datetime) -> None:
     """Mark onboarding finished (idempotent)."""
     if reader.onboarded_at is None:
-        reader.onboarded_at = now
-        await session.commit()
+        async with write(session):
+            reader.onboarded_at = now
 
 
 async def set_notification(
@@ -197,8 +211,8 @@ async def set_notification(
     """Opt in or out of one category of promotional messages."""
     if topic not in NOTIFICATION_TOPICS:
         raise InvalidInputError(f"unknown topic {topic!r}")
-    setattr(reader, f"notify_{topic}", enabled)
-    await session.commit()
+    async with write(session):
+        setattr(reader, f"notify_{topic}", enabled)
 
 
 def notification_settings(reader: Reader) -> dict[str, bool]:

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from bot.db import write
 from bot.models import Library, Reader, Role, RoleGrant
 from bot.services import audit
 from bot.services.errors import DomainError, InvalidInputError, NotFoundError
@@ -115,29 +116,31 @@ async def grant_role(
     if role is Role.ADMIN:
         library = None
     library_id = library.id if library else None
-    existing = await session.scalar(
-        select(RoleGrant).where(
-            RoleGrant.reader_id == target.id,
-            RoleGrant.role == role,
-            RoleGrant.library_id.is_(None)
-            if library_id is None
-            else RoleGrant.library_id == library_id,
+    async with write(session):
+        existing = await session.scalar(
+            select(RoleGrant).where(
+                RoleGrant.reader_id == target.id,
+                RoleGrant.role == role,
+                RoleGrant.library_id.is_(None)
+                if library_id is None
+                else RoleGrant.library_id == library_id,
+            )
         )
-    )
-    if existing is not None:
-        raise AlreadyGrantedError(role.value)
-    grant = RoleGrant(reader_id=target.id, role=role, library_id=library_id, granted_by_id=actor.id)
-    session.add(grant)
-    audit.record(
-        session,
-        actor,
-        "role.grant",
-        target_type="reader",
-        target_id=target.id,
-        role=role.value,
-        library=library.code if library else None,
-    )
-    await session.commit()
+        if existing is not None:
+            raise AlreadyGrantedError(role.value)
+        grant = RoleGrant(
+            reader_id=target.id, role=role, library_id=library_id, granted_by_id=actor.id
+        )
+        session.add(grant)
+        audit.record(
+            session,
+            actor,
+            "role.grant",
+            target_type="reader",
+            target_id=target.id,
+            role=role.value,
+            library=library.code if library else None,
+        )
     return grant
 
 
@@ -148,28 +151,28 @@ async def revoke_role(
     query = select(RoleGrant).where(RoleGrant.reader_id == target.id, RoleGrant.role == role)
     if library is not None:
         query = query.where(RoleGrant.library_id == library.id)
-    grants = list(await session.scalars(query))
-    if not grants:
-        raise NotGrantedError(role.value)
-    if role is Role.ADMIN:
-        # Locked, so two admins revoking each other at once cannot both succeed.
-        admins = await session.scalars(
-            select(RoleGrant.reader_id).where(RoleGrant.role == Role.ADMIN).with_for_update()
+    async with write(session):
+        grants = list(await session.scalars(query))
+        if not grants:
+            raise NotGrantedError(role.value)
+        if role is Role.ADMIN:
+            # Locked, so two admins revoking each other at once cannot both succeed.
+            admins = await session.scalars(
+                select(RoleGrant.reader_id).where(RoleGrant.role == Role.ADMIN).with_for_update()
+            )
+            if not any(reader_id != target.id for reader_id in admins):
+                raise LastAdminError(target.first_name)
+        for grant in grants:
+            await session.delete(grant)
+        audit.record(
+            session,
+            actor,
+            "role.revoke",
+            target_type="reader",
+            target_id=target.id,
+            role=role.value,
+            library=library.code if library else None,
         )
-        if not any(reader_id != target.id for reader_id in admins):
-            raise LastAdminError(target.first_name)
-    for grant in grants:
-        await session.delete(grant)
-    audit.record(
-        session,
-        actor,
-        "role.revoke",
-        target_type="reader",
-        target_id=target.id,
-        role=role.value,
-        library=library.code if library else None,
-    )
-    await session.commit()
     return len(grants)
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db import write
 from bot.models import PurchaseSuggestion, PurchaseVote, Reader, SuggestionStatus
 from bot.services.errors import DomainError, InvalidInputError, NotAllowedError
 from bot.services.search import clean_query, logged_search
@@ -125,54 +126,58 @@ async def suggest_purchase(
     key = match_key(query, isbn)
     if key is None:
         raise NothingToSuggestError("nothing to suggest")
-    suggestion_id = await _find(session, key)
-    if suggestion_id is not None:
-        already = await session.scalar(
-            select(PurchaseVote.id).where(
-                PurchaseVote.suggestion_id == suggestion_id, PurchaseVote.reader_id == reader.id
+    async with write(session):
+        suggestion_id = await _find(session, key)
+        if suggestion_id is not None:
+            already = await session.scalar(
+                select(PurchaseVote.id).where(
+                    PurchaseVote.suggestion_id == suggestion_id, PurchaseVote.reader_id == reader.id
+                )
             )
-        )
-        if already is not None:
-            return await _outcome(session, suggestion_id, created=False, counted=False)
-    if await votes_this_month(session, reader.id, now, zone) >= monthly_limit:
-        raise SuggestionLimitError(monthly_limit)
-    created = False
-    if suggestion_id is None:
-        try:
-            async with session.begin_nested():
-                suggestion = PurchaseSuggestion(
-                    match_key=key, query=query[:QUERY_CHARS], isbn=isbn, votes=1
+            if already is not None:
+                return await _outcome(session, suggestion_id, created=False, counted=False)
+        if await votes_this_month(session, reader.id, now, zone) >= monthly_limit:
+            raise SuggestionLimitError(monthly_limit)
+        created = False
+        if suggestion_id is None:
+            try:
+                async with session.begin_nested():
+                    suggestion = PurchaseSuggestion(
+                        match_key=key, query=query[:QUERY_CHARS], isbn=isbn, votes=1
+                    )
+                    session.add(suggestion)
+                    await session.flush()
+                    session.add(
+                        PurchaseVote(
+                            suggestion_id=suggestion.id, reader_id=reader.id, created_at=now
+                        )
+                    )
+                    await session.flush()
+                suggestion_id, created = suggestion.id, True
+            except IntegrityError:
+                # Somebody suggested the same title a moment ago: second theirs.
+                suggestion_id = await _find(session, key)
+                if suggestion_id is None:
+                    raise
+        counted = created
+        if not created:
+            try:
+                async with session.begin_nested():
+                    session.add(
+                        PurchaseVote(
+                            suggestion_id=suggestion_id, reader_id=reader.id, created_at=now
+                        )
+                    )
+                    await session.flush()
+            except IntegrityError:
+                counted = False  # a double tap: the first vote stands
+            else:
+                counted = True
+                await session.execute(
+                    update(PurchaseSuggestion)
+                    .where(PurchaseSuggestion.id == suggestion_id)
+                    .values(votes=PurchaseSuggestion.votes + 1)
                 )
-                session.add(suggestion)
-                await session.flush()
-                session.add(
-                    PurchaseVote(suggestion_id=suggestion.id, reader_id=reader.id, created_at=now)
-                )
-                await session.flush()
-            suggestion_id, created = suggestion.id, True
-        except IntegrityError:
-            # Somebody suggested the same title a moment ago: second theirs.
-            suggestion_id = await _find(session, key)
-            if suggestion_id is None:
-                raise
-    counted = created
-    if not created:
-        try:
-            async with session.begin_nested():
-                session.add(
-                    PurchaseVote(suggestion_id=suggestion_id, reader_id=reader.id, created_at=now)
-                )
-                await session.flush()
-        except IntegrityError:
-            counted = False  # a double tap: the first vote stands
-        else:
-            counted = True
-            await session.execute(
-                update(PurchaseSuggestion)
-                .where(PurchaseSuggestion.id == suggestion_id)
-                .values(votes=PurchaseSuggestion.votes + 1)
-            )
-    await session.commit()
     return await _outcome(session, suggestion_id, created=created, counted=counted)
 
 

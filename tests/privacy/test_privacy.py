@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.models import (
@@ -474,3 +476,41 @@ async def test_forgetting_passes_the_copy_and_the_event_place_to_the_next_reader
             )
         )
     assert len(told) >= 2, told  # the hold-ready and the promotion notices are queued
+
+
+def _database_files(database_url: str) -> bytes:
+    """The raw bytes of the SQLite database file and its WAL."""
+    path = Path(make_url(database_url).database or "")
+    wal = path.with_name(path.name + "-wal")
+    return path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+
+
+async def test_a_forgotten_name_is_gone_from_the_database_files(
+    harness: BotHarness, sessionmaker: async_sessionmaker[AsyncSession], database_url: str
+) -> None:
+    if make_url(database_url).get_backend_name() != "sqlite":
+        pytest.skip("SQLite's own files")
+    name, username = "Quenbyxulith", "zorvexquen_41"
+    reader = harness.user(USER_ID, name, username=username)
+    await reader.onboard()
+    async with sessionmaker() as session:
+        stored = await _reader(session, USER_ID)
+        session.add(
+            Notification(
+                reader_id=stored.id,
+                kind="hold.ready",
+                dedup_key="hold-ready-wal",
+                payload={"text": {"en": f"Your book is ready, {name}"}},
+            )
+        )
+        await session.commit()
+    on_disk = _database_files(database_url)
+    assert name.encode() in on_disk and username.encode() in on_disk
+
+    await reader.send("/forgetme")
+    replies = await reader.tap("🗑 Yes, delete my data")
+    assert "Goodbye!" in [m.text for m in replies]
+
+    on_disk = _database_files(database_url)
+    assert name.encode() not in on_disk
+    assert username.encode() not in on_disk

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
+import logging
 import os
 import socket
 import subprocess
@@ -20,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.app import build_application, build_scheduler, create_bot, start_worker_server
 from bot.config import Settings, SettingsError, load_settings
 from bot.models import Reader, utcnow
+from bot.scaling import RecentUpdates
 from bot.services import outbox
 from bot.services.outbox import OutboxMessage
 from bot.webhook import build_webhook_app
@@ -289,3 +293,92 @@ def test_webhook_settings_compose_the_public_url(settings: Settings) -> None:
     assert Settings(_env_file=None, webhook_url="https://bot.example.org/").webhook_url == (  # type: ignore[call-arg]
         "https://bot.example.org"
     )
+
+
+async def test_bodies_that_are_not_updates_get_400_and_one_log_line(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = build_application(settings)
+    sandbox = Sandbox(settings.require_token(), queue_updates=False)
+    bot = create_bot(settings.require_token(), session=SandboxSession(sandbox))
+    bodies = [
+        b"{not json",
+        b"[" * 100_000,  # deeply nested
+        b'{"update_id": 1, "message": ' * 5_000 + b"1" + b"}" * 5_000,
+        b"[]",
+        b'{"foo": 1}',
+        b'{"update_id": "seven"}',
+        '{"update_id": 2, "message": {"text": "私人的话"}}'.encode(),
+    ]
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET, "Content-Type": "application/json"}
+    try:
+        web_app = build_webhook_app(app, bot, SECRET, None)
+        async with TestClient(TestServer(web_app)) as client:
+            with caplog.at_level(logging.INFO):
+                statuses = []
+                for body in bodies:
+                    response = await client.post("/telegram/webhook", data=body, headers=headers)
+                    statuses.append(response.status)
+                await asyncio.sleep(0.1)
+                gc.collect()  # an unretrieved task exception would be logged now
+                await asyncio.sleep(0)
+    finally:
+        await bot.session.close()
+        await app.close()
+        await sandbox.close()
+    assert statuses == [400] * len(bodies)
+    refused = [r for r in caplog.records if r.name == "bot.webhook"]
+    assert len(refused) == len(bodies)
+    assert all(r.levelno == logging.WARNING and r.exc_info is None for r in refused)
+    assert all(len(r.getMessage().splitlines()) == 1 for r in refused)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert "私人的话" not in caplog.text
+    assert sandbox.requests == []
+
+
+async def test_an_update_delivered_twice_is_handled_once(
+    lone_cluster: Cluster, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    instance = await lone_cluster.add_instance()
+    sandbox = lone_cluster.sandbox
+    sandbox.add_user(EVE, "Eve", language_code="en")
+    endpoint = instance.server.local_url + "/telegram/webhook"
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    async with aiohttp.ClientSession() as http:
+        # Telegram sends an update again when our answer to it was late.
+        for _ in range(2):
+            async with http.post(endpoint, json=_update(31, EVE, "/start"), headers=headers) as r:
+                assert r.status == 200
+        assert await sandbox.wait_idle(5, quiet=0.5)
+        assert request_count(sandbox, "sendMessage", EVE) == 1
+        # The next update is handled as usual.
+        async with http.post(endpoint, json=_update(32, EVE, "/help"), headers=headers) as r:
+            assert r.status == 200
+    assert await sandbox.wait_until(lambda: request_count(sandbox, "sendMessage", EVE) >= 2, 10)
+    assert await _readers(sessionmaker, EVE) == 1
+
+
+async def test_an_update_delivered_again_to_another_instance_is_handled_once(
+    cluster: Cluster,
+) -> None:
+    instances = [await cluster.add_instance(), await cluster.add_instance()]
+    sandbox = cluster.sandbox
+    sandbox.add_user(EVE, "Eve", language_code="en")
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    async with aiohttp.ClientSession() as http:
+        for instance in instances:
+            endpoint = instance.server.local_url + "/telegram/webhook"
+            async with http.post(endpoint, json=_update(41, EVE, "/start"), headers=headers) as r:
+                assert r.status == 200
+    assert await sandbox.wait_idle(5, quiet=0.5)
+    assert request_count(sandbox, "sendMessage", EVE) == 1
+
+
+def test_recent_updates_in_memory_are_bounded() -> None:
+    recent = RecentUpdates(None, "test", size=3)
+
+    async def deliver(*update_ids: int) -> list[bool]:
+        return [await recent.first_time(update_id) for update_id in update_ids]
+
+    assert asyncio.run(deliver(1, 2, 1, 3, 4, 2, 1)) == [True, True, False, True, True, False, True]
+    assert len(recent.seen) == 3
