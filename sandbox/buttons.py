@@ -12,6 +12,7 @@ from sandbox.errors import (
     QUERY_TOO_OLD,
     ButtonNotFound,
     ButtonNotPressable,
+    SandboxAPIError,
     SandboxError,
     UnknownMessage,
     bad_request,
@@ -21,7 +22,7 @@ from sandbox.methods import bot_method
 from sandbox.serialise import to_json
 from sandbox.state import PrivateChat
 from sandbox.users import Users
-from sandbox.validation import BUTTON_ACTIONS
+from sandbox.validation import BUTTON_ACTIONS, MESSAGE_LIMIT, format_text
 from sandbox.waiting import Waiting
 
 
@@ -119,6 +120,30 @@ class Buttons(Users, Waiting):
         self._inline_queries[inline.id] = inline
         return self._next_update(inline_query=inline)
 
+    def choose_inline_result(
+        self, user_id: int, inline_query_id: str, result_id: str
+    ) -> types.Update:
+        """The user picks one of the bot's answers to an inline query: the chat gets the result's
+        message "via @bot" (the update returned) and the bot a chosen_inline_result."""
+        user, chat = self._acting_user(user_id)
+        query = self._inline_queries.get(inline_query_id)
+        if query is None or query.from_user.id != user_id:
+            raise SandboxError(f"user {user_id} asked no inline query {inline_query_id}")
+        results = self._inline_answers.get(inline_query_id)
+        if results is None:
+            raise SandboxError(f"the bot has not answered inline query {inline_query_id}")
+        result = next((item for item in results if item.get("id") == result_id), None)
+        if result is None:
+            raise SandboxError(f"no result {result_id!r} in the answer to {inline_query_id}")
+        content = _result_message(result)
+        self._next_update(
+            chosen_inline_result=types.ChosenInlineResult(
+                result_id=result_id, from_user=user, query=query.query
+            )
+        )
+        message = self._store_message(chat, user, via_bot=self.bot_user, **content)
+        return self._next_update(message=message)
+
     # ------------------------------------------------------------- reading
 
     def callback_answer(self, callback_query_id: str) -> dict[str, Any] | None:
@@ -182,3 +207,27 @@ class Buttons(Users, Waiting):
         self._inline_answers[query_id] = [to_json(result) for result in method.results]
         self._notify()
         return True
+
+
+def _result_message(result: Mapping[str, Any]) -> dict[str, Any]:
+    """The text, entities and buttons an inline result puts in the chat (text results only)."""
+    content = result.get("input_message_content") or {}
+    if "message_text" not in content:
+        raise SandboxError("the sandbox sends only inline results with a text message")
+    entities = [types.MessageEntity.model_validate(e) for e in content.get("entities") or []]
+    try:
+        formatted = format_text(
+            content["message_text"],
+            content.get("parse_mode"),
+            entities,
+            limit=MESSAGE_LIMIT,
+            what="text",
+        )
+    except SandboxAPIError as error:
+        raise SandboxError(f"the result's message is refused: {error.description}") from None
+    markup = result.get("reply_markup")
+    return {
+        "text": formatted.text,
+        "entities": formatted.entities or None,
+        "reply_markup": types.InlineKeyboardMarkup.model_validate(markup) if markup else None,
+    }

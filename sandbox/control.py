@@ -21,11 +21,13 @@ from sandbox.errors import (
     UnknownUser,
     UserBlockedBot,
 )
+from sandbox.links import link_target
 from sandbox.serialise import to_json
 from sandbox.views import message_view, user_view
 
 SANDBOX_KEY = web.AppKey("sandbox", Sandbox)
 PLACES_KEY = web.AppKey("places", list[dict[str, Any]])
+TIME_ZONE_KEY = web.AppKey("time_zone", str)
 MAX_WAIT = 60.0
 MAX_BODY = 60 * 1024 * 1024
 
@@ -102,6 +104,13 @@ def _optional_str(body: dict[str, Any], name: str) -> str | None:
     return value
 
 
+def _required_str(body: dict[str, Any], name: str) -> str:
+    value = body.get(name)
+    if not isinstance(value, str) or not value:
+        raise ControlError(400, f"{name} is required")
+    return value
+
+
 def _base64(value: Any, name: str) -> bytes:
     if not isinstance(value, str):
         raise ControlError(400, f"{name}.content_base64 is required")
@@ -122,6 +131,18 @@ def _wait(request: web.Request, default: float = 0) -> float:
 # ------------------------------------------------------------------ users
 
 
+async def page_settings(request: web.Request) -> web.Response:
+    """GET /sandbox/settings: the bot's name and the time zone the page shows times in."""
+    bot = _sandbox(request).bot_user
+    return web.json_response(
+        {
+            "bot_username": bot.username,
+            "bot_name": bot.first_name,
+            "time_zone": request.app[TIME_ZONE_KEY] or None,
+        }
+    )
+
+
 async def list_users(request: web.Request) -> web.Response:
     """GET /sandbox/users."""
     sandbox = _sandbox(request)
@@ -129,7 +150,8 @@ async def list_users(request: web.Request) -> web.Response:
 
 
 async def create_user(request: web.Request) -> web.Response:
-    """POST /sandbox/users {"id", "first_name", "username"?, "last_name"?, "language_code"?}."""
+    """POST /sandbox/users {"id", "first_name", "username"?, "last_name"?, "language_code"?,
+    "persona"?}."""
     sandbox = _sandbox(request)
     body = await _json_body(request)
     first_name = body.get("first_name")
@@ -141,6 +163,7 @@ async def create_user(request: web.Request) -> web.Response:
         username=_optional_str(body, "username") or None,
         last_name=_optional_str(body, "last_name") or None,
         language_code=_optional_str(body, "language_code") or None,
+        persona=_optional_str(body, "persona") or None,
     )
     return web.json_response(user_view(sandbox, user))
 
@@ -227,6 +250,31 @@ async def user_press(request: web.Request) -> web.Response:
     return web.json_response({"update_id": update.update_id, "callback_query_id": query.id})
 
 
+async def user_open_link(request: web.Request) -> web.Response:
+    """POST /sandbox/users/{id}/open-link {"url"}: tap a link as in Telegram; a deep link to the
+    bot sends "/start PAYLOAD" as the user."""
+    sandbox = _sandbox(request)
+    user_id = _user_id(request)
+    url = _required_str(await _json_body(request), "url")
+    target = link_target(url, sandbox.bot_user.username or "")
+    answer: dict[str, Any] = {"action": target.kind, "url": url}
+    if target.command is not None:
+        update = sandbox.send_text(user_id, target.command)
+        assert update.message is not None
+        answer.update(
+            payload=target.payload,
+            text=target.command,
+            update_id=update.update_id,
+            message_id=update.message.message_id,
+        )
+    elif target.kind == "share":
+        sandbox.user(user_id)
+        answer.update(share_url=target.share_url, share_text=target.share_text)
+    else:
+        sandbox.user(user_id)
+    return web.json_response(answer)
+
+
 async def user_inline(request: web.Request) -> web.Response:
     """POST /sandbox/users/{id}/inline {"query", "offset"?}: waits for answerInlineQuery."""
     sandbox = _sandbox(request)
@@ -247,6 +295,20 @@ async def user_inline(request: web.Request) -> web.Response:
         )
     return web.json_response(
         {"update_id": update.update_id, "inline_query_id": inline.id, "results": results}
+    )
+
+
+async def user_choose_inline(request: web.Request) -> web.Response:
+    """POST /sandbox/users/{id}/inline/choose {"inline_query_id", "result_id"}: send a result."""
+    body = await _json_body(request)
+    update = _sandbox(request).choose_inline_result(
+        _user_id(request),
+        _required_str(body, "inline_query_id"),
+        _required_str(body, "result_id"),
+    )
+    assert update.message is not None
+    return web.json_response(
+        {"update_id": update.update_id, "message_id": update.message.message_id}
     )
 
 
@@ -386,18 +448,22 @@ async def wait_idle(request: web.Request) -> web.Response:
     return web.json_response({"idle": True})
 
 
-def control_app(sandbox: Sandbox, places: list[dict[str, Any]]) -> web.Application:
+def control_app(sandbox: Sandbox, places: list[dict[str, Any]], time_zone: str) -> web.Application:
     """The /sandbox/ sub-application."""
     control = web.Application(middlewares=[control_errors], client_max_size=MAX_BODY)
     control[SANDBOX_KEY] = sandbox
     control[PLACES_KEY] = places
+    control[TIME_ZONE_KEY] = time_zone
     control.add_routes(
         [
+            web.get("/settings", page_settings),
             web.get("/users", list_users),
             web.post("/users", create_user),
             web.post("/users/{user_id}/send", user_send),
             web.post("/users/{user_id}/press", user_press),
+            web.post("/users/{user_id}/open-link", user_open_link),
             web.post("/users/{user_id}/inline", user_inline),
+            web.post("/users/{user_id}/inline/choose", user_choose_inline),
             web.get("/users/{user_id}/messages", user_messages),
             web.post("/users/{user_id}/block", user_block),
             web.post("/users/{user_id}/unblock", user_unblock),

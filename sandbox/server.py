@@ -4,6 +4,7 @@ web chat page."""
 from __future__ import annotations
 
 import json
+import zoneinfo
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,15 @@ from sandbox.errors import SandboxAPIError
 from sandbox.files import UploadedFile
 
 WEB_DIR = Path(__file__).parent / "web"
+
+# An open book on the page's blue, small enough to live here rather than as a package file.
+FAVICON_SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64">'
+    '<rect x="2" y="2" width="60" height="60" rx="14" fill="#517da2"/>'
+    '<path d="M12 20l19 4v24l-19-4zM52 20l-19 4v24l19-4z" fill="#fff"/>'
+    '<path d="M16 28l11 2M16 33l11 2M16 38l11 2M48 28l-11 2M48 33l-11 2M48 38l-11 2" '
+    'stroke="#517da2" stroke-width="2"/></svg>'
+)
 
 
 # ------------------------------------------------------------ Bot API
@@ -94,6 +104,15 @@ async def index(request: web.Request) -> web.FileResponse:
     return web.FileResponse(WEB_DIR / "index.html")
 
 
+async def favicon(request: web.Request) -> web.Response:
+    """/favicon.ico, which browsers ask for whatever the page says."""
+    return web.Response(
+        text=FAVICON_SVG,
+        content_type="image/svg+xml",
+        headers={"Cache-Control": "max-age=86400"},
+    )
+
+
 def _check_places(places: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
     checked: list[dict[str, Any]] = []
     for place in places or []:
@@ -111,20 +130,37 @@ def _check_places(places: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
     return checked
 
 
+def _check_time_zone(time_zone: str | None) -> str:
+    if not time_zone:
+        return ""
+    try:
+        zoneinfo.ZoneInfo(time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{time_zone!r} is not an IANA time zone") from None
+    return time_zone
+
+
 def create_app(
     sandbox: Sandbox,
     *,
     places: list[dict[str, Any]] | None = None,
+    time_zone: str | None = None,
 ) -> web.Application:
-    """The aiohttp application serving the Bot API, the control API and the web chat."""
+    """The aiohttp application serving the Bot API, the control API and the web chat.
+
+    The page shows times in `time_zone` (the bot's, like "Asia/Shanghai"), else in the browser's.
+    """
     app = web.Application(client_max_size=MAX_BODY)
     app[SANDBOX_KEY] = sandbox
-    app.add_subapp("/sandbox", control_app(sandbox, _check_places(places)))
+    app.add_subapp(
+        "/sandbox", control_app(sandbox, _check_places(places), _check_time_zone(time_zone))
+    )
     app.add_routes(
         [
             web.route("*", "/bot{token}/{method}", bot_api),
             web.get("/file/bot{token}/{file_path:.+}", bot_file),
             web.get("/", index),
+            web.get("/favicon.ico", favicon),
             web.static("/static/", WEB_DIR),
         ]
     )
@@ -141,9 +177,11 @@ async def start_server(
     host: str = "127.0.0.1",
     port: int = 8080,
     places: list[dict[str, Any]] | None = None,
+    *,
+    time_zone: str | None = None,
 ) -> web.AppRunner:
     """Serve the sandbox (port 0 picks a free port: see runner.addresses); cleanup() stops it."""
-    app = create_app(sandbox, places=places)
+    app = create_app(sandbox, places=places, time_zone=time_zone)
     runner = web.AppRunner(app, shutdown_timeout=1.0)
     await runner.setup()
     site = web.TCPSite(runner, host, port)

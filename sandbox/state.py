@@ -109,6 +109,7 @@ class SandboxState:
         self._faults = FaultList()
         self._file_store = FileStore()
         self._users: dict[int, types.User] = {}
+        self._personas: dict[int, str] = {}
         self._blocked: set[int] = set()
         self._chats: dict[int, PrivateChat] = {}
         self._updates: list[types.Update] = []

@@ -23,8 +23,13 @@ class Users(SandboxState):
         username: str | None = None,
         last_name: str | None = None,
         language_code: str | None = None,
+        persona: str | None = None,
     ) -> types.User:
-        """Create a user (or update the one with this id) with a private chat with the bot."""
+        """Create a user (or update the one with this id) with a private chat with the bot.
+
+        A persona ("reader", "organiser", ...) marks an account meant to try the bot as that role;
+        only the page shows it, Telegram knows nothing of it.
+        """
         if user_id <= 0 or user_id == self.bot_user.id:
             raise SandboxError(f"user id {user_id} is not a valid user id")
         user = types.User(
@@ -36,6 +41,10 @@ class Users(SandboxState):
             language_code=language_code,
         )
         self._users[user_id] = user
+        if persona:
+            self._personas[user_id] = persona
+        else:
+            self._personas.pop(user_id, None)
         if user_id not in self._chats:
             chat_instance = str(-secrets.randbits(62))
             self._chats[user_id] = PrivateChat(user_id=user_id, chat_instance=chat_instance)
@@ -45,6 +54,11 @@ class Users(SandboxState):
     def users(self) -> list[types.User]:
         """Every user, in the order they were added."""
         return list(self._users.values())
+
+    def persona(self, user_id: int) -> str | None:
+        """The role this account is meant to try the bot as, if add_user gave one."""
+        self.user(user_id)
+        return self._personas.get(user_id)
 
     def is_blocked(self, user_id: int) -> bool:
         """Whether the user has blocked the bot."""

@@ -8,6 +8,7 @@ from aiogram import types
 
 from sandbox.core import Sandbox
 from sandbox.formatting import render_html
+from sandbox.links import link_target
 from sandbox.serialise import to_json
 
 
@@ -20,7 +21,38 @@ def user_view(sandbox: Sandbox, user: types.User) -> dict[str, Any]:
         "username": user.username,
         "language_code": user.language_code,
         "blocked": sandbox.is_blocked(user.id),
+        "persona": sandbox.persona(user.id),
     }
+
+
+def _message_urls(message: types.Message, text: str | None) -> list[str]:
+    """Every URL a tap on the message can open: links in the text and URL buttons."""
+    urls: list[str] = []
+    entities = (message.entities if message.text is not None else message.caption_entities) or []
+    units = (text or "").encode("utf-16-le")
+    for entity in entities:
+        if entity.type == "text_link" and entity.url:
+            urls.append(entity.url)
+        elif entity.type == "url":
+            start, end = entity.offset * 2, (entity.offset + entity.length) * 2
+            url = units[start:end].decode("utf-16-le", errors="replace")
+            # The href render_html gives it, which is what the page looks up.
+            urls.append(url if "://" in url else f"http://{url}")
+    markup = message.reply_markup
+    if isinstance(markup, types.InlineKeyboardMarkup):
+        urls += [button.url for row in markup.inline_keyboard for button in row if button.url]
+    return urls
+
+
+def telegram_links(sandbox: Sandbox, message: types.Message, text: str | None) -> dict[str, str]:
+    """The message's links that act inside Telegram (deep links, shares), by URL: their kind."""
+    username = sandbox.bot_user.username or ""
+    links: dict[str, str] = {}
+    for url in _message_urls(message, text):
+        target = link_target(url, username)
+        if target.kind != "external":
+            links[url] = target.kind
+    return links
 
 
 def _attachments(message: types.Message) -> dict[str, Any]:
@@ -62,7 +94,10 @@ def message_view(sandbox: Sandbox, message: types.Message) -> dict[str, Any]:
         "edited": message.edit_date is not None,
         "date": round(message.date.timestamp()),
         "version": sandbox.chat_version(message.chat.id),
+        "links": telegram_links(sandbox, message, text),
     }
+    if message.via_bot is not None:
+        view["via_bot"] = message.via_bot.username
     markup: Any = message.reply_markup or sandbox.sent_markup(message.chat.id, message.message_id)
     if markup is not None:
         view["reply_markup"] = to_json(markup)
