@@ -15,8 +15,8 @@ from sqlalchemy import select
 from bot.app import build_application, create_bot, run_polling
 from bot.config import Settings
 from bot.migrate import upgrade
-from bot.models import Library, Reader
-from bot.services.demo import seed_demo
+from bot.models import Library, Reader, Role
+from bot.services.demo import DEMO_ACCOUNTS, seed_demo
 from sandbox.core import Sandbox
 from sandbox.server import start_server
 
@@ -88,14 +88,18 @@ async def run_demo(settings: Settings, *, host: str, port: int, directory: Path)
     configured = await prepare_demo(settings, directory)
     people, places = await sandbox_people_and_places(configured)
     sandbox = Sandbox(token=DEMO_TOKEN, flood_limits=True)
+    personas = {account.telegram_id: account.role or Role.READER for account in DEMO_ACCOUNTS}
     for reader in people:
         sandbox.add_user(
             reader.telegram_id,
             reader.first_name,
             username=reader.username,
             language_code=reader.language,
+            persona=personas.get(reader.telegram_id),
         )
-    runner = await start_server(sandbox, host=host, port=port, places=places)
+    runner = await start_server(
+        sandbox, host=host, port=port, places=places, time_zone=configured.timezone
+    )
     url = f"http://{host}:{port}/"
     print(f"Bookbridge demo is running: open {url} (Ctrl-C stops it)", flush=True)
     app = build_application(configured)

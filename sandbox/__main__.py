@@ -23,6 +23,9 @@ def _arguments() -> argparse.Namespace:
         "--places", type=Path, help="JSON list of {name_en, name_zh, latitude, longitude}"
     )
     parser.add_argument(
+        "--time-zone", help='show times on the page in this zone, like "Asia/Shanghai"'
+    )
+    parser.add_argument(
         "--no-flood-limits", action="store_true", help="do not emulate Telegram's rate limits"
     )
     return parser.parse_args()
@@ -37,7 +40,9 @@ async def _serve(arguments: argparse.Namespace) -> None:
         bot_username=arguments.bot_username,
         flood_limits=not arguments.no_flood_limits,
     )
-    runner = await start_server(sandbox, arguments.host, arguments.port, places)
+    runner = await start_server(
+        sandbox, arguments.host, arguments.port, places, time_zone=arguments.time_zone
+    )
     base = f"http://{arguments.host}:{server_port(runner)}"
     print(f"Sandbox web chat: {base}/", flush=True)
     print(f"Bot API base for aiogram: TelegramAPIServer.from_base({base!r})", flush=True)

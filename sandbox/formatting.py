@@ -273,6 +273,13 @@ def _open_tag(entity: types.MessageEntity, text: str) -> tuple[str, str]:
             return '<span class="tg-link">', "</span>"
         href = html.escape(url, quote=True)
         return f'<a href="{href}" target="_blank" rel="noopener noreferrer">', "</a>"
+    if kind == "bot_command":
+        # Tapping a command in a message sends it, as Telegram clients do.
+        command = html.escape(text, quote=True)
+        return (
+            f'<span class="tg-bot_command" data-command="{command}" role="button" tabindex="0">',
+            "</span>",
+        )
     return f'<span class="tg-{html.escape(kind, quote=True)}">', "</span>"
 
 

@@ -15,7 +15,9 @@ from aiohttp import ClientResponseError, RequestInfo
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
-from sandbox.core import Sandbox, SandboxAPIError, UploadedFile
+from sandbox.core import Sandbox
+from sandbox.errors import SandboxAPIError
+from sandbox.files import UploadedFile
 
 if TYPE_CHECKING:
     from aiogram import Bot

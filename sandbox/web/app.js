@@ -1,63 +1,6 @@
 // Web chat for the Bookbridge sandbox: talks to the control API under /sandbox/.
 "use strict";
 
-const TEXT = {
-  en: {
-    title: "Bookbridge sandbox",
-    newUser: "New user",
-    userId: "User id",
-    firstName: "First name",
-    username: "Username",
-    language: "Language",
-    create: "Create",
-    cancel: "Cancel",
-    chooseUser: "Chat as",
-    noUsers: "Create a user to start chatting.",
-    emptyChat: "No messages yet. Say /start.",
-    typeMessage: "Message",
-    send: "Send",
-    attachDocument: "Send a file",
-    attachPhoto: "Send a photo",
-    shareLocation: "Share a location",
-    pickLocation: "Share a location",
-    latitude: "Latitude",
-    longitude: "Longitude",
-    sendLocation: "Send location",
-    edited: "edited",
-    location: "Location",
-    switchTo: "中文",
-    badLocation: "Enter a latitude (−90…90) and a longitude (−180…180).",
-    connectionLost: "Connection lost, retrying…",
-  },
-  zh: {
-    title: "书桥 沙盒",
-    newUser: "新用户",
-    userId: "用户 ID",
-    firstName: "名字",
-    username: "用户名",
-    language: "语言",
-    create: "创建",
-    cancel: "取消",
-    chooseUser: "当前用户",
-    noUsers: "先创建一个用户再开始聊天。",
-    emptyChat: "还没有消息。发送 /start 试试。",
-    typeMessage: "消息",
-    send: "发送",
-    attachDocument: "发送文件",
-    attachPhoto: "发送图片",
-    shareLocation: "发送位置",
-    pickLocation: "选择位置",
-    latitude: "纬度",
-    longitude: "经度",
-    sendLocation: "发送位置",
-    edited: "已编辑",
-    location: "位置",
-    switchTo: "English",
-    badLocation: "请输入纬度（−90…90）和经度（−180…180）。",
-    connectionLost: "连接中断，正在重试…",
-  },
-};
-
 const state = {
   lang: initialLanguage(),
   users: [],
@@ -70,7 +13,12 @@ const state = {
   oneTimeKeyboard: false,
   keyboard: undefined,
   views: new Map(),
+  botUsername: "",
+  timeZone: undefined,
+  inline: { timer: null, sequence: 0 },
 };
+
+const ROLE_BADGES = { reader: "📖", organiser: "🎉", librarian: "📚", admin: "🛠️" };
 
 const $ = (id) => document.getElementById(id);
 
@@ -103,6 +51,8 @@ function applyLanguage() {
     element.textContent = t(element.dataset.i18nDynamic);
   }
   renderPlaces();
+  renderUserOptions();
+  renderChatTitle();
   rerenderMessages();
 }
 
@@ -148,18 +98,55 @@ function el(tag, attributes = {}, children = []) {
 
 // ------------------------------------------------------------------ users
 
+function roleName(persona) {
+  return TEXT[state.lang][`role_${persona}`] || TEXT.en[`role_${persona}`] || persona;
+}
+
+function userOption(user) {
+  const name = `${user.first_name}${user.username ? " @" + user.username : ""} (${user.id})`;
+  const badge = user.persona ? `${ROLE_BADGES[user.persona] || "👤"} ${roleName(user.persona)} · ` : "";
+  return el("option", { value: String(user.id), "data-persona": user.persona, text: badge + name });
+}
+
+// The demo's personas first, under their own heading, so each role is easy to pick.
+function renderUserOptions() {
+  const select = $("user-select");
+  const selected = select.value;
+  const personas = state.users.filter((user) => user.persona);
+  const others = state.users.filter((user) => !user.persona);
+  if (!personas.length) {
+    select.replaceChildren(...others.map(userOption));
+  } else {
+    select.replaceChildren(
+      el("optgroup", { label: t("personas"), testid: "persona-group" }, personas.map(userOption)),
+      others.length
+        ? el("optgroup", { label: t("otherPeople"), testid: "other-people-group" }, others.map(userOption))
+        : null,
+    );
+  }
+  if (selected) select.value = selected;
+}
+
+function renderChatTitle() {
+  const user = state.users.find((candidate) => candidate.id === state.userId);
+  const title = $("chat-title");
+  if (!user) {
+    title.replaceChildren();
+    return;
+  }
+  title.replaceChildren(
+    user.persona
+      ? el("span", { class: `role-badge role-${user.persona}`, testid: "role-badge", text: roleName(user.persona) })
+      : null,
+    document.createTextNode(`${user.first_name} · ${user.language_code || "–"}`),
+  );
+}
+
 async function loadUsers(selectId) {
   const body = await api("/sandbox/users");
   state.users = body.users;
+  renderUserOptions();
   const select = $("user-select");
-  select.replaceChildren(
-    ...state.users.map((user) =>
-      el("option", {
-        value: String(user.id),
-        text: `${user.first_name}${user.username ? " @" + user.username : ""} (${user.id})`,
-      }),
-    ),
-  );
   const wanted = selectId ?? state.userId ?? (state.users[0] && state.users[0].id);
   if (wanted !== undefined && wanted !== null) {
     select.value = String(wanted);
@@ -198,8 +185,8 @@ function selectUser(userId) {
   state.version = null;
   state.keyboard = undefined;
   state.views = new Map();
-  const user = state.users.find((candidate) => candidate.id === userId);
-  $("chat-title").textContent = user ? `${user.first_name} · ${user.language_code || "–"}` : "";
+  renderChatTitle();
+  closeInline();
   $("messages").replaceChildren(
     el("p", { id: "empty-hint", class: "hint", testid: "empty-hint", "data-i18n-dynamic": "emptyChat", text: t("emptyChat") }),
   );
@@ -267,12 +254,18 @@ function applyChanges(body) {
   }
 }
 
-function formatTime(seconds) {
+// Times as the bot's readers see them: in the alliance's zone when the server names one.
+function formatTime(seconds, options = { hour: "2-digit", minute: "2-digit" }) {
   const date = new Date(seconds * 1000);
-  return date.toLocaleTimeString(state.lang === "zh" ? "zh-CN" : "en-GB", {
-    hour: "2-digit",
-    minute: "2-digit",
+  return date.toLocaleString(state.lang === "zh" ? "zh-CN" : "en-GB", {
+    ...options,
+    timeZone: state.timeZone,
   });
+}
+
+function fullTime(seconds) {
+  const when = formatTime(seconds, { dateStyle: "medium", timeStyle: "short" });
+  return state.timeZone ? `${when} (${state.timeZone})` : when;
 }
 
 function nearestPlace(latitude, longitude) {
@@ -331,44 +324,80 @@ function renderMessage(view) {
       ]),
     );
   }
+  if (view.via_bot) {
+    bubble.prepend(el("div", { class: "via", testid: "message-via", text: `${t("via")} @${view.via_bot}` }));
+  }
   if (view.html !== null && view.html !== undefined) {
-    const text = el("div", { class: "message-text", testid: "message-text" });
-    // view.html is produced by the server from Telegram entities with every text run escaped.
-    text.innerHTML = view.html;
-    for (const spoiler of text.querySelectorAll(".tg-spoiler")) {
-      spoiler.addEventListener("click", () => spoiler.classList.add("revealed"));
-    }
-    bubble.append(text);
+    bubble.append(renderText(view));
   }
   const meta = el("div", { class: "meta" });
   if (view.edited) {
     meta.append(el("span", { class: "edited", testid: "message-edited", "data-i18n-dynamic": "edited", text: t("edited") }));
   }
-  meta.append(el("span", { text: formatTime(view.date) }));
+  meta.append(el("span", { testid: "message-time", title: fullTime(view.date), text: formatTime(view.date) }));
   bubble.append(meta);
   const markup = view.reply_markup;
   if (markup && markup.inline_keyboard) {
-    bubble.append(renderInlineKeyboard(view.message_id, markup.inline_keyboard));
+    bubble.append(renderInlineKeyboard(view, markup.inline_keyboard));
   }
   return bubble;
 }
 
-function renderInlineKeyboard(messageId, rows) {
+function renderText(view) {
+  const text = el("div", { class: "message-text", testid: "message-text" });
+  // view.html is produced by the server from Telegram entities with every text run escaped.
+  text.innerHTML = view.html;
+  for (const spoiler of text.querySelectorAll(".tg-spoiler")) {
+    spoiler.addEventListener("click", () => spoiler.classList.add("revealed"));
+  }
+  for (const command of text.querySelectorAll(".tg-bot_command[data-command]")) {
+    const send = () => sendText(command.dataset.command);
+    command.addEventListener("click", send);
+    command.addEventListener("keydown", (event) => {
+      if (event.key === "Enter") send();
+    });
+  }
+  for (const anchor of text.querySelectorAll("a[href]")) {
+    const url = anchor.getAttribute("href");
+    if (view.links && view.links[url]) {
+      anchor.dataset.telegramLink = view.links[url];
+      anchor.addEventListener("click", (event) => {
+        event.preventDefault();
+        openTelegramLink(url);
+      });
+    }
+  }
+  return text;
+}
+
+function renderInlineKeyboard(view, rows) {
+  const messageId = view.message_id;
   const keyboard = el("div", { class: "inline-keyboard", testid: "inline-keyboard" });
   for (const row of rows) {
     const line = el("div", { class: "inline-row" });
     for (const button of row) {
       if (button.url) {
-        line.append(
-          el("a", {
-            class: "inline-url",
-            testid: "inline-url-button",
-            href: button.url,
-            target: "_blank",
-            rel: "noopener noreferrer",
-            text: button.text,
-          }),
-        );
+        const link = el("a", {
+          class: "inline-url",
+          testid: "inline-url-button",
+          href: button.url,
+          target: "_blank",
+          rel: "noopener noreferrer",
+          "data-telegram-link": view.links && view.links[button.url],
+          text: button.text,
+        });
+        if (view.links && view.links[button.url]) {
+          link.addEventListener("click", (event) => {
+            event.preventDefault();
+            openTelegramLink(button.url);
+          });
+        }
+        line.append(link);
+      } else if (inlineSwitch(button) !== undefined) {
+        // In Telegram this types "@bot query" (into a chat the user picks; here, this one).
+        const pressable = el("button", { type: "button", testid: "inline-switch-button", text: button.text });
+        pressable.addEventListener("click", () => startInline(inlineSwitch(button)));
+        line.append(pressable);
       } else {
         const pressable = el("button", {
           type: "button",
@@ -407,7 +436,7 @@ function showToast(text, alert) {
   toast.classList.toggle("alert", Boolean(alert));
   toast.hidden = false;
   clearTimeout(showToast.timer);
-  showToast.timer = setTimeout(() => (toast.hidden = true), alert ? 6000 : 2500);
+  showToast.timer = setTimeout(() => (toast.hidden = true), alert ? 8000 : 2500);
 }
 
 // ----------------------------------------------------------- reply keyboard
@@ -485,47 +514,6 @@ async function sendFile(input, kind) {
   else await send({ document: { filename: file.name, content_base64: content, mime_type: file.type || null } });
 }
 
-// ---------------------------------------------------------------- location
-
-function renderPlaces() {
-  const list = $("place-list");
-  list.replaceChildren(
-    ...state.places.map((place) => {
-      const button = el("button", {
-        type: "button",
-        testid: "place-button",
-        text: `${placeName(place)} · ${coordinates(place)}`,
-      });
-      button.addEventListener("click", () => shareLocation(place.latitude, place.longitude));
-      return el("li", {}, [button]);
-    }),
-  );
-}
-
-function openLocationPicker() {
-  $("location-picker").hidden = false;
-}
-
-function closeLocationPicker() {
-  $("location-picker").hidden = true;
-}
-
-async function shareLocation(latitude, longitude) {
-  closeLocationPicker();
-  await send({ location: { latitude, longitude } });
-  if (state.oneTimeKeyboard) $("reply-keyboard").hidden = true;
-}
-
-function sendTypedLocation() {
-  const latitude = Number.parseFloat($("lat-input").value);
-  const longitude = Number.parseFloat($("lon-input").value);
-  if (!(Math.abs(latitude) <= 90 && Math.abs(longitude) <= 180)) {
-    showStatus(t("badLocation"));
-    return;
-  }
-  shareLocation(latitude, longitude);
-}
-
 // -------------------------------------------------------------------- start
 
 function start() {
@@ -547,13 +535,24 @@ function start() {
     const input = $("message-input");
     const text = input.value;
     input.value = "";
+    closeInline();
     sendText(text);
   });
+  $("message-input").addEventListener("input", onComposerInput);
+  $("inline-mode-button").addEventListener("click", () => startInline(""));
   $("document-input").addEventListener("change", (event) => sendFile(event.target, "document"));
   $("photo-input").addEventListener("change", (event) => sendFile(event.target, "photo"));
   $("location-button").addEventListener("click", openLocationPicker);
   $("cancel-location").addEventListener("click", closeLocationPicker);
   $("send-location").addEventListener("click", sendTypedLocation);
+  api("/sandbox/settings")
+    .then((body) => {
+      state.botUsername = body.bot_username || "";
+      state.timeZone = body.time_zone || undefined;
+      $("inline-mode-button").hidden = !state.botUsername;
+      rerenderMessages();
+    })
+    .catch((error) => showStatus(error.message));
   api("/sandbox/places")
     .then((body) => {
       state.places = body.places;

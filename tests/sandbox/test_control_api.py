@@ -53,6 +53,7 @@ async def test_create_and_list_users(server: str, http: aiohttp.ClientSession) -
         "username": "wang",
         "language_code": "zh-hans",
         "blocked": False,
+        "persona": None,
     }
     status, again = await _json(
         http, "POST", f"{server}/sandbox/users", {"id": 2001, "first_name": "Wang Wei"}
