@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy import select, update
 
 from bot.delivery import DeliveryWorker, Pacer, Timekeeper
-from bot.models import Hold, Reader, Role, RoleGrant
+from bot.models import Hold, Notification, Reader, Role, RoleGrant
+from bot.notices.render import render
 from jobs.holds import HoldsJob, HoldsTickReport
 from tests.harness import BotHarness, ChatUser, inline_labels
 
@@ -59,11 +60,16 @@ async def deliver(harness: BotHarness, at: datetime | None = None) -> int:
     return report.sent
 
 
+def rendered(harness: BotHarness, row: Notification, language: str) -> str:
+    """A queued notice's text as a reader of the language will get it."""
+    app = harness.app
+    message = render(row.payload, language, translator=app.i18n, settings=app.settings)
+    return message.text[language]
+
+
 async def tick(harness: BotHarness, at: datetime) -> HoldsTickReport:
     """One run of the holds job at a given moment."""
-    job = HoldsJob(
-        harness.app.settings, harness.app.sessionmaker, harness.app.i18n, clock=lambda: at
-    )
+    job = HoldsJob(harness.app.settings, harness.app.sessionmaker, clock=lambda: at)
     return await job.tick()
 
 
