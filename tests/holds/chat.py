@@ -21,10 +21,14 @@ async def alliance_in(harness: BotHarness) -> Alliance:
 
 
 async def chat_reader(
-    harness: BotHarness, user_id: int, *, location: tuple[float, float] | None = None
+    harness: BotHarness,
+    user_id: int,
+    *,
+    location: tuple[float, float] | None = None,
+    language: str = "en",
 ) -> ChatUser:
     user = harness.user(user_id, f"Reader{user_id}")
-    await user.onboard("en")
+    await user.onboard(language)
     if location is not None:
         await user.share_location(*location)
         user.new_bot_messages()
