@@ -21,10 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.models import ACTIVE_HOLD_STATUSES, HoldStatus, Reader, utcnow
-from bot.notices.holds import HoldAct, HoldAction, title_plain
+from bot.notices.holds import HoldAct, HoldAction, library_plain, title_plain
 from bot.services.errors import DomainError
 from bot.services.holds import placing, reader_actions
-from bot.services.holds.notices import title_of
+from bot.services.holds.notices import library_of, title_of
 from bot.services.holds.reader_actions import CancelReason, HoldView
 from bot.services.holds.refusals import HoldStateError
 from handlers.common import edit_message, replace_buttons
@@ -33,7 +33,6 @@ from handlers.holds.display import (
     button,
     hold_keyboard,
     hold_lines,
-    library_name_html,
     my_holds_row,
     option_label,
     reason_label,
@@ -155,9 +154,10 @@ async def on_my_way(
     hold = (await reader_actions.reader_hold(session, reader, callback_data.hold_id)).hold
     if hold.status is not HoldStatus.READY or hold.ready_until is None:
         raise HoldStateError(hold.status)
+    # An alert is plain text: the name as it is, not escaped.
     await query.answer(
         _("See you at {library}! It is kept for you until {until}.").format(
-            library=library_name_html(hold.pickup_library, i18n.current_locale),
+            library=library_plain(library_of(hold.pickup_library), i18n.current_locale),
             until=when(hold.ready_until, settings),
         ),
         show_alert=True,

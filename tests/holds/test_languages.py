@@ -22,26 +22,33 @@ async def _rename(harness: BotHarness, library_id: int, name: str, name_en: str)
 
 
 async def test_pickup_buttons_show_names_unescaped(harness: BotHarness) -> None:
-    alliance = await alliance_in(harness)
-    await _rename(harness, alliance.city.id, "海滨少儿图书馆", "Haibin Children's Library")
+    alliance = await alliance_in(harness)  # the copy is at Campus
+    await _rename(harness, alliance.campus.id, "海滨少儿图书馆", "Haibin Children's Library")
     reader = await chat_reader(harness, 901)
     await open_card(reader, alliance.work.id)
     await reader.tap("🔖 Reserve")
     labels = inline_labels(reader.last_bot_message())
     # The button said "Haibin Children&#x27;s Library": escaped for HTML, shown as text.
-    assert any(label.startswith("Haibin Children's Library · ") for label in labels)
+    assert "Haibin Children's Library · on the shelf" in labels
     assert not any("&" in label for label in labels)
+    await reader.tap("Haibin Children's Library · on the shelf")
+    assert "on the shelf at Haibin Children's Library" in (reader.last_bot_message().text or "")
+    # The alert of "On my way" is plain text too.
+    [ready] = await holds_of(harness, alliance.work.id)
+    await reader.forge(f"hd:way:{ready.id}")
+    assert reader.last_answer is not None
+    assert reader.last_answer["text"].startswith("See you at Haibin Children's Library!")
 
-    # Queued behind another reader, the hold can move: the choices are plain too.
-    await reserve_at(await chat_reader(harness, 902), alliance.work.id, "Campus Library")
-    text = await reserve_at(reader, alliance.work.id, "Haibin Children's Library")
+    # Queued behind them, another reader can move their hold: the choices are plain too.
+    other = await chat_reader(harness, 902)
+    text = await reserve_at(other, alliance.work.id, "Haibin Children's Library")
     assert "to pick up at Haibin Children's Library" in text
-    [_ready, hold] = await holds_of(harness, alliance.work.id)
-    await reader.forge(f"hd:open:{hold.id}")
-    assert "Pickup: Haibin Children's Library" in (reader.last_bot_message().text or "")
+    [_ready, queued] = await holds_of(harness, alliance.work.id)
+    await other.forge(f"hd:open:{queued.id}")
+    assert "Pickup: Haibin Children's Library" in (other.last_bot_message().text or "")
     await _rename(harness, alliance.riverside.id, "河畔<书屋>", "Riverside <Books> & Co")
-    await reader.tap("📍 Change pickup library")
-    labels = inline_labels(reader.last_bot_message())
+    await other.tap("📍 Change pickup library")
+    labels = inline_labels(other.last_bot_message())
     assert any(label.startswith("Riverside <Books> & Co · ") for label in labels)
 
 
