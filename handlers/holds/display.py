@@ -21,6 +21,9 @@ from bot.services.holds.placing import PickupOption
 from bot.services.holds.reader_actions import CancelReason, HoldView
 from handlers.common import distance_text
 
+# Pickup points offered at once, nearest first.
+PICKUP_CHOICES = 8
+
 
 def button(text: str, data: CallbackData) -> InlineKeyboardButton:
     """An inline button with typed callback data."""

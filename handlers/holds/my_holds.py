@@ -30,6 +30,7 @@ from bot.services.holds.refusals import HoldStateError
 from handlers.common import edit_message, replace_buttons
 from handlers.holds.callbacks import CancelWithReason, ChangePickup, SuspendFor
 from handlers.holds.display import (
+    PICKUP_CHOICES,
     button,
     hold_keyboard,
     hold_lines,
@@ -42,7 +43,6 @@ from handlers.holds.display import (
 )
 from handlers.keyboards import MENU_HOLDS
 
-PICKUP_CHOICES = 8
 SUSPEND_DAYS = (7, 14, 30, 60)
 MANAGE_TITLE_CHARS = 40
 

@@ -22,6 +22,7 @@ from bot.services.holds.rules import LOAN_DAYS_ESTIMATE
 from handlers.common import edit_message
 from handlers.holds.callbacks import PickupChoice, SuggestWork, WatchWork
 from handlers.holds.display import (
+    PICKUP_CHOICES,
     button,
     hold_keyboard,
     hold_lines,
@@ -31,8 +32,6 @@ from handlers.holds.display import (
     when,
     work_html,
 )
-
-PICKUP_CHOICES = 8
 
 
 def _gone() -> str:
