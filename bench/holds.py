@@ -36,11 +36,10 @@ from sqlalchemy import func, insert, select, text
 from bench.broadcast import scratch_database
 from bot.config import Settings
 from bot.db import create_engine, create_sessionmaker
-from bot.i18n import create_i18n
 from bot.migrate import upgrade
 from bot.models import District, Hold, HoldStatus, Item, Library, LibraryKind, Reader, Work
-from bot.services import holds
 from bot.services.errors import DomainError
+from bot.services.holds import placing
 
 LIBRARIES = 12
 HOLDS_PER_READER = 5
@@ -128,7 +127,6 @@ async def place_all(
     engine = create_engine(url, single_connection=True, pool_size=PG_CONNECTIONS)
     maker = create_sessionmaker(engine)
     settings = Settings(_env_file=None, database_url=url)
-    translator = create_i18n(settings.default_language)
     queue: asyncio.Queue[tuple[int, list[tuple[int, int]]]] = asyncio.Queue()
     for entry in plan:
         queue.put_nowait(entry)
@@ -150,13 +148,8 @@ async def place_all(
                     reader = await session.get_one(Reader, reader_id)
                     started = time.perf_counter()
                     try:
-                        await holds.place_hold(
-                            session,
-                            reader,
-                            work_id,
-                            library_id,
-                            settings=settings,
-                            translator=translator,
+                        await placing.place_hold(
+                            session, reader, work_id, library_id, settings=settings
                         )
                     except DomainError:
                         refused += 1

@@ -10,19 +10,24 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
+
+# aiogram's gettext takes (singular, plural, n); the name lets `make i18n` extract plurals.
+from aiogram.utils.i18n import gettext as ngettext
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.models import Item, Reader, Role
-from bot.services import holds
 from bot.services.errors import DomainError
-from bot.services.hold_notices import library_label, when, work_title
-from bot.services.holds import StaffOutcome
+from bot.services.holds import desk, refusals
+from bot.services.holds.desk import DeskAction, StaffOutcome
 from bot.services.roles import RoleSet
 from handlers.filters import HasRole, Onboarded
+from handlers.holds.display import library_name_html, when, work_html
 from handlers.search import status_label
 
 PULL_LIST_LINES = 60
+# The desk commands that take one copy's barcode.
+STAFF_ACTIONS = {"checkin": desk.check_in, "arrived": desk.arrived, "missing": desk.mark_missing}
 
 
 def _scope(roles: RoleSet) -> frozenset[int] | None:
@@ -32,21 +37,28 @@ def _scope(roles: RoleSet) -> frozenset[int] | None:
 
 def _copy(item: Item) -> str:
     return _("copy {barcode} of {title}").format(
-        barcode=f"<code>{escape(item.barcode)}</code>", title=work_title(item.work)
+        barcode=f"<code>{escape(item.barcode)}</code>", title=work_html(item.work)
     )
 
 
 def _outcome_text(outcome: StaffOutcome, settings: Settings, language: str) -> str:
     item, hold = outcome.item, outcome.hold
     copy = _copy(item)
-    if outcome.action == "available":
+    if outcome.action is DeskAction.AVAILABLE:
         return _("✅ Checked in {copy}: nobody is waiting, it goes back on the shelf.").format(
             copy=copy
         )
-    if outcome.action == "found":
+    if outcome.action is DeskAction.FOUND:
         return _("✅ Found again: {copy} is back on the shelf.").format(copy=copy)
+    if outcome.action is DeskAction.MISSING:
+        return _("❓ {copy} is marked missing. No hold was waiting for it.").format(copy=copy)
+    if outcome.action is DeskAction.CANCELLED:
+        return _(
+            "❓ {copy} is marked missing. It was the last copy: the library cancelled the holds "
+            "on it and the readers have been told."
+        ).format(copy=copy)
     assert hold is not None
-    if outcome.action == "set_aside":
+    if outcome.action is DeskAction.SET_ASIDE:
         assert hold.ready_until is not None
         return _(
             "📥 {copy}: put it on the hold shelf for card {card} until {until}. "
@@ -56,12 +68,12 @@ def _outcome_text(outcome: StaffOutcome, settings: Settings, language: str) -> s
             card=f"<code>{escape(hold.reader.card_number)}</code>",
             until=when(hold.ready_until, settings),
         )
-    if outcome.action == "send":
+    if outcome.action is DeskAction.SEND:
         assert outcome.destination is not None
         return _("🚚 {copy}: send it to {library} for hold #{hold}.").format(
-            copy=copy, library=library_label(outcome.destination, language), hold=hold.id
+            copy=copy, library=library_name_html(outcome.destination, language), hold=hold.id
         )
-    if outcome.action == "ready":
+    if outcome.action is DeskAction.READY:
         assert hold.ready_until is not None
         return _(
             "📥 {copy} arrived: hold #{hold} is ready for card {card} until {until}. "
@@ -72,42 +84,37 @@ def _outcome_text(outcome: StaffOutcome, settings: Settings, language: str) -> s
             card=f"<code>{escape(hold.reader.card_number)}</code>",
             until=when(hold.ready_until, settings),
         )
-    if outcome.action == "collected":
+    if outcome.action is DeskAction.COLLECTED:
         return _("🤝 {copy} handed to card {card}: hold #{hold} is collected.").format(
             copy=copy, card=f"<code>{escape(hold.reader.card_number)}</code>", hold=hold.id
         )
-    if outcome.action == "retargeted":
+    if outcome.action is DeskAction.RETARGETED:
         return _(
             "❓ {copy} is marked missing. Hold #{hold} now waits for another copy, already "
             "assigned to it."
         ).format(copy=copy, hold=hold.id)
-    if outcome.action == "requeued":
-        return _(
-            "❓ {copy} is marked missing. Hold #{hold} went back to the queue in its old place."
-        ).format(copy=copy, hold=hold.id)
     return _(
-        "❓ {copy} is marked missing. It was the last copy: the library cancelled the holds on "
-        "it and the readers have been told."
-    ).format(copy=copy)
+        "❓ {copy} is marked missing. Hold #{hold} went back to the queue in its old place."
+    ).format(copy=copy, hold=hold.id)
 
 
 async def _refusal(message: Message, exc: DomainError, language: str) -> None:
-    if isinstance(exc, holds.UnknownBarcodeError):
+    if isinstance(exc, refusals.UnknownBarcodeError):
         await message.answer(
             _(
                 "No copy or alliance card has the barcode “{barcode}”. Check it and try again."
             ).format(barcode=escape(exc.barcode[:64]))
         )
-    elif isinstance(exc, holds.WrongLibraryError):
+    elif isinstance(exc, refusals.WrongLibraryError):
         await message.answer(
             _("That belongs to {library}: only its librarians can do this.").format(
-                library=library_label(exc.library, language)
+                library=escape(exc.library_name(language))
             )
         )
-    elif isinstance(exc, holds.NothingToDoError):
+    elif isinstance(exc, refusals.NothingToDoError):
         await message.answer(
             _("Nothing to do: that copy is not waiting for this ({status}).").format(
-                status=status_label(exc.item.status)
+                status=status_label(exc.status)
             )
         )
     else:
@@ -140,23 +147,11 @@ async def _staff_action(
         return
     language = i18n.current_locale
     try:
-        if name == "checkin":
-            outcome = await holds.check_in(
-                session, reader, scope, barcode, settings=settings, translator=i18n
-            )
-        elif name == "arrived":
-            outcome = await holds.arrived(
-                session, reader, scope, barcode, settings=settings, translator=i18n
-            )
-        else:
-            outcome = await holds.mark_missing(
-                session, reader, scope, barcode, settings=settings, translator=i18n
-            )
+        action = STAFF_ACTIONS[name]
+        outcome = await action(session, reader, scope, barcode, settings=settings)
     except DomainError as exc:
         await _refusal(message, exc, language)
         return
-    if outcome.hold is not None:
-        await session.refresh(outcome.hold, ["reader"])
     await message.answer(_outcome_text(outcome, settings, language))
 
 
@@ -179,18 +174,13 @@ async def collected(
         await message.answer(_("You are not a librarian of any library yet."))
         return
     try:
-        outcomes = await holds.collected(
-            session, reader, scope, reference, settings=settings, translator=i18n
-        )
+        outcomes = await desk.collected(session, reader, scope, reference, settings=settings)
     except DomainError as exc:
-        if isinstance(exc, holds.NothingWaitingError):
+        if isinstance(exc, refusals.NothingWaitingError):
             await message.answer(_("Nothing is waiting for that card here."))
             return
         await _refusal(message, exc, i18n.current_locale)
         return
-    for outcome in outcomes:
-        assert outcome.hold is not None
-        await session.refresh(outcome.hold, ["reader"])
     await message.answer(
         "\n".join(_outcome_text(o, settings, i18n.current_locale) for o in outcomes)
     )
@@ -204,22 +194,28 @@ async def pull_list(message: Message, session: AsyncSession, roles: RoleSet, i18
     if not scope:
         await message.answer(_("You are not a librarian of any library yet."))
         return
-    entries = await holds.pull_list(session, scope)
+    entries = await desk.pull_list(session, scope)
     if not entries:
         await message.answer(_("The pull list is empty: no copy waits to be taken off the shelf."))
         return
     language = i18n.current_locale
-    lines = [_("📋 Pull list ({count} copies):").format(count=len(entries))]
+    lines = [
+        ngettext(
+            "📋 Pull list ({count} copy):", "📋 Pull list ({count} copies):", len(entries)
+        ).format(count=len(entries))
+    ]
     for entry in entries[:PULL_LIST_LINES]:
         item, hold = entry.item, entry.hold
         call_number = escape(item.call_number or "—")
         where = (
             _("hold shelf here")
             if hold.pickup_library_id == item.library_id
-            else _("send to {library}").format(library=library_label(hold.pickup_library, language))
+            else _("send to {library}").format(
+                library=library_name_html(hold.pickup_library, language)
+            )
         )
         lines.append(
-            f"• {call_number} · <code>{escape(item.barcode)}</code> · {work_title(item.work)}"
+            f"• {call_number} · <code>{escape(item.barcode)}</code> · {work_html(item.work)}"
             f" → {where}"
         )
     if len(entries) > PULL_LIST_LINES:

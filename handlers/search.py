@@ -43,7 +43,7 @@ from bot.services.search import (
 from handlers.common import distance_text, edit_message
 from handlers.deeplinks import DeepLinks
 from handlers.filters import Onboarded
-from handlers.hold_buttons import reserve_rows
+from handlers.holds.callbacks import reserve_rows
 from handlers.keyboards import main_menu
 
 WORK_LINK_PREFIX = "wk"

@@ -194,7 +194,6 @@ async def _decide(
             callback_data.suggestion_id,
             approve=approve,
             library_id=callback_data.library_id or None,
-            translator=i18n,
             now=utcnow(),
         )
     except AlreadyDecidedError:

@@ -10,9 +10,8 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
-from bot.i18n import Translator
 from bot.models import utcnow
-from bot.services import holds
+from bot.services.holds import shelf, watching
 
 logger = logging.getLogger(__name__)
 
@@ -35,31 +34,26 @@ class HoldsJob:
 
     settings: Settings
     sessionmaker: async_sessionmaker[AsyncSession]
-    translator: Translator
     clock: Callable[[], datetime] = field(default=utcnow)
 
     async def tick(self) -> HoldsTickReport:
         """One pass: each step in its own session, so one failure does not stop the rest."""
         now = self.clock()
-        settings, translator = self.settings, self.translator
+        settings = self.settings
         async with self.sessionmaker() as session:
-            reactivated = await holds.reactivate_suspended_holds(
-                session, settings=settings, translator=translator, now=now
+            reactivated = await shelf.reactivate_suspended_holds(
+                session, settings=settings, now=now
             )
         async with self.sessionmaker() as session:
-            expired_ready = await holds.expire_ready_holds(
-                session, settings=settings, translator=translator, now=now
+            expired_ready = await shelf.expire_ready_holds(session, settings=settings, now=now)
+        async with self.sessionmaker() as session:
+            reminded = await shelf.remind_ready_holds(session, settings=settings, now=now)
+        async with self.sessionmaker() as session:
+            warned, expired_unfilled = await shelf.expire_unfilled_holds(
+                session, settings=settings, now=now
             )
         async with self.sessionmaker() as session:
-            reminded = await holds.remind_ready_holds(
-                session, settings=settings, translator=translator, now=now
-            )
-        async with self.sessionmaker() as session:
-            warned, expired_unfilled = await holds.expire_unfilled_holds(
-                session, settings=settings, translator=translator, now=now
-            )
-        async with self.sessionmaker() as session:
-            watchers = await holds.notify_watchers(session, translator=self.translator, now=now)
+            watchers = await watching.notify_watchers(session, now=now)
         report = HoldsTickReport(
             expired_ready, reminded, warned, expired_unfilled, reactivated, watchers
         )

@@ -83,7 +83,7 @@ def build_jobs(
     """The delivery worker and the broadcast reporter, sharing one pacer."""
     worker = DeliveryWorker(sessionmaker, bot, i18n, settings)
     reporter = BroadcastReporter(sessionmaker, bot, i18n, worker.pacer)
-    holds = HoldsJob(settings, sessionmaker, i18n)
+    holds = HoldsJob(settings, sessionmaker)
     events_tick = EventsTick(sessionmaker, settings, i18n)
     return Jobs(
         settings=settings,

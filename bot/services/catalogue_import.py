@@ -60,7 +60,7 @@ from bot.bibrecords import (
 from bot.models import CatalogueChange, Item, Library, Reader, Work, WorkIsbn, utcnow
 from bot.services import audit
 from bot.services.errors import InvalidInputError, NotFoundError
-from bot.services.holds import mark_watches_arrived
+from bot.services.holds.watching import mark_watches_arrived
 from bot.services.indexing import CatalogueIndexer
 
 __all__ = [

@@ -32,8 +32,8 @@ from bot.models import (
 )
 from bot.services import audit
 from bot.services import events as events_service
-from bot.services import holds as holds_service
 from bot.services.errors import InvalidInputError
+from bot.services.holds import reader_actions as holds_service
 
 FORGOTTEN_REASON = "the reader asked to be forgotten"
 ACTIVE_REGISTRATION_STATUSES = (
@@ -282,7 +282,7 @@ class ForgetSummary:
 
 
 async def _close_holds(
-    session: AsyncSession, reader: Reader, now: datetime, settings: Settings, translator: Translator
+    session: AsyncSession, reader: Reader, now: datetime, settings: Settings
 ) -> tuple[int, int]:
     """Cancel the reader's active holds by the holds rules: their copies go to the next reader."""
     holds = list(
@@ -298,7 +298,6 @@ async def _close_holds(
             hold_id,
             FORGOTTEN_REASON,
             settings=settings,
-            translator=translator,
             now=now,
         )
     return len(holds), released
@@ -344,7 +343,7 @@ async def forget_reader(
     """
     if reader.forgotten_at is not None:
         raise InvalidInputError("reader already forgotten")
-    holds_cancelled, released = await _close_holds(session, reader, now, settings, translator)
+    holds_cancelled, released = await _close_holds(session, reader, now, settings)
     registrations_cancelled = await _cancel_registrations(
         session, reader, now, settings, translator
     )

@@ -11,13 +11,11 @@ import csv
 import io
 from dataclasses import dataclass
 from datetime import datetime
-from html import escape
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import write
-from bot.i18n import Gettext, Translator, in_every_language
 from bot.models import (
     Library,
     PurchaseSuggestion,
@@ -25,11 +23,12 @@ from bot.models import (
     Reader,
     SuggestionStatus,
 )
+from bot.notices.intents import Names, Notice, NoticeData, notice_kind
 from bot.services import audit, outbox
 from bot.services.errors import NotAllowedError, NotFoundError
-from bot.services.outbox import OutboxMessage, Outgoing
 
 __all__ = [
+    "SuggestionDecided",
     "SuggestionView",
     "approved_by_library",
     "approved_csv",
@@ -38,7 +37,17 @@ __all__ = [
     "open_suggestions",
 ]
 
-NOTICE_KIND = "suggestion_decided"
+
+@notice_kind("suggestion_decided")
+class SuggestionDecided(NoticeData):
+    """A suggestion the reader made or seconded was decided: bought by a library, or not."""
+
+    suggestion_id: int
+    title: str
+    library: Names | None  # the library that buys it; None when declined
+
+
+NOTICE_KIND = SuggestionDecided.kind
 
 
 class AlreadyDecidedError(NotAllowedError):
@@ -108,25 +117,6 @@ async def get_suggestion(session: AsyncSession, suggestion_id: int) -> Suggestio
     return _view(row[0], row[1])
 
 
-def _notice(
-    translator: Translator, suggestion: SuggestionView, library: Library | None
-) -> OutboxMessage:
-    title = escape(suggestion.query)
-
-    def render(_: Gettext, language: str) -> str:
-        if library is None:
-            return _(
-                "Thank you for suggesting “{title}”. The alliance will not buy it this time."
-            ).format(title=title)
-        name = library.name_en if language == "en" and library.name_en else library.name
-        return _(
-            "📚 Good news: the alliance approved your suggestion “{title}”. "
-            "{library} will buy it; search for it again in a few weeks."
-        ).format(title=title, library=escape(name))
-
-    return OutboxMessage(text=in_every_language(translator, render))
-
-
 async def decide(
     session: AsyncSession,
     actor: Reader,
@@ -134,7 +124,6 @@ async def decide(
     *,
     approve: bool,
     library_id: int | None,
-    translator: Translator,
     now: datetime,
 ) -> tuple[SuggestionView, int]:
     """Approve (with the buying library) or decline an open suggestion; tell every voter.
@@ -176,14 +165,17 @@ async def decide(
                 .order_by(PurchaseVote.id)
             )
         )
-        message = _notice(translator, suggestion, library)
-        queued = await outbox.enqueue_many(
+        decided = SuggestionDecided(
+            suggestion_id=suggestion_id,
+            title=suggestion.query,
+            library=Names(name=library.name, name_en=library.name_en) if library else None,
+        )
+        queued = await outbox.enqueue_notices(
             session,
             [
-                Outgoing(
+                Notice(
                     reader_id=reader_id,
-                    kind=NOTICE_KIND,
-                    message=message,
+                    data=decided,
                     dedup_key=f"suggestion:{suggestion_id}:{status.value}:{reader_id}",
                 )
                 for reader_id in voters

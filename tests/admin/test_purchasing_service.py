@@ -8,7 +8,6 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.i18n import create_i18n
 from bot.models import (
     Notification,
     PurchaseSuggestion,
@@ -35,7 +34,6 @@ async def test_concurrent_decisions(sessionmaker: async_sessionmaker[AsyncSessio
             session.add(PurchaseVote(suggestion_id=suggestion.id, reader_id=voter.id))
         await session.commit()
         suggestion_id, library_id = suggestion.id, library.id
-    translator = create_i18n("zh")
 
     async def decide(admin_index: int, approve: bool) -> str:
         async with sessionmaker() as session:
@@ -46,7 +44,6 @@ async def test_concurrent_decisions(sessionmaker: async_sessionmaker[AsyncSessio
                     suggestion_id,
                     approve=approve,
                     library_id=library_id,
-                    translator=translator,
                     now=utcnow(),
                 )
             except AlreadyDecidedError:
@@ -79,7 +76,6 @@ async def test_approving_needs_a_library(session: AsyncSession) -> None:
             suggestion.id,
             approve=True,
             library_id=987654,
-            translator=create_i18n("zh"),
             now=utcnow(),
         )
     await session.refresh(suggestion)

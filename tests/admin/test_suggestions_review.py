@@ -21,6 +21,7 @@ from bot.models import (
     SuggestionStatus,
     utcnow,
 )
+from bot.notices.render import render
 from tests.admin.conftest import Staff
 from tests.factories import make_library, make_reader
 from tests.harness import BotHarness, ChatUser, inline_labels
@@ -30,6 +31,14 @@ async def _tap(user: ChatUser, label: str) -> Message:
     """Tap a button whose answer edits the message in place; the message as it is now."""
     await user.tap(label)
     return user.last_bot_message()
+
+
+def _text(harness: BotHarness, notice: Notification, language: str) -> str:
+    """A queued notice as a reader of the language will read it."""
+    app = harness.app
+    return render(notice.payload, language, translator=app.i18n, settings=app.settings).text[
+        language
+    ]
 
 
 async def _seed(sessionmaker: async_sessionmaker[AsyncSession]) -> dict[str, int]:
@@ -91,11 +100,11 @@ async def test_review_approve_and_decline(
     assert suggestion.library_id == east
     assert len(notices) == 3
     assert {n.message_class for n in notices} == {NotificationClass.TRANSACTIONAL}
-    assert notices[0].payload["text"]["en"] == (
+    assert _text(harness, notices[0], "en") == (
         "📚 Good news: the alliance approved your suggestion “三体”. East Branch will buy it; "
         "search for it again in a few weeks."
     )
-    assert notices[0].payload["text"]["zh"].startswith("📚 好消息")
+    assert _text(harness, notices[0], "zh").startswith("📚 好消息")
 
     # A forged second decision on the same suggestion changes nothing.
     await admin.forge(f"asg:decline:{ids['三体']}:0:0")
@@ -109,7 +118,7 @@ async def test_review_approve_and_decline(
     async with sessionmaker() as session:
         dune = await session.get_one(PurchaseSuggestion, ids["Dune"])
         texts = [
-            n.payload["text"]["en"]
+            _text(harness, n, "en")
             for n in await session.scalars(
                 select(Notification).where(
                     Notification.dedup_key.like(f"suggestion:{ids['Dune']}:%")

@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy import select, update
 
 from bot.delivery import DeliveryWorker, Pacer, Timekeeper
-from bot.models import Hold, Reader, Role, RoleGrant
+from bot.models import Hold, Notification, Reader, Role, RoleGrant
+from bot.notices.render import render
 from jobs.holds import HoldsJob, HoldsTickReport
 from tests.harness import BotHarness, ChatUser, inline_labels
 
@@ -20,10 +21,14 @@ async def alliance_in(harness: BotHarness) -> Alliance:
 
 
 async def chat_reader(
-    harness: BotHarness, user_id: int, *, location: tuple[float, float] | None = None
+    harness: BotHarness,
+    user_id: int,
+    *,
+    location: tuple[float, float] | None = None,
+    language: str = "en",
 ) -> ChatUser:
     user = harness.user(user_id, f"Reader{user_id}")
-    await user.onboard("en")
+    await user.onboard(language)
     if location is not None:
         await user.share_location(*location)
         user.new_bot_messages()
@@ -59,11 +64,16 @@ async def deliver(harness: BotHarness, at: datetime | None = None) -> int:
     return report.sent
 
 
+def rendered(harness: BotHarness, row: Notification, language: str) -> str:
+    """A queued notice's text as a reader of the language will get it."""
+    app = harness.app
+    message = render(row.payload, language, translator=app.i18n, settings=app.settings)
+    return message.text[language]
+
+
 async def tick(harness: BotHarness, at: datetime) -> HoldsTickReport:
     """One run of the holds job at a given moment."""
-    job = HoldsJob(
-        harness.app.settings, harness.app.sessionmaker, harness.app.i18n, clock=lambda: at
-    )
+    job = HoldsJob(harness.app.settings, harness.app.sessionmaker, clock=lambda: at)
     return await job.tick()
 
 

@@ -5,12 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-from aiogram.utils.i18n import I18n
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.config import Settings
-from bot.i18n import create_i18n
 from bot.models import Hold, Item, Library, Reader, Role, Work
 from tests.factories import make_district, make_library, make_reader, make_work
 
@@ -68,11 +65,6 @@ async def build_alliance(session: AsyncSession) -> Alliance:
 @pytest.fixture
 async def alliance(session: AsyncSession) -> Alliance:
     return await build_alliance(session)
-
-
-@pytest.fixture
-def translator(settings: Settings) -> I18n:
-    return create_i18n(settings.default_language)
 
 
 async def add_copy(

@@ -8,6 +8,7 @@ from bot.models import AuditLog, HoldStatus, Item, ItemStatus
 from tests.harness import BotHarness
 
 from .chat import alliance_in, chat_reader, deliver, holds_of, make_librarian, reserve_at
+from .conftest import add_copy
 
 
 async def _campus_copy(harness: BotHarness, work_id: int) -> Item:
@@ -106,3 +107,42 @@ async def test_checkin_of_a_returned_copy_fills_the_next_hold(harness: BotHarnes
     riverside_hold, campus_hold = await holds_of(harness, alliance.work.id)
     assert campus_hold.status is HoldStatus.READY and campus_hold.pulled_at is not None
     assert riverside_hold.status is HoldStatus.QUEUED
+
+
+async def test_missing_copy_that_no_hold_uses(harness: BotHarness) -> None:
+    # A copy on the shelf that no hold uses, while another copy of the work circulates.
+    alliance = await alliance_in(harness)
+    item = await _campus_copy(harness, alliance.work.id)
+    async with harness.app.sessionmaker() as session:
+        await add_copy(session, alliance.work, alliance.city, "CITY-0001")
+    campus = await chat_reader(harness, 841)
+    await make_librarian(harness, campus, alliance.campus.id)
+    [reply] = await campus.send(f"/missing {item.barcode}")
+    # It said "Sorry, something went wrong" (an AssertionError in the handler).
+    assert reply.text == (
+        f"❓ copy {item.barcode} of The Dream of the Red Chamber is marked missing. "
+        "No hold was waiting for it."
+    )
+    async with harness.app.sessionmaker() as session:
+        stored = await session.get(Item, item.id)
+        assert stored is not None and stored.status is ItemStatus.MISSING
+
+
+async def test_missing_last_copy_while_readers_queue_for_it(harness: BotHarness) -> None:
+    # The last copy is out on loan when it is reported missing: no hold uses it, two queue.
+    alliance = await alliance_in(harness)
+    item = await _campus_copy(harness, alliance.work.id)
+    async with harness.app.sessionmaker() as session:
+        stored = await session.get(Item, item.id)
+        assert stored is not None
+        stored.status = ItemStatus.ON_LOAN
+        await session.commit()
+    for user_id in (851, 852):
+        reader = await chat_reader(harness, user_id)
+        assert "in the queue" in await reserve_at(reader, alliance.work.id, "City Library")
+    campus = await chat_reader(harness, 853)
+    await make_librarian(harness, campus, alliance.campus.id)
+    [reply] = await campus.send(f"/missing {item.barcode}")
+    assert "is marked missing. It was the last copy" in (reply.text or "")
+    holds = await holds_of(harness, alliance.work.id)
+    assert [hold.status for hold in holds] == [HoldStatus.CANCELLED, HoldStatus.CANCELLED]

@@ -15,6 +15,7 @@ from bot.models import (
     NotificationStatus,
     utcnow,
 )
+from bot.notices.intents import read_notice
 from tests.conftest import HarnessFactory
 from tests.harness import BotHarness, ChatUser, inline_labels, texts
 
@@ -25,6 +26,7 @@ from .chat import (
     holds_of,
     make_librarian,
     reader_row,
+    rendered,
     reserve_at,
     tick,
 )
@@ -166,14 +168,15 @@ async def test_several_ready_the_same_day_make_one_notice(
             await session.scalars(select(Notification).where(Notification.kind == "hold.ready"))
         )
     assert len(rows) == 1
-    assert "2 of your books are ready for pickup" in rows[0].payload["text"]["en"]
+    en, zh = rendered(harness, rows[0], "en"), rendered(harness, rows[0], "zh")
+    assert "2 of your books are ready for pickup" in en
     # The pickup period in the text is the configured one, in both languages.
-    assert rows[0].payload["text"]["en"].count("(3 opening days)") == 2
-    assert "（3 个开馆日）" in rows[0].payload["text"]["zh"]
+    assert en.count("(3 opening days)") == 2
+    assert "（3 个开馆日）" in zh
     # Opening hours in Chinese day names for Chinese readers, as stored for the others.
-    assert "🕘 周一至周五 08:00-22:00" in rows[0].payload["text"]["zh"]
-    assert "🕘 Mo-Fr 08:00-22:00" in rows[0].payload["text"]["en"]
-    assert len(rows[0].payload["buttons"]) == 2
+    assert "🕘 周一至周五 08:00-22:00" in zh
+    assert "🕘 Mo-Fr 08:00-22:00" in en
+    assert len(read_notice(rows[0].payload).holds) == 2  # type: ignore[union-attr]
     assert rows[0].not_before > utcnow() + timedelta(minutes=4)
 
 
@@ -208,14 +211,14 @@ async def test_a_waiting_ready_notice_follows_the_hold(harness_factory: HarnessF
     assert extended.ready_until is not None
     [notice] = await pending()
     new_date = extended.ready_until.astimezone(harness.app.settings.zone).strftime("%Y-%m-%d %H:%M")
-    assert f"Kept for you until {new_date}" in notice.payload["text"]["en"]
+    assert f"Kept for you until {new_date}" in rendered(harness, notice, "en")
     # Cancelling it: the notice is about the other book only.
     await reader.forge(f"hd:cancel:{first.id}")
     await reader.tap("I found it elsewhere")
     [notice] = await pending()
-    assert notice.payload["hold_ids"] == [second.id]
-    assert "Journey to the West" in notice.payload["text"]["en"]
-    assert "Dream of the Red Chamber" not in notice.payload["text"]["en"]
+    assert read_notice(notice.payload).hold_ids == [second.id]  # type: ignore[union-attr]
+    assert "Journey to the West" in rendered(harness, notice, "en")
+    assert "Dream of the Red Chamber" not in rendered(harness, notice, "en")
     # Collected at the desk before the notice went out: nothing is sent at all.
     desk = await chat_reader(harness, 726)
     await make_librarian(harness, desk, alliance.campus.id)
@@ -229,7 +232,7 @@ async def test_a_waiting_ready_notice_follows_the_hold(harness_factory: HarnessF
     # A hold ready later gets a notice of its own, as before.
     await reserve_at(reader, third.id, "Campus Library")
     [notice] = await pending()
-    assert "Water Margin" in notice.payload["text"]["en"]
+    assert "Water Margin" in rendered(harness, notice, "en")
 
 
 async def test_extending_under_a_notice_of_two_books_keeps_both_in_view(

@@ -5,14 +5,13 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from aiogram.utils.i18n import I18n
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.models import ACTIVE_HOLD_STATUSES, Hold, HoldStatus, Item, ItemStatus, utcnow
-from bot.services import holds
+from bot.services.holds import placing, reader_actions
 
 from .conftest import Alliance, holds_of, readers
 
@@ -22,20 +21,14 @@ async def test_fifty_readers_one_copy(
     session: AsyncSession,
     alliance: Alliance,
     settings: Settings,
-    translator: I18n,
 ) -> None:
     racers = await readers(session, 50)
 
-    async def reserve(reader_id: int) -> holds.Placement:
+    async def reserve(reader_id: int) -> placing.Placement:
         async with sessionmaker() as own:
             reader = await own.get_one(type(racers[0]), reader_id)
-            return await holds.place_hold(
-                own,
-                reader,
-                alliance.work.id,
-                alliance.city.id,
-                settings=settings,
-                translator=translator,
+            return await placing.place_hold(
+                own, reader, alliance.work.id, alliance.city.id, settings=settings
             )
 
     placements = await asyncio.gather(*(reserve(r.id) for r in racers))
@@ -64,9 +57,7 @@ async def test_fifty_readers_one_copy(
             )
             assert holder is not None
             reader = await own.get_one(type(racers[0]), holder.reader_id)
-            nxt = await holds.pass_on(
-                own, reader, holder.id, settings=settings, translator=translator
-            )
+            nxt = await reader_actions.pass_on(own, reader, holder.id, settings=settings)
             assert nxt is not None
             order.append(nxt.id)
     assert order == [h.id for h in line[:3]]

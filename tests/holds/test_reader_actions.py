@@ -17,8 +17,6 @@ from bot.models import (
     utcnow,
 )
 from bot.services.catalogue_import import import_catalogue
-from bot.services.hold_notices import ACTION_EXTEND, action_data
-from handlers.hold_buttons import HoldAct, HoldAction
 from tests.conftest import HarnessFactory
 from tests.factories import make_work
 from tests.harness import BotHarness, inline_labels
@@ -33,10 +31,6 @@ from .chat import (
     reserve_at,
     tick,
 )
-
-
-def test_notice_buttons_speak_the_handlers_callback_data() -> None:
-    assert action_data(ACTION_EXTEND, 42) == HoldAction(action=HoldAct.EXTEND, hold_id=42).pack()
 
 
 async def test_my_holds_cancel_with_reason_and_forged_callbacks(harness: BotHarness) -> None:
@@ -152,9 +146,9 @@ async def test_limits_and_duplicates_are_refused_clearly(
     assert len(await holds_of(harness, alliance.work.id)) == 1
     await reserve_at(reader, other, "City Library")
     assert reader.last_answer is not None
+    # One hold is "1 active hold" (it said "1 active holds").
     assert reader.last_answer["text"] == (
-        "You already have 1 active holds, as many as a reader may have. "
-        "Collect or cancel one first."
+        "You already have 1 active hold, as many as a reader may have. Collect or cancel it first."
     )
     assert len(await holds_of(harness, other)) == 0
     # A forged pickup that is no pickup point, and a forged work.

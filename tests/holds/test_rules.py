@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
-from bot.services.hold_rules import (
+from bot.services.holds.rules import (
     END_OF_DAY,
     opening_days,
     queue_estimate_days,

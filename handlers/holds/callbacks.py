@@ -1,20 +1,16 @@
-"""Callback data of the holds feature, and the Reserve row of the work card."""
+"""Callback data of the reader's hold screens, and the Reserve row of the work card.
+
+The data of buttons that notices carry (``HoldAction``, ``ReserveWork``) is defined with
+those notices, in ``bot.notices.holds``.
+"""
 
 from __future__ import annotations
-
-import enum
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton
 from aiogram.utils.i18n import gettext as _
 
-from bot.services.hold_notices import ACTION_PREFIX, RESERVE_PREFIX
-
-
-class ReserveWork(CallbackData, prefix=RESERVE_PREFIX):
-    """Reserve a work: choose the pickup library next."""
-
-    work_id: int
+from bot.notices.holds import ReserveWork
 
 
 class PickupChoice(CallbackData, prefix="rsvp"):
@@ -22,27 +18,6 @@ class PickupChoice(CallbackData, prefix="rsvp"):
 
     work_id: int
     library_id: int
-
-
-class HoldAct(enum.StrEnum):
-    """What a hold button does (the notice buttons use the first three)."""
-
-    ON_MY_WAY = "way"
-    EXTEND = "ext"
-    PASS_ON = "pass"
-    OPEN = "open"
-    CANCEL = "cancel"
-    PICKUP = "pickup"
-    SUSPEND = "susp"
-    RESUME = "resume"
-    LIST = "list"
-
-
-class HoldAction(CallbackData, prefix=ACTION_PREFIX):
-    """An action on one of the reader's holds (re-checked against the reader who taps)."""
-
-    action: HoldAct
-    hold_id: int
 
 
 class CancelWithReason(CallbackData, prefix="hdc"):
