@@ -16,7 +16,7 @@ from typing import Any
 
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import EmptyIndexError
-from whoosh.query import And, Query
+from whoosh.query import NullQuery, Query
 from whoosh.util.filelock import FileLock
 
 from search.analysis import warm_up as load_chinese_tools
@@ -357,6 +357,8 @@ class CatalogueIndex:
             return SearchResult()
         limit = max(1, min(limit, MAX_LIMIT))
         filters = self._queries.filters(language, library_codes)
+        if filters is NullQuery:
+            return SearchResult(isbn_query=plan.isbn is not None)
         with self._lease() as lease:
             searcher, reader = lease.searcher, lease.searcher.reader()
             if plan.isbn is not None:
@@ -384,7 +386,7 @@ class CatalogueIndex:
     # -- internals ---------------------------------------------------------------------
 
     def _suggest(
-        self, searcher: Any, plan: QueryPlan, filters: list[Query], vocabulary: Vocabulary
+        self, searcher: Any, plan: QueryPlan, filters: Query | None, vocabulary: Vocabulary
     ) -> str | None:
         """A corrected query, offered only if it finds something."""
         reader = searcher.reader()
@@ -480,13 +482,11 @@ class CatalogueIndex:
 
 
 def _run(
-    searcher: Any, query: Query | None, filters: list[Query], limit: int
+    searcher: Any, query: Query | None, filters: Query | None, limit: int
 ) -> tuple[list[SearchHit], int]:
-    """Run a query with filter clauses; return the top hits and the total match count."""
+    """Run a query among the documents the filters allow; the top hits and the match count."""
     if query is None:
         return [], 0
-    if filters:
-        query = And([query, *filters])
-    results = searcher.search(query, limit=limit, optimize=False)
+    results = searcher.search(query, limit=limit, filter=filters, optimize=False)
     hits = [SearchHit(int(hit["work_id"]), float(hit.score)) for hit in results]
     return hits, len(results)

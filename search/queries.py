@@ -178,19 +178,26 @@ class QueryBuilder:
         return Term("isbn", isbn)
 
     @staticmethod
-    def filters(language: str | None, library_codes: Collection[str] | None) -> list[Query]:
-        """Zero-score required clauses for the language and holding-library filters."""
+    def filters(language: str | None, library_codes: Collection[str] | None) -> Query | None:
+        """The documents the language and holding-library filters allow, or None for all.
+
+        The result is for ``Searcher.search(filter=...)``, which selects documents without
+        scoring them. (Zero-boost clauses ANDed into the query matched nothing once three
+        or more library codes were given: Whoosh preloads such a union and keeps only the
+        documents whose score is above zero.) ``NullQuery`` means nothing can match.
+        """
         clauses: list[Query] = []
         if language:
-            clauses.append(Term("language", language.strip().lower(), boost=0.0))
+            clauses.append(Term("language", language.strip().lower()))
         if library_codes is not None:
-            codes = [library_term(code) for code in library_codes if code.strip()]
-            terms = [Term("library", code, boost=0.0) for code in codes]
-            if not terms:
-                clauses.append(NullQuery)
-            else:
-                clauses.append(terms[0] if len(terms) == 1 else Or(terms))
-        return clauses
+            codes = dict.fromkeys(library_term(code) for code in library_codes if code.strip())
+            if not codes:
+                return NullQuery
+            terms = [Term("library", code) for code in codes]
+            clauses.append(terms[0] if len(terms) == 1 else Or(terms))
+        if not clauses:
+            return None
+        return clauses[0] if len(clauses) == 1 else And(clauses)
 
     @staticmethod
     def suggest(plan: QueryPlan, reader: Any, vocabulary: Vocabulary) -> str | None:
