@@ -10,7 +10,7 @@ from bot.app import build_application
 from bot.config import Settings
 from bot.demo_app import DEMO_TOKEN, prepare_demo, sandbox_people_and_places
 from bot.models import Event, Work
-from bot.services.demo import ACTIVITY_TELEGRAM_BASE, DEMO_ACTIVITY
+from bot.services.demo.activity import ACTIVITY_TELEGRAM_BASE, DEMO_ACTIVITY
 
 
 async def test_prepare_demo_twice_starts_fresh(settings: Settings, tmp_path: Path) -> None:

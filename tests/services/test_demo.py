@@ -25,15 +25,11 @@ from bot.models import (
     Work,
     utcnow,
 )
-from bot.services.demo import (
-    ACTIVITY_TELEGRAM_BASE,
-    CORE_WORKS,
-    DEMO_ACCOUNTS,
-    demo_catalogue_path,
-    demo_holdings,
-    demo_records,
-    seed_demo,
-)
+from bot.services.demo.accounts import DEMO_ACCOUNTS
+from bot.services.demo.activity import ACTIVITY_TELEGRAM_BASE
+from bot.services.demo.data import demo_catalogue_path, demo_records
+from bot.services.demo.holdings import CORE_WORKS, demo_holdings
+from bot.services.demo.seeding import seed_demo
 from bot.services.members import is_open_on
 from bot.services.readers import is_valid_card_number
 
