@@ -13,8 +13,10 @@ The data files live in the package ``bot.demo`` (read by ``data``):
   one exists, e.g. ``Hong lou meng (Dream of the Red Chamber)``; ``authors`` are
   romanised "Surname, Given" (``Cao, Xueqin``). English-language rows (originals and
   English translations) have no original-script fields. ``year`` is the year of first
-  publication, empty for ancient texts; ``isbn`` is always empty (no edition is
-  implied); ``subjects`` come in English/Chinese pairs. Barcode, call number and
+  publication, empty for ancient texts; ``isbn`` is the ISBN-13 of one real edition
+  where one was found (English-language works: the edition in goodbooks-10k; Chinese
+  works: the best-known mainland edition, e.g. 三体, 重庆出版社 2008, 9787536692930),
+  empty otherwise; ``subjects`` come in English/Chinese pairs. Barcode, call number and
   copies are empty: copies are placed by ``holdings.demo_holdings``.
 * ``events.json``: upcoming reading events, with day offsets from "today" and local
   times, at member libraries (by code) or at named places with coordinates.

@@ -1,4 +1,4 @@
-"""The demo catalogue in the database: works, and copies on the shelves."""
+"""The demo catalogue in the database: works with their ISBNs, and copies on the shelves."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.bibrecords import BibRecord
-from bot.models import Item, ItemStatus, Library, Work
+from bot.models import Item, ItemStatus, Library, Work, WorkIsbn
 from bot.services.demo.data import demo_records
 from bot.services.demo.holdings import HOLDINGS_SEED, demo_holdings
 from bot.services.demo.summary import DemoSummary
@@ -54,6 +54,26 @@ async def _works(
     work_ids.update({key: work.id for key, work in new_works.items()})
     summary.works_created = len(new_works)
     return work_ids
+
+
+async def _isbns(
+    session: AsyncSession,
+    records: Sequence[BibRecord],
+    work_ids: Mapping[str, int],
+    summary: DemoSummary,
+) -> None:
+    """Give every work the ISBNs of its catalogue row that no work has yet."""
+    wanted = {isbn for record in records for isbn in record.isbns}
+    taken = set(await session.scalars(select(WorkIsbn.isbn).where(WorkIsbn.isbn.in_(wanted))))
+    for record in records:
+        for position, isbn in enumerate(record.isbns):
+            if isbn not in taken:
+                taken.add(isbn)
+                session.add(
+                    WorkIsbn(isbn=isbn, work_id=work_ids[record.work_key], position=position)
+                )
+                summary.isbns_added += 1
+    await session.flush()
 
 
 async def _items(
@@ -105,9 +125,10 @@ async def seed_catalogue(
     today: date,
     zone: ZoneInfo,
 ) -> None:
-    """The demo works and their copies (idempotent)."""
+    """The demo works, their ISBNs and their copies (idempotent)."""
     records = demo_records()
     work_ids = await _works(session, records, summary)
+    await _isbns(session, records, work_ids, summary)
     summary.items_created = await _items(
         session, records, work_ids, libraries, today=today, zone=zone
     )

@@ -16,6 +16,7 @@ class DemoSummary:
     readers_created: int = 0
     roles_granted: int = 0
     works_created: int = 0
+    isbns_added: int = 0
     items_created: int = 0
     events_created: int = 0
     activity_readers: int = 0
