@@ -19,6 +19,7 @@ from bot.models import (
     Item,
     ItemStatus,
     Library,
+    LibraryFollow,
     LibraryKind,
     Reader,
     Role,
@@ -275,10 +276,14 @@ async def test_demo_accounts_are_onboarded_with_their_roles(session: AsyncSessio
         roles = {(grant.role, grant.library_id) for grant in reader.roles}
         expected: set[tuple[Role, int | None]] = set()
         if account.role is not None:
-            expected = {(account.role, None)}
-        if account.role is Role.LIBRARIAN:
-            expected = {(Role.LIBRARIAN, central.id)}
+            expected = {(account.role, central.id if account.library_code else None)}
         assert roles == expected
+    # The librarian and the organiser belong to the central library (/broadcast needs it).
+    assert {
+        (account.role, account.library_code)
+        for account in DEMO_ACCOUNTS
+        if account.library_code is not None
+    } == {(Role.LIBRARIAN, "HBPL"), (Role.ORGANISER, "HBPL")}
 
 
 async def test_seeding_twice_duplicates_nothing(session: AsyncSession) -> None:
@@ -299,8 +304,9 @@ async def test_seeding_twice_duplicates_nothing(session: AsyncSession) -> None:
         second.events_created,
         second.activity_readers,
         second.searches_logged,
-    ) == (0, 0, 0, 0, 0, 0, 0, 0)
-    assert first.isbns_added >= 300
+        second.follows_created,
+    ) == (0, 0, 0, 0, 0, 0, 0, 0, 0)
+    assert first.isbns_added >= 300 and first.follows_created >= 20
 
 
 async def test_seeding_weeks_later_only_adds_new_upcoming_events(session: AsyncSession) -> None:
@@ -352,3 +358,37 @@ async def test_seeded_works_have_their_isbns(session: AsyncSession) -> None:
     assert [isbn.isbn for isbn in three_body.isbns] == ["9787536692930"]
     stored = set(await session.scalars(select(WorkIsbn.isbn)))
     assert stored == {isbn for record in demo_records() for isbn in record.isbns}
+
+
+async def test_readers_follow_libraries_and_the_organiser_has_followers(
+    session: AsyncSession,
+) -> None:
+    await seed_demo(session, today=today(), zone=ZONE)
+    libraries = {library.id: library for library in await session.scalars(select(Library))}
+    readers = {reader.id: reader for reader in await session.scalars(select(Reader))}
+    follows = [
+        (readers[reader_id], libraries[library_id])
+        for reader_id, library_id in (
+            await session.execute(select(LibraryFollow.reader_id, LibraryFollow.library_id))
+        ).all()
+    ]
+    followed_by: dict[int, set[str]] = defaultdict(set)
+    for reader, library in follows:
+        followed_by[reader.telegram_id].add(library.code)
+
+    assert followed_by[1001] == {"HBPL", "HBPL-XS"}
+    assert all(
+        followed_by[reader.telegram_id]
+        for reader in readers.values()
+        if reader.telegram_id > ACTIVITY_TELEGRAM_BASE
+    )
+    # A district's readers follow a library of their district.
+    assert all(
+        library.district_id == reader.district_id
+        for reader, library in follows
+        if reader.telegram_id > ACTIVITY_TELEGRAM_BASE
+    )
+    central_followers = {
+        reader.telegram_id for reader, library in follows if library.code == "HBPL"
+    }
+    assert 1001 in central_followers and len(central_followers) >= 5

@@ -22,8 +22,9 @@ The data files live in the package ``bot.demo`` (read by ``data``):
   times, at member libraries (by code) or at named places with coordinates.
 
 Seeding (``seeding.seed_demo``) adds the four personas (``accounts``: a reader, an
-organiser, a librarian of the central library, an admin), the catalogue and its copies
-(``catalogue``), the events (``events``) and readers in every district (``activity``).
+organiser and a librarian of the central library, an admin), the catalogue and its copies
+(``catalogue``), the events (``events``), readers in every district (``activity``) and who
+follows which library (``follows``), so every persona's main job works at once.
 
 ``seed_demo`` and the data's public names are re-exported here for the callers (the demo
 command, benchmarks) that use them.

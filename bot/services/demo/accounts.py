@@ -27,14 +27,18 @@ class DemoAccount:
     library_code: str | None = None
 
 
+# The organiser is bound to the central library, so /broadcast reaches its followers.
 DEMO_ACCOUNTS = (
     DemoAccount(1001, "演示读者", "demo_reader", "zh", "XISHAN"),
-    DemoAccount(1002, "演示活动组织者", "demo_organiser", "zh", "GANGKOU", Role.ORGANISER),
+    DemoAccount(
+        1002, "演示活动组织者", "demo_organiser", "zh", "GANGKOU", Role.ORGANISER, CENTRAL_LIBRARY
+    ),
     DemoAccount(
         1003, "演示馆员", "demo_librarian", "zh", "GANGKOU", Role.LIBRARIAN, CENTRAL_LIBRARY
     ),
     DemoAccount(1004, "Demo admin", "demo_admin", "en", "GAOXIN", Role.ADMIN),
 )
+READER_TELEGRAM_ID = 1001
 ORGANISER_TELEGRAM_ID = 1002
 
 

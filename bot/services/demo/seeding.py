@@ -15,6 +15,7 @@ from bot.services.demo.activity import seed_activity
 from bot.services.demo.catalogue import seed_catalogue
 from bot.services.demo.data import DemoDataError, data_text
 from bot.services.demo.events import seed_events
+from bot.services.demo.follows import seed_follows
 from bot.services.demo.summary import DemoSummary
 from bot.services.members import import_districts, import_libraries
 
@@ -57,5 +58,6 @@ async def seed_demo(session: AsyncSession, *, today: date, zone: ZoneInfo) -> De
         organiser = readers[ORGANISER_TELEGRAM_ID]
         await seed_events(session, districts, libraries, organiser, summary, today=today, zone=zone)
         await seed_activity(session, districts, summary, today=today, zone=zone)
+        await seed_follows(session, libraries, summary)
         summary.totals = await _totals(session)
     return summary

@@ -21,4 +21,5 @@ class DemoSummary:
     events_created: int = 0
     activity_readers: int = 0
     searches_logged: int = 0
+    follows_created: int = 0
     totals: dict[str, int] = field(default_factory=dict)
