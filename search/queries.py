@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
 import isbnlib
-from whoosh.query import And, AndMaybe, NullQuery, Or, Query, Term
+from whoosh.query import And, AndMaybe, Or, Query, Term
 
 from search.analysis import (
     MAX_TOKEN_CHARS,
@@ -21,7 +20,6 @@ from search.analysis import (
     stem_english,
     title_key,
 )
-from search.schema import library_term
 from search.vocabulary import Vocabulary
 
 MAX_QUERY_CHARS = 256
@@ -178,26 +176,14 @@ class QueryBuilder:
         return Term("isbn", isbn)
 
     @staticmethod
-    def filters(language: str | None, library_codes: Collection[str] | None) -> Query | None:
-        """The documents the language and holding-library filters allow, or None for all.
+    def filters(language: str | None) -> list[Query]:
+        """A zero-score required clause for the language filter (none without a language).
 
-        The result is for ``Searcher.search(filter=...)``, which selects documents without
-        scoring them. (Zero-boost clauses ANDed into the query matched nothing once three
-        or more library codes were given: Whoosh preloads such a union and keeps only the
-        documents whose score is above zero.) ``NullQuery`` means nothing can match.
+        The holding-library filter is not a clause: see ``CatalogueIndex.search``.
         """
-        clauses: list[Query] = []
-        if language:
-            clauses.append(Term("language", language.strip().lower()))
-        if library_codes is not None:
-            codes = dict.fromkeys(library_term(code) for code in library_codes if code.strip())
-            if not codes:
-                return NullQuery
-            terms = [Term("library", code) for code in codes]
-            clauses.append(terms[0] if len(terms) == 1 else Or(terms))
-        if not clauses:
-            return None
-        return clauses[0] if len(clauses) == 1 else And(clauses)
+        if not language:
+            return []
+        return [Term("language", language.strip().lower(), boost=0.0)]
 
     @staticmethod
     def suggest(plan: QueryPlan, reader: Any, vocabulary: Vocabulary) -> str | None:
