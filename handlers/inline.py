@@ -18,16 +18,17 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import Reader
-from bot.services import search
 from bot.services.indexing import CatalogueIndexer
-from bot.services.search import IndexNotReadyError, WorkSummary
-from handlers.search import (
+from bot.services.search.holdings import WorkSummary
+from bot.services.search.ranking import IndexNotReadyError
+from bot.services.search.results import search_inline
+from handlers.search.card import work_link
+from handlers.search.wording import (
     availability_plain,
     byline,
     clip,
     title_html,
     title_plain,
-    work_link,
 )
 
 # Results hold the asker's distances and language, so Telegram caches them per user.
@@ -69,7 +70,7 @@ async def inline_search(
 ) -> None:
     """Search as the reader types; an empty query gets no results."""
     try:
-        works = await search.search_inline(session, indexer, reader, inline_query.query)
+        works = await search_inline(session, indexer, reader, inline_query.query)
     except IndexNotReadyError:
         await inline_query.answer([], cache_time=NOT_READY_CACHE_SECONDS, is_personal=True)
         return

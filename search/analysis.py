@@ -15,7 +15,7 @@ from whoosh.analysis import STOP_WORDS, Filter, Token, Tokenizer
 from whoosh.lang import stemmer_for_language
 
 # Bump when tokens change: stored fingerprints include it, so upserts re-index everything.
-ANALYSIS_VERSION = 4
+ANALYSIS_VERSION = 5
 
 MAX_TOKEN_CHARS = 64
 MAX_TITLE_KEY_CHARS = 160
@@ -93,8 +93,6 @@ class _ChineseTools:
 
             jieba.setLogLevel(60)
             converter = OpenCC("t2s")
-            # OpenCC loads its dictionaries on first use, without a lock: do it here.
-            converter.convert("樓")
             segmenter = jieba.Tokenizer()
             segmenter.initialize()
             self._converter = converter

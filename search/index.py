@@ -10,24 +10,27 @@ import time
 import uuid
 from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import EmptyIndexError
 from whoosh.query import And, Query
+from whoosh.reading import TermNotFound
 from whoosh.util.filelock import FileLock
 
 from search.analysis import warm_up as load_chinese_tools
 from search.documents import SearchHit, SearchResult, WorkDocument
 from search.queries import QueryBuilder, QueryPlan, plan_query
-from search.schema import build_schema, document_fields, fingerprint
+from search.schema import build_schema, document_fields, fingerprint, library_term
 from search.vocabulary import Vocabulary
 
 MAX_LIMIT = 1000
 PROGRESS_EVERY = 1000
 MAX_IDLE_SEARCHERS = 8
+# Sets of libraries whose holdings a pooled searcher remembers (see _held_at).
+MAX_REMEMBERED_HOLDINGS = 8
 
 _POINTER = "CURRENT"
 _WRITE_LOCK = "WRITELOCK"
@@ -49,6 +52,38 @@ class _Lease:
     version: int
     directory: Path
     searcher: Any
+    # This searcher's docnums of the works held at a set of libraries, by library terms.
+    holdings: dict[frozenset[str], set[int]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """What a search may return: documents passing the clauses and, if set, held there."""
+
+    clauses: list[Query]
+    held: set[int] | None = None
+
+
+def _held_at(lease: _Lease, library_codes: Collection[str]) -> set[int]:
+    """The docnums (the lease's searcher's) of the works held at any of the libraries.
+
+    Searches take them as Whoosh's ``filter``, which selects documents without scoring them.
+    (As zero-boost clauses of the query, three or more library codes matched nothing: Whoosh
+    preloads such a union and keeps only the documents that score above zero.) They are
+    remembered with the pooled searcher, since a reader pages and filters one search.
+    """
+    terms = frozenset(library_term(code) for code in library_codes if code.strip())
+    held = lease.holdings.get(terms)
+    if held is None:
+        reader = lease.searcher.reader()
+        held = set()
+        for term in terms:
+            with suppress(TermNotFound):
+                held.update(reader.postings("library", term).all_ids())
+        if len(lease.holdings) >= MAX_REMEMBERED_HOLDINGS:
+            lease.holdings.clear()
+        lease.holdings[terms] = held
+    return held
 
 
 class IndexNotFoundError(LookupError):
@@ -356,20 +391,24 @@ class CatalogueIndex:
         if plan.empty:
             return SearchResult()
         limit = max(1, min(limit, MAX_LIMIT))
-        filters = self._queries.filters(language, library_codes)
         with self._lease() as lease:
             searcher, reader = lease.searcher, lease.searcher.reader()
+            scope = _Scope(self._queries.filters(language))
+            if library_codes is not None:
+                scope = _Scope(scope.clauses, _held_at(lease, library_codes))
+                if not scope.held:
+                    return SearchResult(isbn_query=plan.isbn is not None)
             if plan.isbn is not None:
-                hits, total = _run(searcher, self._queries.isbn(plan.isbn), filters, limit)
+                hits, total = _run(searcher, self._queries.isbn(plan.isbn), scope, limit)
                 return SearchResult(hits, total, None, True)
-            hits, total = _run(searcher, self._queries.strict(plan, reader), filters, limit)
+            hits, total = _run(searcher, self._queries.strict(plan, reader), scope, limit)
             if total == 0:
                 vocabulary = self._vocabulary_for(lease)
                 loose = self._queries.loose(plan, reader, vocabulary)
-                hits, total = _run(searcher, loose, filters, limit)
+                hits, total = _run(searcher, loose, scope, limit)
             suggestion = None
             if total == 0:
-                suggestion = self._suggest(searcher, plan, filters, vocabulary)
+                suggestion = self._suggest(searcher, plan, scope, vocabulary)
         return SearchResult(hits, total, suggestion, False)
 
     def close(self) -> None:
@@ -384,7 +423,7 @@ class CatalogueIndex:
     # -- internals ---------------------------------------------------------------------
 
     def _suggest(
-        self, searcher: Any, plan: QueryPlan, filters: list[Query], vocabulary: Vocabulary
+        self, searcher: Any, plan: QueryPlan, scope: _Scope, vocabulary: Vocabulary
     ) -> str | None:
         """A corrected query, offered only if it finds something."""
         reader = searcher.reader()
@@ -392,9 +431,9 @@ class CatalogueIndex:
         if suggestion is None:
             return None
         corrected = plan_query(suggestion)
-        if _run(searcher, self._queries.strict(corrected, reader), filters, 1)[1]:
+        if _run(searcher, self._queries.strict(corrected, reader), scope, 1)[1]:
             return suggestion
-        if _run(searcher, self._queries.loose(corrected, reader, vocabulary), filters, 1)[1]:
+        if _run(searcher, self._queries.loose(corrected, reader, vocabulary), scope, 1)[1]:
             return suggestion
         return None
 
@@ -480,13 +519,13 @@ class CatalogueIndex:
 
 
 def _run(
-    searcher: Any, query: Query | None, filters: list[Query], limit: int
+    searcher: Any, query: Query | None, scope: _Scope, limit: int
 ) -> tuple[list[SearchHit], int]:
-    """Run a query with filter clauses; return the top hits and the total match count."""
+    """Run a query within the scope; return the top hits and the total match count."""
     if query is None:
         return [], 0
-    if filters:
-        query = And([query, *filters])
-    results = searcher.search(query, limit=limit, optimize=False)
+    if scope.clauses:
+        query = And([query, *scope.clauses])
+    results = searcher.search(query, limit=limit, filter=scope.held, optimize=False)
     hits = [SearchHit(int(hit["work_id"]), float(hit.score)) for hit in results]
     return hits, len(results)

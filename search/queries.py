@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
 import isbnlib
-from whoosh.query import And, AndMaybe, NullQuery, Or, Query, Term
+from whoosh.query import And, AndMaybe, Or, Query, Term
 
 from search.analysis import (
     MAX_TOKEN_CHARS,
@@ -21,7 +20,6 @@ from search.analysis import (
     stem_english,
     title_key,
 )
-from search.schema import library_term
 from search.vocabulary import Vocabulary
 
 MAX_QUERY_CHARS = 256
@@ -178,19 +176,14 @@ class QueryBuilder:
         return Term("isbn", isbn)
 
     @staticmethod
-    def filters(language: str | None, library_codes: Collection[str] | None) -> list[Query]:
-        """Zero-score required clauses for the language and holding-library filters."""
-        clauses: list[Query] = []
-        if language:
-            clauses.append(Term("language", language.strip().lower(), boost=0.0))
-        if library_codes is not None:
-            codes = [library_term(code) for code in library_codes if code.strip()]
-            terms = [Term("library", code, boost=0.0) for code in codes]
-            if not terms:
-                clauses.append(NullQuery)
-            else:
-                clauses.append(terms[0] if len(terms) == 1 else Or(terms))
-        return clauses
+    def filters(language: str | None) -> list[Query]:
+        """A zero-score required clause for the language filter (none without a language).
+
+        The holding-library filter is not a clause: see ``CatalogueIndex.search``.
+        """
+        if not language:
+            return []
+        return [Term("language", language.strip().lower(), boost=0.0)]
 
     @staticmethod
     def suggest(plan: QueryPlan, reader: Any, vocabulary: Vocabulary) -> str | None:

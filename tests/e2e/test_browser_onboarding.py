@@ -189,7 +189,6 @@ async def test_event_deep_link_opens_inside_the_page(demo_page: Page, language: 
     assert page.url == page.url.split("#")[0] and len(page.context.pages) == 1
 
 
-@pytest.mark.xfail(strict=False, reason="needs the library-type filter fix")
 @pytest.mark.parametrize("language", ["en", "zh"])
 async def test_filtered_search_finds_the_public_library_copy(
     demo_page: Page, language: str

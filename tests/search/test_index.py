@@ -6,6 +6,7 @@ import dataclasses
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,8 +14,8 @@ from search import CatalogueIndex, IndexClosedError, IndexNotFoundError, WorkDoc
 from tests.search.conftest import BY_ID, CORPUS
 
 
-def ids(index: CatalogueIndex, query: str) -> list[int]:
-    return [hit.work_id for hit in index.search(query).hits]
+def ids(index: CatalogueIndex, query: str, **filters: Any) -> list[int]:
+    return [hit.work_id for hit in index.search(query, **filters).hits]
 
 
 def generation_dirs(index_dir: Path) -> list[str]:
@@ -47,6 +48,9 @@ def test_upsert_creates_the_index_and_skips_unchanged_works(
 
 def test_incremental_update_changes_only_what_changed(fresh_index: CatalogueIndex) -> None:
     fresh_index.upsert(CORPUS)
+    # Searchers remember which works the libraries hold; a write must not leave that stale.
+    several = ["CPL", "THU", "PKU"]
+    assert ids(fresh_index, "hobbit", library_codes=several) == [18]
     dune = BY_ID[17]
     renamed = dataclasses.replace(dune, title="Dune messiah")
     moved = dataclasses.replace(BY_ID[18], library_codes=("HDL",))
@@ -55,6 +59,8 @@ def test_incremental_update_changes_only_what_changed(fresh_index: CatalogueInde
     assert ids(fresh_index, "messiah") == [17]
     assert ids(fresh_index, "hobbit") == [18]
     assert fresh_index.search("hobbit", library_codes=["CPL"]).hits == []
+    assert fresh_index.search("hobbit", library_codes=several).hits == []
+    assert ids(fresh_index, "hobbit", library_codes=[*several, "HDL"]) == [18]
     assert ids(fresh_index, "gatsby") == [14]
 
 

@@ -170,11 +170,26 @@ def test_language_filter(catalogue: CatalogueIndex) -> None:
 def test_library_filter(catalogue: CatalogueIndex) -> None:
     fiction = ids(catalogue.search("fiction"))
     assert len(fiction) > 3
-    for codes in (["CPL"], ["PKU", "THU"], {"HDL"}):
+    # Three or more codes: Whoosh preloads such a union and used to drop every match whose
+    # score was zero, so "public libraries" (several codes) found nothing (issue 16.1).
+    for codes in (["CPL"], ["PKU", "THU"], {"HDL"}, ["CPL", "PKU", "THU"], ["HDL", "THU", "CPL"]):
         expected = [i for i in fiction if set(BY_ID[i].library_codes) & set(codes)]
-        assert ids(catalogue.search("fiction", library_codes=codes)) == expected
+        result = catalogue.search("fiction", library_codes=codes)
+        assert (ids(result), result.total) == (expected, len(expected))
     assert catalogue.search("fiction", library_codes=[]).hits == []
     assert catalogue.search("fiction", library_codes=["NOPE"]).hits == []
+    assert catalogue.search("fiction", library_codes=["NOPE", "NADA", " "]).hits == []
+
+
+def test_library_filter_keeps_scores_and_totals(catalogue: CatalogueIndex) -> None:
+    everything = catalogue.search("fiction")
+    codes = ["CPL", "PKU", "THU", "HDL"]
+    filtered = catalogue.search("fiction", library_codes=codes)
+    assert filtered.hits == everything.hits
+    assert filtered.total == everything.total
+    isbn = catalogue.search("9780441013593", library_codes=["PKU", "CPL", "HDL"])
+    assert (ids(isbn), isbn.isbn_query) == ([17], True)
+    assert catalogue.search("9780441013593", library_codes=["CPL", "HDL", "NOPE"]).hits == []
 
 
 def test_total_and_limit(catalogue: CatalogueIndex) -> None:

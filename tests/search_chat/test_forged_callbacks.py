@@ -5,7 +5,13 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.models import SearchLog
-from handlers.search import AuthorWorks, DidYouMean, ResultsPage, SuggestPurchase, WorkOpen
+from handlers.search.callbacks import (
+    AuthorWorks,
+    DidYouMean,
+    ResultsPage,
+    SuggestPurchase,
+    WorkOpen,
+)
 from tests.harness import BotHarness, ChatUser, texts
 
 from .conftest import Catalogue, reader

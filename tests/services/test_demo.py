@@ -19,21 +19,19 @@ from bot.models import (
     Item,
     ItemStatus,
     Library,
+    LibraryFollow,
     LibraryKind,
     Reader,
     Role,
     Work,
+    WorkIsbn,
     utcnow,
 )
-from bot.services.demo import (
-    ACTIVITY_TELEGRAM_BASE,
-    CORE_WORKS,
-    DEMO_ACCOUNTS,
-    demo_catalogue_path,
-    demo_holdings,
-    demo_records,
-    seed_demo,
-)
+from bot.services.demo.accounts import DEMO_ACCOUNTS
+from bot.services.demo.activity import ACTIVITY_TELEGRAM_BASE
+from bot.services.demo.data import demo_catalogue_path, demo_records
+from bot.services.demo.holdings import CORE_WORKS, demo_holdings
+from bot.services.demo.seeding import seed_demo
 from bot.services.members import is_open_on
 from bot.services.readers import is_valid_card_number
 
@@ -80,7 +78,6 @@ def test_the_catalogue_follows_its_conventions() -> None:
     assert 0.4 <= len(chinese) / len(records) <= 0.6
     assert all(record.original_title and record.original_authors is not None for record in chinese)
     assert all(not record.original_title for record in english)
-    assert not any(record.isbns for record in records)
     assert not any(record.holdings for record in records)
     assert all(record.subjects for record in records)
     assert all(record.year is None or 0 < record.year <= 2025 for record in records)
@@ -90,6 +87,38 @@ def test_the_catalogue_follows_its_conventions() -> None:
     assert dream.authors[0] == "Cao, Xueqin"
     assert dream.year == 1791
     assert {"西游记", "三国演义", "水浒传"} <= set(by_original)
+
+
+def isbn13_check_digit(first_twelve: str) -> str:
+    """The ISBN-13 (EAN-13) check digit: weights 1 and 3 alternating, modulo 10."""
+    total = sum(
+        int(digit) * (3 if position % 2 else 1) for position, digit in enumerate(first_twelve)
+    )
+    return str(-total % 10)
+
+
+def test_demo_works_carry_real_isbn13s() -> None:
+    records = demo_records()
+    isbns = [isbn for record in records for isbn in record.isbns]
+
+    assert len(isbns) >= 300
+    assert len(set(isbns)) == len(isbns)
+    for isbn in isbns:
+        assert len(isbn) == 13 and isbn.isdigit() and isbn.startswith(("978", "979")), isbn
+        assert isbn[-1] == isbn13_check_digit(isbn[:12]), isbn
+    for record in records:
+        for isbn in record.isbns:
+            # Chinese works: mainland editions (group 7); the rest: English-language editions.
+            group = ("9787",) if record.language == "chi" else ("9780", "9781")
+            assert isbn.startswith(group), (record.title, isbn)
+    by_original = {record.original_title: record for record in records if record.original_title}
+    assert by_original["三体"].isbns == ("9787536692930",)  # 重庆出版社, 2008
+    assert by_original["红楼梦"].isbns == ("9787020002207",)  # 人民文学出版社
+
+
+def test_the_check_digit_rule_catches_a_typo() -> None:
+    assert isbn13_check_digit("978753669293") == "0"
+    assert isbn13_check_digit("978753669239") != "0"  # two digits swapped
 
 
 def test_holdings_are_deterministic_and_spread() -> None:
@@ -247,10 +276,14 @@ async def test_demo_accounts_are_onboarded_with_their_roles(session: AsyncSessio
         roles = {(grant.role, grant.library_id) for grant in reader.roles}
         expected: set[tuple[Role, int | None]] = set()
         if account.role is not None:
-            expected = {(account.role, None)}
-        if account.role is Role.LIBRARIAN:
-            expected = {(Role.LIBRARIAN, central.id)}
+            expected = {(account.role, central.id if account.library_code else None)}
         assert roles == expected
+    # The librarian and the organiser belong to the central library (/broadcast needs it).
+    assert {
+        (account.role, account.library_code)
+        for account in DEMO_ACCOUNTS
+        if account.library_code is not None
+    } == {(Role.LIBRARIAN, "HBPL"), (Role.ORGANISER, "HBPL")}
 
 
 async def test_seeding_twice_duplicates_nothing(session: AsyncSession) -> None:
@@ -266,11 +299,14 @@ async def test_seeding_twice_duplicates_nothing(session: AsyncSession) -> None:
         second.readers_created,
         second.roles_granted,
         second.works_created,
+        second.isbns_added,
         second.items_created,
         second.events_created,
         second.activity_readers,
         second.searches_logged,
-    ) == (0, 0, 0, 0, 0, 0, 0)
+        second.follows_created,
+    ) == (0, 0, 0, 0, 0, 0, 0, 0, 0)
+    assert first.isbns_added >= 300 and first.follows_created >= 20
 
 
 async def test_seeding_weeks_later_only_adds_new_upcoming_events(session: AsyncSession) -> None:
@@ -310,3 +346,49 @@ async def test_every_library_lies_in_its_district(session: AsyncSession) -> None
     assert all(
         any(library.district_id == district.id for library in libraries) for district in districts
     )
+
+
+async def test_seeded_works_have_their_isbns(session: AsyncSession) -> None:
+    await seed_demo(session, today=today(), zone=ZONE)
+    three_body = await session.scalar(
+        select(Work).where(Work.original_title == "三体").options(selectinload(Work.isbns))
+    )
+
+    assert three_body is not None
+    assert [isbn.isbn for isbn in three_body.isbns] == ["9787536692930"]
+    stored = set(await session.scalars(select(WorkIsbn.isbn)))
+    assert stored == {isbn for record in demo_records() for isbn in record.isbns}
+
+
+async def test_readers_follow_libraries_and_the_organiser_has_followers(
+    session: AsyncSession,
+) -> None:
+    await seed_demo(session, today=today(), zone=ZONE)
+    libraries = {library.id: library for library in await session.scalars(select(Library))}
+    readers = {reader.id: reader for reader in await session.scalars(select(Reader))}
+    follows = [
+        (readers[reader_id], libraries[library_id])
+        for reader_id, library_id in (
+            await session.execute(select(LibraryFollow.reader_id, LibraryFollow.library_id))
+        ).all()
+    ]
+    followed_by: dict[int, set[str]] = defaultdict(set)
+    for reader, library in follows:
+        followed_by[reader.telegram_id].add(library.code)
+
+    assert followed_by[1001] == {"HBPL", "HBPL-XS"}
+    assert all(
+        followed_by[reader.telegram_id]
+        for reader in readers.values()
+        if reader.telegram_id > ACTIVITY_TELEGRAM_BASE
+    )
+    # A district's readers follow a library of their district.
+    assert all(
+        library.district_id == reader.district_id
+        for reader, library in follows
+        if reader.telegram_id > ACTIVITY_TELEGRAM_BASE
+    )
+    central_followers = {
+        reader.telegram_id for reader, library in follows if library.code == "HBPL"
+    }
+    assert 1001 in central_followers and len(central_followers) >= 5

@@ -1,0 +1,64 @@
+"""Every search is logged: what purchase suggestions, paging and "did you mean" start from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.models import Reader, SearchLog, utcnow
+from bot.services.errors import NotFoundError
+from bot.services.search.query import SearchSource, clean_query, valid_id
+
+LOGGED_QUERY_CHARS = 300
+
+
+@dataclass(frozen=True)
+class LoggedSearch:
+    """A search as it was logged (what purchase suggestions and "did you mean" start from)."""
+
+    search_id: int
+    query: str
+    isbn: str | None
+    hit_count: int
+
+
+async def log_search(
+    session: AsyncSession, reader: Reader, query: str, hit_count: int, source: SearchSource
+) -> SearchLog:
+    """Add the search to the log (flushed, so it has its id; the caller commits)."""
+    log = SearchLog(
+        reader_id=reader.id,
+        district_id=reader.district_id,
+        query=query[:LOGGED_QUERY_CHARS],
+        hit_count=hit_count,
+        source=source.value,
+        created_at=utcnow(),
+    )
+    session.add(log)
+    await session.flush()
+    return log
+
+
+async def own_log(session: AsyncSession, reader: Reader, search_id: int) -> SearchLog:
+    """One of the reader's own log rows (NotFoundError for anybody else's)."""
+    log = None
+    if valid_id(search_id):
+        log = await session.scalar(
+            select(SearchLog).where(SearchLog.id == search_id, SearchLog.reader_id == reader.id)
+        )
+    if log is None:
+        raise NotFoundError("search")
+    return log
+
+
+async def logged_search(session: AsyncSession, reader: Reader, search_id: int) -> LoggedSearch:
+    """One of the reader's own logged searches (NotFoundError for anybody else's)."""
+    log = await own_log(session, reader, search_id)
+    return LoggedSearch(
+        search_id=log.id,
+        query=log.query,
+        isbn=clean_query(log.query).isbn,
+        hit_count=log.hit_count,
+    )

@@ -1,0 +1,205 @@
+"""The work card: facts and holdings nearest first, from a result, a ``wk_<id>`` link or Back."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from html import escape
+from typing import Any
+from urllib.parse import quote
+
+from aiogram import Bot, Router
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.models import Reader
+from bot.services.errors import NotFoundError
+from bot.services.members import describe_opening_hours
+from bot.services.search.work_card import LibraryHoldings, WorkCard, work_card
+from handlers.common import distance_text, edit_message
+from handlers.deeplinks import DeepLinks
+from handlers.holds.callbacks import reserve_rows
+from handlers.keyboards import main_menu
+from handlers.search.callbacks import AuthorWorks, ResultsPage, WorkOpen, button
+from handlers.search.wording import (
+    TITLE_CHARS,
+    authors_plain,
+    clip,
+    gone_text,
+    kind_label,
+    library_name,
+    origin_note,
+    status_label,
+    title_html,
+    title_plain,
+)
+
+WORK_LINK_PREFIX = "wk"
+CARD_LIBRARIES = 10
+# Telegram takes 4,096 characters; the card stops adding libraries well before that.
+CARD_BUDGET = 3500
+PLACE_CHARS = 100
+SUMMARY_CHARS = 300
+
+
+def _holding_lines(holding: LibraryHoldings, language: str) -> list[str]:
+    place = holding.library
+    head = f"• <b>{escape(library_name(place, language))}</b>"
+    if place.distance_km is not None:
+        head += f" — {distance_text(place.distance_km)}"
+    head += f" · {kind_label(place.kind)}"
+    statuses = ", ".join(
+        status_label(status) if count == 1 else f"{status_label(status)} ×{count}"
+        for status, count in holding.statuses
+    )
+    icon = "✅" if holding.available else "⏳"
+    detail = f"   {icon} {statuses}"
+    if holding.call_numbers:
+        detail += " · " + _("call number {call_number}").format(
+            call_number=escape(clip(", ".join(holding.call_numbers), 80))
+        )
+    lines = [head, detail]
+    hours = describe_opening_hours(place.opening_hours or "", language)
+    where = [escape(clip(part, PLACE_CHARS)) for part in (place.address, hours) if part]
+    if place.address and place.opening_hours:
+        lines.append(f"   📍 {where[0]} · 🕘 {where[1]}")
+    elif place.address:
+        lines.append(f"   📍 {where[0]}")
+    elif place.opening_hours:
+        lines.append(f"   🕘 {where[0]}")
+    return lines
+
+
+def card_text(card: WorkCard, language: str) -> str:
+    """The work card: facts, then each holding library, nearest first."""
+    work = card.work
+    lines = [f"📖 {title_html(work)}"]
+    facts = [authors_plain(work), str(work.year) if work.year else "", work.publisher or ""]
+    facts_line = " · ".join(clip(fact, TITLE_CHARS) for fact in facts if fact)
+    if facts_line:
+        lines.append(escape(facts_line))
+    if card.isbns:
+        lines.append("ISBN " + escape(", ".join(card.isbns[:3])))
+    if card.summary:
+        lines.append(f"<i>{escape(clip(card.summary, SUMMARY_CHARS))}</i>")
+    lines.append("")
+    if not card.holdings:
+        lines.append(_("No library in the alliance has a copy yet."))
+        return "\n".join(lines)
+    lines.append(_("<b>Where to find it</b>"))
+    lines.append("<i>" + origin_note(card.origin, language) + "</i>")
+    shown = 0
+    for holding in card.holdings[:CARD_LIBRARIES]:
+        more = _holding_lines(holding, language)
+        if shown and len("\n".join(lines + more)) > CARD_BUDGET:
+            break
+        lines.extend(more)
+        shown += 1
+    hidden = len(card.holdings) - shown
+    if hidden > 0:
+        lines.append(_("…and {count} more libraries.").format(count=hidden))
+    return "\n".join(lines)
+
+
+def work_link(bot_username: str, work_id: int) -> str:
+    """The deep link that opens a work's card in the bot."""
+    return f"https://t.me/{bot_username}?start={WORK_LINK_PREFIX}_{work_id}"
+
+
+def work_card_keyboard(
+    card: WorkCard,
+    *,
+    bot_username: str,
+    back: ResultsPage | None = None,
+    extra_rows: Sequence[Sequence[InlineKeyboardButton]] = (),
+) -> InlineKeyboardMarkup:
+    """The card's buttons: ``extra_rows`` first (the holds feature's Reserve row goes there),
+    then More by this author, Share, and Back to results."""
+    rows = [list(row) for row in extra_rows]
+    work_id = card.work.work_id
+    if card.author:
+        rows.append([button(_("👤 More by this author"), AuthorWorks(work_id=work_id))])
+    link = work_link(bot_username, work_id)
+    share_url = (
+        f"https://t.me/share/url?url={quote(link, safe='')}"
+        f"&text={quote(title_plain(card.work), safe='')}"
+    )
+    rows.append(
+        [
+            InlineKeyboardButton(
+                text=_("📤 Share"), switch_inline_query=f"{WORK_LINK_PREFIX}_{work_id}"
+            ),
+            InlineKeyboardButton(text=_("🔗 Send the link"), url=share_url),
+        ]
+    )
+    if back is not None:
+        rows.append([button(_("⬅️ Back to results"), back)])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+async def bot_username(bot: Bot) -> str:
+    """The bot's @username (without the @), for links."""
+    me = await bot.me()
+    return me.username or ""
+
+
+async def open_work(
+    query: CallbackQuery,
+    callback_data: WorkOpen,
+    session: AsyncSession,
+    reader: Reader,
+    bot: Bot,
+    i18n: I18n,
+) -> None:
+    """A result tapped: show the work's card in place of the results."""
+    try:
+        card = await work_card(session, reader, callback_data.work_id)
+    except NotFoundError:
+        await query.answer(gone_text(), show_alert=True)
+        return
+    await query.answer()
+    await edit_message(
+        query.message,
+        card_text(card, i18n.current_locale),
+        work_card_keyboard(
+            card,
+            bot_username=await bot_username(bot),
+            back=callback_data.back(),
+            extra_rows=reserve_rows(card.work.work_id),
+        ),
+    )
+
+
+async def open_work_link(message: Message, argument: str, data: dict[str, Any]) -> None:
+    """Deep link ``wk_<id>``: send the work's card."""
+    session = data["session"]
+    reader = data["reader"]
+    i18n = data["i18n"]
+    assert isinstance(session, AsyncSession) and isinstance(reader, Reader)
+    assert isinstance(i18n, I18n) and message.bot is not None
+    try:
+        card = await work_card(session, reader, int(argument) if argument.isdigit() else 0)
+    except NotFoundError:
+        await message.answer(gone_text(), reply_markup=main_menu())
+        return
+    await message.answer(
+        card_text(card, i18n.current_locale),
+        reply_markup=work_card_keyboard(
+            card,
+            bot_username=await bot_username(message.bot),
+            extra_rows=reserve_rows(card.work.work_id),
+        ),
+    )
+
+
+def register_deep_links(deep_links: DeepLinks) -> None:
+    """Route ``/start wk_<id>`` to the work card."""
+    deep_links.register(WORK_LINK_PREFIX, open_work_link)
+
+
+def build_router() -> Router:
+    """A result's card, in place of the results."""
+    router = Router(name=__name__)
+    router.callback_query.register(open_work, WorkOpen.filter())
+    return router
