@@ -30,9 +30,9 @@ from bot.models import (
     RegistrationStatus,
 )
 from bot.services import audit
-from bot.services import events as events_service
 from bot.services import holds as holds_service
 from bot.services.errors import InvalidInputError
+from bot.services.events.registration import WaitlistRules, cancel_registration
 
 FORGOTTEN_REASON = "the reader asked to be forgotten"
 ACTIVE_REGISTRATION_STATUSES = (
@@ -304,7 +304,7 @@ async def _close_holds(
 
 
 async def _cancel_registrations(
-    session: AsyncSession, reader: Reader, now: datetime, settings: Settings, translator: Translator
+    session: AsyncSession, reader: Reader, now: datetime, settings: Settings
 ) -> int:
     """Cancel the reader's places at events by the events rules: the waitlist moves up."""
     event_ids = list(
@@ -319,11 +319,9 @@ async def _cancel_registrations(
             )
         )
     )
-    notices = events_service.Notices.for_alliance(settings, translator)
+    rules = WaitlistRules.for_alliance(settings)
     for event_id in event_ids:
-        await events_service.cancel_registration(
-            session, reader, event_id, now=now, notices=notices
-        )
+        await cancel_registration(session, reader, event_id, now=now, rules=rules)
     return len(event_ids)
 
 
@@ -343,9 +341,7 @@ async def forget_reader(
     if reader.forgotten_at is not None:
         raise InvalidInputError("reader already forgotten")
     holds_cancelled, released = await _close_holds(session, reader, now, settings, translator)
-    registrations_cancelled = await _cancel_registrations(
-        session, reader, now, settings, translator
-    )
+    registrations_cancelled = await _cancel_registrations(session, reader, now, settings)
     skipped = await session.execute(
         update(Notification)
         .where(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiogram.fsm.storage.base import StorageKey
 
-from handlers.organiser_events import NewEvent, OrganiserInput
+from handlers.organiser_events.forms import NewEvent, OrganiserInput
 from tests.harness import BotHarness
 
 
