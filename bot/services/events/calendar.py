@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict
 
 from bot.models import Event, EventStatus
 from bot.notices.intents import Names
-from bot.services.events.records import event_point, venue_address
+from bot.services.events.records import event_point, venue_address, venue_names
 
 
 class CalendarEntry(BaseModel):
@@ -32,12 +32,6 @@ class CalendarEntry(BaseModel):
 
 def calendar_entry(event: Event) -> CalendarEntry:
     """The event as its calendar file shows it (the venue must be loaded)."""
-    library = event.venue_library
-    place = None
-    if library is not None:
-        place = Names(name=library.name, name_en=library.name_en)
-    elif event.place_name:
-        place = Names(name=event.place_name, name_en=event.place_name_en)
     return CalendarEntry(
         event_id=event.id,
         title=Names(name=event.title, name_en=event.title_en),
@@ -45,7 +39,7 @@ def calendar_entry(event: Event) -> CalendarEntry:
         starts_at=event.starts_at,
         ends_at=event.ends_at,
         stamp=event.updated_at,
-        place=place,
+        place=venue_names(event),
         address=venue_address(event),
         point=event_point(event),
         cancelled=event.status is EventStatus.CANCELLED,

@@ -16,6 +16,7 @@ from bot.models import Event, Notification, NotificationStatus
 from bot.notices.intents import Names, NoticeData, notice_kind
 from bot.services import outbox
 from bot.services.events.calendar import CalendarEntry
+from bot.services.events.records import venue_names
 
 
 class EventShown(BaseModel):
@@ -32,18 +33,12 @@ class EventShown(BaseModel):
 
 def shown(event: Event) -> EventShown:
     """How a notice names the event (the venue must be loaded)."""
-    library = event.venue_library
-    venue = None
-    if library is not None:
-        venue = Names(name=library.name, name_en=library.name_en)
-    elif event.place_name:
-        venue = Names(name=event.place_name, name_en=event.place_name_en)
     return EventShown(
         event_id=event.id,
         title=Names(name=event.title, name_en=event.title_en),
         starts_at=event.starts_at,
         ends_at=event.ends_at,
-        venue=venue,
+        venue=venue_names(event),
     )
 
 

@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bot.db import write
-from bot.models import Event, Reader, Registration, RegistrationStatus, display_name
+from bot.models import Event, Reader, Registration, RegistrationStatus
+from bot.notices.intents import Names
 from bot.services.errors import DomainError, NotAllowedError, NotFoundError
 from bot.services.roles import RoleSet
 
@@ -54,11 +55,20 @@ def event_point(event: Event) -> tuple[float, float] | None:
     return None
 
 
+def venue_names(event: Event) -> Names | None:
+    """Where the event is, both ways: its venue library's names, or the named place's."""
+    library = event.venue_library
+    if library is not None:
+        return Names(name=library.name, name_en=library.name_en)
+    if event.place_name:
+        return Names(name=event.place_name, name_en=event.place_name_en)
+    return None
+
+
 def venue_name(event: Event, language: str) -> str:
-    """The venue library's name in the language, or the named place's."""
-    if event.venue_library is not None:
-        return event.venue_library.display_name(language)
-    return display_name(event.place_name or "", event.place_name_en, language)
+    """The venue library's name in the language, or the named place's ("" if neither)."""
+    names = venue_names(event)
+    return names.in_language(language) if names is not None else ""
 
 
 def venue_address(event: Event) -> str:
