@@ -7,8 +7,13 @@ from html import escape
 from typing import Any
 
 from aiogram import Bot, F, Router
-from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardButton, Message
-from aiogram.types import InlineKeyboardMarkup as Keyboard
+from aiogram.types import (
+    BufferedInputFile,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+)
 from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -155,7 +160,7 @@ def _place_buttons(card: EventCard, builder: InlineKeyboardBuilder) -> None:
         )
 
 
-def card_keyboard(card: EventCard, bot_username: str) -> Keyboard:
+def card_keyboard(card: EventCard, bot_username: str) -> InlineKeyboardMarkup:
     """Register or cancel, offers, calendar, map, share, back to the list."""
     event = card.listing.event
     builder = InlineKeyboardBuilder()
@@ -195,7 +200,7 @@ async def render_card(
     settings: Settings,
     bot: Bot | None,
     language: str,
-) -> tuple[str, Keyboard]:
+) -> tuple[str, InlineKeyboardMarkup]:
     """The card's text and buttons for this reader (NotFoundError if the event is gone)."""
     card = await event_card(session, reader, event_id)
     return card_text(card, settings, language), card_keyboard(card, await _bot_username(bot))
