@@ -124,6 +124,7 @@ async def test_the_wizard_asks_for_an_english_title_after_a_chinese_one(
     await organiser.send("/newevent")
     asked = texts(await organiser.send(TITLE))[-1]
     assert "title in English" in asked
+    assert "Describe the event" in texts(await organiser.tap("Skip"))[-1]
     await organiser.tap("✖️ Cancel")
     await publish(TITLE, TITLE_EN)
     # "中文 / English" in one message gives both at once.
@@ -190,3 +191,35 @@ async def test_the_migration_splits_stored_bilingual_titles(database_url: str) -
     finally:
         await engine.dispose()
         await asyncio.to_thread(upgrade, database_url)
+
+
+async def test_organisers_add_and_remove_an_english_title_and_place_name(
+    harness: BotHarness, session: AsyncSession, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    organiser = harness.user(77020, "Olga")
+    await organiser.onboard()
+    owner = await session.scalar(select(Reader).where(Reader.telegram_id == 77020))
+    assert owner is not None
+    session.add(RoleGrant(reader_id=owner.id, role=Role.ORGANISER))
+    event = await make_event(
+        session,
+        organiser_id=owner.id,
+        title="草坪读书会",
+        place_name="阳光草坪",
+        latitude=36.0,
+        longitude=120.0,
+    )
+    await session.commit()
+
+    for field, typed in (("title_en", "Reading on the Lawn"), ("place_en", "Sunny Lawn")):
+        await organiser.forge(f"oed:{event.id}:{field}")
+        assert "Saved." in texts(await organiser.send(typed))[-1]
+    async with sessionmaker() as check:
+        stored = await check.get(Event, event.id)
+        assert stored is not None
+        assert (stored.title_en, stored.place_name_en) == ("Reading on the Lawn", "Sunny Lawn")
+    await organiser.forge(f"oed:{event.id}:title_en")
+    await organiser.send("-")
+    async with sessionmaker() as check:
+        stored = await check.get(Event, event.id)
+        assert stored is not None and stored.title_en is None
