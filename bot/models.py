@@ -456,6 +456,8 @@ class Event(Timestamps, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
+    # The English title when the organiser gave one (English readers see it).
+    title_en: Mapped[str | None] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     category: Mapped[EventCategory] = mapped_column(_enum(EventCategory, "event_category"))
     audience: Mapped[EventAudience] = mapped_column(
@@ -467,6 +469,7 @@ class Event(Timestamps, Base):
         ForeignKey("libraries.id", ondelete="SET NULL")
     )
     place_name: Mapped[str | None] = mapped_column(String(200))
+    place_name_en: Mapped[str | None] = mapped_column(String(200))
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
     district_id: Mapped[int | None] = mapped_column(
@@ -492,6 +495,16 @@ class Event(Timestamps, Base):
     district: Mapped[District | None] = relationship()
     organiser: Mapped[Reader | None] = relationship()
     series: Mapped[EventSeries | None] = relationship()
+
+    def display_title(self, language: str) -> str:
+        """The title in the language: the English one when there is one."""
+        return display_name(self.title, self.title_en, language)
+
+    def display_place(self, language: str) -> str | None:
+        """The named place (not a member library) in the language."""
+        if self.place_name is None:
+            return None
+        return display_name(self.place_name, self.place_name_en, language)
 
 
 class EventSeries(Timestamps, Base):

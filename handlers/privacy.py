@@ -113,7 +113,7 @@ async def forget_answer(
         await query.answer()
         await edit_message(query.message, _("Nothing was deleted."))
         return
-    await privacy.forget_reader(session, reader, utcnow(), settings=settings, translator=i18n)
+    await privacy.forget_reader(session, reader, utcnow(), settings=settings)
     await query.answer()
     await edit_message(
         query.message,

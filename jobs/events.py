@@ -7,13 +7,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.models import utcnow
-from bot.services import events
-from bot.services.events import Notices
+from bot.services.events import tick
+from bot.services.events.registration import WaitlistRules
 
 logger = logging.getLogger(__name__)
 
@@ -24,28 +23,22 @@ class EventsTick:
 
     sessionmaker: async_sessionmaker[AsyncSession]
     settings: Settings
-    i18n: I18n
     clock: Callable[[], datetime] = field(default=utcnow)
-
-    @property
-    def notices(self) -> Notices:
-        """The notices helper for this alliance."""
-        return Notices.for_alliance(self.settings, self.i18n)
 
     async def run(self) -> dict[str, int]:
         """Expire offers, queue reminders and feedback prompts, complete past events."""
         now = self.clock()
-        notices = self.notices
+        rules = WaitlistRules.for_alliance(self.settings)
         async with self.sessionmaker() as session:
-            expired = await events.expire_offers(session, now=now, notices=notices)
+            expired = await tick.expire_offers(session, now=now, rules=rules)
         async with self.sessionmaker() as session:
-            reminders = await events.queue_reminders(
-                session, now=now, hours=self.settings.event_reminder_hours, notices=notices
+            reminders = await tick.queue_reminders(
+                session, now=now, hours=self.settings.event_reminder_hours
             )
         async with self.sessionmaker() as session:
-            prompts = await events.queue_feedback_prompts(session, now=now, notices=notices)
+            prompts = await tick.queue_feedback_prompts(session, now=now)
         async with self.sessionmaker() as session:
-            completed = await events.complete_past_events(session, now=now)
+            completed = await tick.complete_past_events(session, now=now)
         report = {
             "offers_expired": expired,
             "reminders": reminders,
@@ -57,6 +50,6 @@ class EventsTick:
         return report
 
 
-async def tick_events(tick: EventsTick) -> None:
+async def tick_events(job: EventsTick) -> None:
     """The scheduled job."""
-    await tick.run()
+    await job.run()

@@ -84,7 +84,7 @@ def build_jobs(
     worker = DeliveryWorker(sessionmaker, bot, i18n, settings)
     reporter = BroadcastReporter(sessionmaker, bot, i18n, worker.pacer)
     holds = HoldsJob(settings, sessionmaker)
-    events_tick = EventsTick(sessionmaker, settings, i18n)
+    events_tick = EventsTick(sessionmaker, settings)
     return Jobs(
         settings=settings,
         worker=worker,

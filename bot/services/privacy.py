@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.db import checkpoint, write
-from bot.i18n import Translator
 from bot.models import (
     ACTIVE_HOLD_STATUSES,
     Base,
@@ -31,8 +30,8 @@ from bot.models import (
     RegistrationStatus,
 )
 from bot.services import audit
-from bot.services import events as events_service
 from bot.services.errors import InvalidInputError
+from bot.services.events.registration import WaitlistRules, cancel_registration
 from bot.services.holds import reader_actions as holds_service
 
 FORGOTTEN_REASON = "the reader asked to be forgotten"
@@ -304,7 +303,7 @@ async def _close_holds(
 
 
 async def _cancel_registrations(
-    session: AsyncSession, reader: Reader, now: datetime, settings: Settings, translator: Translator
+    session: AsyncSession, reader: Reader, now: datetime, settings: Settings
 ) -> int:
     """Cancel the reader's places at events by the events rules: the waitlist moves up."""
     event_ids = list(
@@ -319,11 +318,9 @@ async def _cancel_registrations(
             )
         )
     )
-    notices = events_service.Notices.for_alliance(settings, translator)
+    rules = WaitlistRules.for_alliance(settings)
     for event_id in event_ids:
-        await events_service.cancel_registration(
-            session, reader, event_id, now=now, notices=notices
-        )
+        await cancel_registration(session, reader, event_id, now=now, rules=rules)
     return len(event_ids)
 
 
@@ -333,7 +330,6 @@ async def forget_reader(
     now: datetime,
     *,
     settings: Settings,
-    translator: Translator,
 ) -> ForgetSummary:
     """Delete the reader's personal data and anonymise their history, keeping statistics.
 
@@ -344,9 +340,7 @@ async def forget_reader(
     if reader.forgotten_at is not None:
         raise InvalidInputError("reader already forgotten")
     holds_cancelled, released = await _close_holds(session, reader, now, settings)
-    registrations_cancelled = await _cancel_registrations(
-        session, reader, now, settings, translator
-    )
+    registrations_cancelled = await _cancel_registrations(session, reader, now, settings)
     async with write(session):
         skipped, deleted, detached = await _erase(session, reader, now)
         summary = ForgetSummary(

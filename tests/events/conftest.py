@@ -1,15 +1,13 @@
-"""Fixtures for the events tests: the notices helper, an organiser, events in the future."""
+"""Fixtures for the events tests: the alliance's waitlist rules."""
 
 from __future__ import annotations
-
-from datetime import timedelta
 
 import pytest
 from aiogram.utils.i18n import I18n
 
 from bot.config import Settings
 from bot.i18n import create_i18n
-from bot.services.events import Notices
+from bot.services.events.registration import WaitlistRules
 
 
 @pytest.fixture(scope="session")
@@ -18,10 +16,5 @@ def i18n() -> I18n:
 
 
 @pytest.fixture
-def notices(i18n: I18n, settings: Settings) -> Notices:
-    return Notices(
-        translator=i18n,
-        zone=settings.zone,
-        offer_within=timedelta(hours=settings.waitlist_offer_within_hours),
-        offer_for=timedelta(hours=settings.waitlist_offer_hours),
-    )
+def rules(settings: Settings) -> WaitlistRules:
+    return WaitlistRules.for_alliance(settings)

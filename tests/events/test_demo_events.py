@@ -10,40 +10,40 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.models import Event, utcnow
-from bot.services import events
 from bot.services.demo import seed_demo
-from bot.services.events import EventFilter, Notices
+from bot.services.events.calendar import event_calendar
+from bot.services.events.discovery import EventFilter, discover
+from bot.services.events.records import event_point
+from bot.services.events.registration import my_events, register
 from tests.factories import make_reader
 
 
-async def test_demo_events(session: AsyncSession, settings: Settings, notices: Notices) -> None:
+async def test_demo_events(session: AsyncSession, settings: Settings) -> None:
     zone = settings.zone
     await seed_demo(session, today=datetime.now(zone).date(), zone=zone)
     await session.commit()
     now = utcnow()
     stored = list(await session.scalars(select(Event).order_by(Event.starts_at)))
     assert len(stored) >= 15
-    listings, _more = await events.discover(session, EventFilter(), now=now, zone=zone, limit=50)
+    listings, _more = await discover(session, EventFilter(), now=now, zone=zone, limit=50)
     assert {listing.event.id for listing in listings} == {
         event.id for event in stored if event.ends_at > now
     }
     # Every demo event has a map location and a district, so "near me" and filters work.
     for listing in listings:
-        assert events.event_point(listing.event) is not None
+        assert event_point(listing.event) is not None
         assert listing.event.district_id is not None
     reader = await make_reader(session)
     await session.commit()
     upcoming = [listing.event for listing in listings if listing.event.starts_at > now]
     for event in upcoming[:5]:
-        result = await events.register(session, reader, event.id, now=now, notices=notices)
+        result = await register(session, reader, event.id, now=now)
         assert result.waitlist_rank is None
-        calendar = Calendar.from_ical(events.event_calendar(result.event, zone))
+        calendar = Calendar.from_ical(event_calendar(result.event, zone))
         assert next(iter(calendar.walk("VEVENT"))).decoded("dtstart") == event.starts_at
-    mine = await events.my_events(session, reader, now=now)
+    mine, _more = await my_events(session, reader, now=now)
     assert [item.event.id for item in mine] == [event.id for event in upcoming[:5]]
-    near = events.event_point(upcoming[0])
+    near = event_point(upcoming[0])
     assert near is not None
-    close, _more = await events.discover(
-        session, EventFilter(near=near), now=now, zone=zone, limit=50
-    )
+    close, _more = await discover(session, EventFilter(near=near), now=now, zone=zone, limit=50)
     assert close[0].distance_km is not None and close[0].distance_km < 0.01

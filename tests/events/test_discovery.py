@@ -8,8 +8,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import EventAudience, EventCategory, EventStatus
-from bot.services import events
-from bot.services.events import EventFilter, When
+from bot.services.events.discovery import EventFilter, When, discover
 from tests.factories import make_district, make_event, make_library
 from tests.harness import BotHarness, inline_labels, texts
 
@@ -23,7 +22,7 @@ def _at(day: int, hour: int) -> datetime:
 
 
 async def _titles(session: AsyncSession, wanted: EventFilter) -> list[str]:
-    listings, _more = await events.discover(session, wanted, now=NOW, zone=ZONE, limit=20)
+    listings, _more = await discover(session, wanted, now=NOW, zone=ZONE, limit=20)
     return [listing.event.title for listing in listings]
 
 
@@ -66,7 +65,12 @@ async def test_filters(session: AsyncSession) -> None:
 
     assert await _titles(session, EventFilter()) == ["today", "saturday", "next week"]
     assert await _titles(session, EventFilter(when=When.TODAY)) == ["today"]
-    assert await _titles(session, EventFilter(when=When.WEEK)) == ["today", "saturday"]
+    # The next seven days: Wednesday the 10th to Tuesday the 16th.
+    assert await _titles(session, EventFilter(when=When.WEEK)) == [
+        "today",
+        "saturday",
+        "next week",
+    ]
     assert await _titles(session, EventFilter(when=When.WEEKEND)) == ["saturday"]
     assert await _titles(session, EventFilter(category=EventCategory.LECTURE)) == ["today"]
     # Events for everyone suit every audience.
@@ -75,14 +79,12 @@ async def test_filters(session: AsyncSession) -> None:
         "saturday",
     ]
     assert await _titles(session, EventFilter(district_id=south.id)) == ["saturday"]
-    listings, _more = await events.discover(
-        session, EventFilter(near=(36.0, 120.0)), now=NOW, zone=ZONE
-    )
+    listings, _more = await discover(session, EventFilter(near=(36.0, 120.0)), now=NOW, zone=ZONE)
     assert [(item.event.title, round(item.distance_km or 0, 1)) for item in listings] == [
         ("today", 0.1),
         ("next week", 1.1),
     ]
-    page, more = await events.discover(session, EventFilter(), now=NOW, zone=ZONE, limit=2)
+    page, more = await discover(session, EventFilter(), now=NOW, zone=ZONE, limit=2)
     assert len(page) == 2 and more
 
 

@@ -22,7 +22,7 @@ from bot.models import (
     RoleGrant,
     utcnow,
 )
-from handlers.events import EventAction
+from handlers.events.callbacks import CardAction, EventAction
 from jobs.events import EventsTick
 from tests.factories import make_district, make_library
 from tests.harness import BotHarness, ChatUser, inline_labels, texts
@@ -135,7 +135,7 @@ async def test_find_near_register_remind_check_in_rate_and_csv(
     )
 
     # The reminder comes once through the outbox, even if the job runs twice.
-    tick = EventsTick(sessionmaker, harness.app.settings, harness.app.i18n)
+    tick = EventsTick(sessionmaker, harness.app.settings)
     assert (await tick.run())["reminders"] == 1
     assert (await tick.run())["reminders"] == 0
     await _deliver(harness, sessionmaker, utcnow())
@@ -149,11 +149,9 @@ async def test_find_near_register_remind_check_in_rate_and_csv(
 
     # After the event: the feedback prompt, a rating and a comment.
     after = event.ends_at + timedelta(minutes=5)
-    assert (
-        await EventsTick(
-            sessionmaker, harness.app.settings, harness.app.i18n, clock=lambda: after
-        ).run()
-    )["feedback_prompts"] == 1
+    assert (await EventsTick(sessionmaker, harness.app.settings, clock=lambda: after).run())[
+        "feedback_prompts"
+    ] == 1
     await _deliver(harness, sessionmaker, after)
     prompt = reader.new_bot_messages()[-1]
     assert "How was it" in (prompt.text or "")
@@ -227,7 +225,7 @@ async def test_a_waitlisted_reader_accepts_an_offer_from_the_outbox(
     await first.tap("✖️ Cancel my registration")
     assert first.last_answer and "cancelled" in first.last_answer["text"]
     # Cancel from an older copy of the card: the event is there, the registration is not.
-    await first.forge(EventAction(action="x", event_id=event.id).pack())
+    await first.forge(EventAction(action=CardAction.CANCEL, event_id=event.id).pack())
     assert first.last_answer is not None
     assert first.last_answer["text"] == "You are not registered for this event."
     await _deliver(harness, sessionmaker, utcnow())

@@ -10,8 +10,15 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.models import Notification, Reader, Registration, RegistrationStatus, utcnow
-from bot.services import events
-from bot.services.events import AlreadyRegisteredError, Notices, RegistrationClosedError
+from bot.services.events import registration
+from bot.services.events.errors import (
+    AlreadyRegisteredError,
+    OfferGoneError,
+    RegistrationClosedError,
+)
+from bot.services.events.organising import set_capacity
+from bot.services.events.registration import WaitlistRules
+from bot.services.events.tick import expire_offers
 from tests.factories import make_event, make_reader
 
 
@@ -29,16 +36,16 @@ async def _registrations(
 
 
 async def test_twenty_readers_at_once_for_five_places(
-    sessionmaker: async_sessionmaker[AsyncSession], notices: Notices
+    sessionmaker: async_sessionmaker[AsyncSession], rules: WaitlistRules
 ) -> None:
     async with sessionmaker() as session:
         event = await make_event(session, capacity=5)
         readers = [await make_reader(session) for _ in range(20)]
         await session.commit()
 
-    async def one(reader: Reader) -> events.Registered:
+    async def one(reader: Reader) -> registration.Registered:
         async with sessionmaker() as session:
-            return await events.register(session, reader, event.id, now=utcnow(), notices=notices)
+            return await registration.register(session, reader, event.id, now=utcnow())
 
     results = await asyncio.gather(*(one(reader) for reader in readers))
     rows = await _registrations(sessionmaker, event.id)
@@ -53,7 +60,7 @@ async def test_twenty_readers_at_once_for_five_places(
 
 
 async def test_one_registration_per_reader_and_window(
-    session: AsyncSession, notices: Notices
+    session: AsyncSession, rules: WaitlistRules
 ) -> None:
     now = utcnow()
     event = await make_event(session, capacity=2)
@@ -61,23 +68,23 @@ async def test_one_registration_per_reader_and_window(
     closed = await make_event(session, registration_closes_at=now - timedelta(minutes=1))
     reader = await make_reader(session)
     await session.commit()
-    await events.register(session, reader, event.id, now=now, notices=notices)
+    await registration.register(session, reader, event.id, now=now)
     with pytest.raises(AlreadyRegisteredError):
-        await events.register(session, reader, event.id, now=now, notices=notices)
+        await registration.register(session, reader, event.id, now=now)
     with pytest.raises(RegistrationClosedError) as not_open:
-        await events.register(session, reader, later.id, now=now, notices=notices)
+        await registration.register(session, reader, later.id, now=now)
     assert not_open.value.opens_at is not None
     with pytest.raises(RegistrationClosedError):
-        await events.register(session, reader, closed.id, now=now, notices=notices)
+        await registration.register(session, reader, closed.id, now=now)
     # Closes at the start by default.
     with pytest.raises(RegistrationClosedError):
-        await events.register(
-            session, reader, event.id, now=event.starts_at + timedelta(seconds=1), notices=notices
+        await registration.register(
+            session, reader, event.id, now=event.starts_at + timedelta(seconds=1)
         )
 
 
 async def test_cancellations_and_capacity_promote_in_order(
-    sessionmaker: async_sessionmaker[AsyncSession], notices: Notices
+    sessionmaker: async_sessionmaker[AsyncSession], rules: WaitlistRules
 ) -> None:
     now = utcnow()
     async with sessionmaker() as session:
@@ -85,8 +92,8 @@ async def test_cancellations_and_capacity_promote_in_order(
         readers = [await make_reader(session) for _ in range(5)]
         await session.commit()
         for reader in readers:
-            await events.register(session, reader, event.id, now=now, notices=notices)
-        await events.cancel_registration(session, readers[0], event.id, now=now, notices=notices)
+            await registration.register(session, reader, event.id, now=now)
+        await registration.cancel_registration(session, readers[0], event.id, now=now, rules=rules)
     rows = {row.reader_id: row.status for row in await _registrations(sessionmaker, event.id)}
     assert rows[readers[0].id] is RegistrationStatus.CANCELLED
     assert rows[readers[2].id] is RegistrationStatus.CONFIRMED
@@ -97,7 +104,7 @@ async def test_cancellations_and_capacity_promote_in_order(
         from bot.services.roles import RoleSet
 
         admin = RoleSet(roles=frozenset({Role.ADMIN}))
-        await events.set_capacity(session, organiser, admin, event.id, 4, now=now, notices=notices)
+        await set_capacity(session, organiser, admin, event.id, 4, now=now, rules=rules)
         kinds = list(
             await session.scalars(
                 select(Notification.reader_id).where(Notification.kind == "event-promoted")
@@ -110,7 +117,7 @@ async def test_cancellations_and_capacity_promote_in_order(
 
 
 async def test_timed_offers_expire_and_move_on(
-    sessionmaker: async_sessionmaker[AsyncSession], notices: Notices
+    sessionmaker: async_sessionmaker[AsyncSession], rules: WaitlistRules
 ) -> None:
     now = utcnow()
     async with sessionmaker() as session:
@@ -119,8 +126,8 @@ async def test_timed_offers_expire_and_move_on(
         readers = [await make_reader(session) for _ in range(4)]
         await session.commit()
         for reader in readers:
-            await events.register(session, reader, event.id, now=now, notices=notices)
-        await events.cancel_registration(session, readers[0], event.id, now=now, notices=notices)
+            await registration.register(session, reader, event.id, now=now)
+        await registration.cancel_registration(session, readers[0], event.id, now=now, rules=rules)
     rows = {row.reader_id: row for row in await _registrations(sessionmaker, event.id)}
     offered = rows[readers[1].id]
     assert offered.status is RegistrationStatus.OFFERED
@@ -128,28 +135,28 @@ async def test_timed_offers_expire_and_move_on(
     # Nothing happens before the offer expires.
     async with sessionmaker() as session:
         early = now + timedelta(hours=1)
-        assert await events.expire_offers(session, now=early, notices=notices) == 0
+        assert await expire_offers(session, now=early, rules=rules) == 0
         later = now + timedelta(hours=2, seconds=1)
-        assert await events.expire_offers(session, now=later, notices=notices) == 1
+        assert await expire_offers(session, now=later, rules=rules) == 1
         # An expired offer cannot be accepted.
-        with pytest.raises(events.OfferGoneError):
-            await events.answer_offer(
-                session, readers[1], offered.id, True, now=later, notices=notices
+        with pytest.raises(OfferGoneError):
+            await registration.answer_offer(
+                session, readers[1], offered.id, True, now=later, rules=rules
             )
     rows = {row.reader_id: row for row in await _registrations(sessionmaker, event.id)}
     assert rows[readers[1].id].status is RegistrationStatus.CANCELLED
     assert rows[readers[2].id].status is RegistrationStatus.OFFERED
     async with sessionmaker() as session:
-        await events.answer_offer(
-            session, readers[2], rows[readers[2].id].id, False, now=later, notices=notices
+        await registration.answer_offer(
+            session, readers[2], rows[readers[2].id].id, False, now=later, rules=rules
         )
         # Someone else's offer cannot be taken with a forged id.
-        with pytest.raises(events.OfferGoneError):
-            await events.answer_offer(
-                session, readers[0], rows[readers[3].id].id, True, now=later, notices=notices
+        with pytest.raises(OfferGoneError):
+            await registration.answer_offer(
+                session, readers[0], rows[readers[3].id].id, True, now=later, rules=rules
             )
-        await events.answer_offer(
-            session, readers[3], rows[readers[3].id].id, True, now=later, notices=notices
+        await registration.answer_offer(
+            session, readers[3], rows[readers[3].id].id, True, now=later, rules=rules
         )
         kinds = [
             (n.reader_id, n.kind)

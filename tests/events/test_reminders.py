@@ -13,9 +13,10 @@ from bot.config import Settings
 from bot.db import create_engine, create_sessionmaker
 from bot.i18n import create_i18n
 from bot.models import Event, Notification, NotificationStatus, Role, utcnow
-from bot.services import events
-from bot.services.events import Notices
-from bot.services.outbox import OutboxMessage
+from bot.notices.render import render
+from bot.services.events import registration
+from bot.services.events.organising import cancel_event, reschedule
+from bot.services.events.registration import WaitlistRules
 from bot.services.roles import RoleSet
 from jobs.events import EventsTick
 from tests.factories import make_event, make_reader
@@ -24,7 +25,7 @@ ADMIN = RoleSet(roles=frozenset({Role.ADMIN}))
 
 
 def _tick(maker: async_sessionmaker[AsyncSession], settings: Settings, at: datetime) -> EventsTick:
-    return EventsTick(maker, settings, create_i18n("zh"), clock=lambda: at)
+    return EventsTick(maker, settings, clock=lambda: at)
 
 
 async def _reminders(maker: async_sessionmaker[AsyncSession]) -> list[Notification]:
@@ -42,7 +43,7 @@ async def test_reminders_fire_once_each_across_restarts_and_two_processes(
     sessionmaker: async_sessionmaker[AsyncSession],
     settings: Settings,
     database_url: str,
-    notices: Notices,
+    rules: WaitlistRules,
 ) -> None:
     now = utcnow()
     starts = now + timedelta(hours=30)
@@ -50,7 +51,7 @@ async def test_reminders_fire_once_each_across_restarts_and_two_processes(
         event = await make_event(session, starts_at=starts)
         reader = await make_reader(session)
         await session.commit()
-        await events.register(session, reader, event.id, now=now, notices=notices)
+        await registration.register(session, reader, event.id, now=now)
 
     assert (await _tick(sessionmaker, settings, starts - timedelta(hours=25)).run())[
         "reminders"
@@ -77,11 +78,12 @@ async def test_reminders_fire_once_each_across_restarts_and_two_processes(
     rows = await _reminders(sessionmaker)
     assert [row.dedup_key.split(":")[3] for row in rows] == ["24", "1"]
     assert all(row.reader_id == reader.id for row in rows)
-    assert "⏰" in OutboxMessage.from_payload(rows[0].payload).text["en"]
+    en = create_i18n("en")
+    assert "⏰" in render(rows[0].payload, "en", translator=en, settings=settings).text["en"]
 
 
 async def test_a_rescheduled_event_reminds_at_its_new_time(
-    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, notices: Notices
+    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, rules: WaitlistRules
 ) -> None:
     now = utcnow()
     starts = now + timedelta(hours=30)
@@ -90,13 +92,13 @@ async def test_a_rescheduled_event_reminds_at_its_new_time(
         event = await make_event(session, starts_at=starts, organiser_id=organiser.id)
         reader = await make_reader(session)
         await session.commit()
-        await events.register(session, reader, event.id, now=now, notices=notices)
+        await registration.register(session, reader, event.id, now=now)
     await _tick(sessionmaker, settings, starts - timedelta(hours=23)).run()
     assert len(await _reminders(sessionmaker)) == 1
 
     moved = (starts + timedelta(days=2)).replace(microsecond=0)
     async with sessionmaker() as session:
-        told = await events.reschedule(
+        told = await reschedule(
             session,
             organiser,
             RoleSet(roles=frozenset({Role.ORGANISER})),
@@ -104,7 +106,6 @@ async def test_a_rescheduled_event_reminds_at_its_new_time(
             moved,
             moved + timedelta(hours=2),
             now=starts - timedelta(hours=23),
-            notices=notices,
         )
     assert told == 1
     old = await _reminders(sessionmaker)
@@ -128,14 +129,14 @@ async def test_a_rescheduled_event_reminds_at_its_new_time(
             select(Notification).where(Notification.kind == "event-rescheduled")
         )
         assert notice is not None and notice.reader_id == reader.id
-        message = OutboxMessage.from_payload(notice.payload)
+        message = render(notice.payload, "en", translator=create_i18n("en"), settings=settings)
         assert message.attachment is not None and message.attachment.content is not None
         calendar = Calendar.from_ical(message.attachment.content)
         assert next(iter(calendar.walk("VEVENT"))).decoded("dtstart") == moved
 
 
 async def test_a_cancelled_event_or_registration_gets_no_reminder(
-    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, notices: Notices
+    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, rules: WaitlistRules
 ) -> None:
     now = utcnow()
     starts = now + timedelta(hours=30)
@@ -146,17 +147,16 @@ async def test_a_cancelled_event_or_registration_gets_no_reminder(
         first, second = await make_reader(session), await make_reader(session)
         await session.commit()
         for reader in (first, second):
-            await events.register(session, reader, cancelled.id, now=now, notices=notices)
-            await events.register(session, reader, kept.id, now=now, notices=notices)
-        await events.cancel_registration(session, second, kept.id, now=now, notices=notices)
+            await registration.register(session, reader, cancelled.id, now=now)
+            await registration.register(session, reader, kept.id, now=now)
+        await registration.cancel_registration(session, second, kept.id, now=now, rules=rules)
         assert (
-            await events.cancel_event(
+            await cancel_event(
                 session,
                 organiser,
                 RoleSet(roles=frozenset({Role.ORGANISER})),
                 cancelled.id,
                 now=now,
-                notices=notices,
             )
             == 2
         )

@@ -9,9 +9,10 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services import events
+from bot.models import EventRecurrence
 from bot.services.errors import InvalidInputError
-from bot.services.events import When
+from bot.services.events.discovery import When, date_spans
+from bot.services.events.times import parse_end, parse_local, session_starts
 from tests.conftest import HarnessFactory
 from tests.factories import make_event, make_library
 from tests.harness import texts
@@ -22,25 +23,21 @@ BERLIN = ZoneInfo("Europe/Berlin")
 
 def test_wall_clock_parsing_in_both_zones() -> None:
     now = datetime(2027, 3, 1, tzinfo=UTC)
-    assert events.parse_local("2027-03-14 19:00", SHANGHAI, now=now) == datetime(
+    assert parse_local("2027-03-14 19:00", SHANGHAI, now=now) == datetime(
         2027, 3, 14, 11, 0, tzinfo=UTC
     )
     # Berlin: CET (+1) before the last Sunday of March, CEST (+2) after.
-    assert events.parse_local("2027-03-27 10:00", BERLIN, now=now) == datetime(
+    assert parse_local("2027-03-27 10:00", BERLIN, now=now) == datetime(
         2027, 3, 27, 9, 0, tzinfo=UTC
     )
-    assert events.parse_local("2027-03-28 10:00", BERLIN, now=now) == datetime(
+    assert parse_local("2027-03-28 10:00", BERLIN, now=now) == datetime(
         2027, 3, 28, 8, 0, tzinfo=UTC
     )
     # As people type dates: slashes or dots, full-width digits and colons (Chinese input).
     for typed in ("2027/03/14 19:00", "2027.03.14 19:00", "２０２７－０３－１４　１９：００"):
-        assert events.parse_local(typed, SHANGHAI, now=now) == datetime(
-            2027, 3, 14, 11, 0, tzinfo=UTC
-        )
+        assert parse_local(typed, SHANGHAI, now=now) == datetime(2027, 3, 14, 11, 0, tzinfo=UTC)
     start = datetime(2027, 3, 14, 11, 0, tzinfo=UTC)
-    assert events.parse_end("２１：３０", start, SHANGHAI) == datetime(
-        2027, 3, 14, 13, 30, tzinfo=UTC
-    )
+    assert parse_end("２１：３０", start, SHANGHAI) == datetime(2027, 3, 14, 13, 30, tzinfo=UTC)
     for bad in (
         "tomorrow",
         "2027-02-30 10:00",
@@ -50,37 +47,37 @@ def test_wall_clock_parsing_in_both_zones() -> None:
         "14/03/2027 19:00",
     ):
         with pytest.raises(InvalidInputError):
-            events.parse_local(bad, SHANGHAI, now=now)
+            parse_local(bad, SHANGHAI, now=now)
     with pytest.raises(InvalidInputError, match="past"):
-        events.parse_local("2027-02-01 10:00", SHANGHAI, now=now)
+        parse_local("2027-02-01 10:00", SHANGHAI, now=now)
 
 
 def test_date_filters_follow_local_midnights_across_dst() -> None:
     # Friday 2027-03-26 12:00 in Berlin; the weekend spans the switch to summer time.
     now = datetime(2027, 3, 26, 11, 0, tzinfo=UTC)
-    start, end = events.date_range(When.WEEKEND, now, BERLIN) or (now, now)
+    [(start, end)] = date_spans(When.WEEKEND, now, BERLIN)
     assert start == datetime(2027, 3, 26, 23, 0, tzinfo=UTC)  # Saturday 00:00 CET
     assert end == datetime(2027, 3, 28, 22, 0, tzinfo=UTC)  # Monday 00:00 CEST
     assert end.astimezone(UTC) - start.astimezone(UTC) == timedelta(hours=47)
-    today = events.date_range(When.TODAY, now, SHANGHAI)
-    assert today == (
-        datetime(2027, 3, 25, 16, 0, tzinfo=UTC),
-        datetime(2027, 3, 26, 16, 0, tzinfo=UTC),
-    )
-    week = events.date_range(When.WEEK, now, SHANGHAI)
-    assert week == (now, datetime(2027, 3, 28, 16, 0, tzinfo=UTC))
+    today = date_spans(When.TODAY, now, SHANGHAI)
+    assert today == [
+        (datetime(2027, 3, 25, 16, 0, tzinfo=UTC), datetime(2027, 3, 26, 16, 0, tzinfo=UTC))
+    ]
+    # "This week" is the next seven days: Friday the 26th to Thursday the 1st, inclusive.
+    week = date_spans(When.WEEK, now, SHANGHAI)
+    assert week == [(now, datetime(2027, 4, 1, 16, 0, tzinfo=UTC))]
 
 
 def test_weekly_series_keeps_the_wall_clock_across_dst() -> None:
     first = datetime(2027, 3, 21, 18, 0, tzinfo=UTC)  # 19:00 CET
-    starts = events.session_starts(first, events.EventRecurrence.WEEKLY, 3, BERLIN)
+    starts = session_starts(first, EventRecurrence.WEEKLY, 3, BERLIN)
     assert [s.astimezone(BERLIN).strftime("%m-%d %H:%M %Z") for s in starts] == [
         "03-21 19:00 CET",
         "03-28 19:00 CEST",
         "04-04 19:00 CEST",
     ]
-    monthly = events.session_starts(
-        datetime(2027, 1, 31, 11, 0, tzinfo=UTC), events.EventRecurrence.MONTHLY, 3, SHANGHAI
+    monthly = session_starts(
+        datetime(2027, 1, 31, 11, 0, tzinfo=UTC), EventRecurrence.MONTHLY, 3, SHANGHAI
     )
     assert [s.astimezone(SHANGHAI).strftime("%m-%d %H:%M") for s in monthly] == [
         "01-31 19:00",

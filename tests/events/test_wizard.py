@@ -19,8 +19,9 @@ from bot.models import (
     RoleGrant,
     utcnow,
 )
-from bot.services import events
 from bot.services.errors import InvalidInputError
+from bot.services.events import registration
+from bot.services.events.drafts import check_description
 from tests.factories import make_event, make_library, make_reader
 from tests.harness import BotHarness, ChatUser, inline_labels, texts
 
@@ -61,7 +62,7 @@ async def test_bad_input_gets_clear_messages_and_nothing_is_stored(
     # split by the client into 4,096-character messages, each refused with its length.
     description = "长" * 10_000
     with pytest.raises(InvalidInputError):
-        events.check_description(description)
+        check_description(description)
     for start in (0, 4096):
         reply = texts(await organiser.send(description[start : start + 4096]))[-1]
         assert "1 to 2000 characters; yours has 4096" in reply
@@ -166,11 +167,8 @@ async def test_organisers_edit_capacity_and_attendance_only_on_their_events(
     theirs = await make_event(session, organiser_id=someone.id, capacity=1, title="Theirs")
     waiting = [await make_reader(session) for _ in range(2)]
     await session.commit()
-    from handlers.events import notices_for
-
-    notices = notices_for(harness.app.settings, harness.app.i18n)
     for reader in waiting:
-        await events.register(session, reader, mine.id, now=utcnow(), notices=notices)
+        await registration.register(session, reader, mine.id, now=utcnow())
 
     await organiser.forge(f"oev:k:{theirs.id}")
     assert organiser.last_answer and "your own events" in organiser.last_answer["text"]
@@ -219,10 +217,7 @@ async def test_admins_see_and_manage_every_event(
     event = await make_event(session, organiser_id=someone.id, title="Someone's talk")
     reader = await make_reader(session)
     await session.commit()
-    from handlers.events import notices_for
-
-    notices = notices_for(harness.app.settings, harness.app.i18n)
-    await events.register(session, reader, event.id, now=utcnow(), notices=notices)
+    await registration.register(session, reader, event.id, now=utcnow())
     admin = harness.user(ADMIN_TELEGRAM_ID, "Ada")
     await admin.onboard()
     await admin.send("/myevents")
@@ -237,15 +232,16 @@ async def test_admins_see_and_manage_every_event(
         assert entry is not None and entry.target_id == event.id
 
 
-def test_outbox_buttons_match_the_handlers_callback_data() -> None:
-    from handlers.events import OfferAnswer, RateEvent
+def test_buttons_of_notices_queued_before_typed_intents_still_unpack() -> None:
+    # Rows queued as rendered messages carry the callback strings the services once spelled
+    # out ("evo:{registration_id}:{answer}", "evf:{event_id}:{rating}"): still the same shape.
+    from bot.notices.events import OfferAnswer, OfferReply, RateEvent
 
-    assert OfferAnswer(registration_id=12, answer="a").pack() == events.OFFER_CALLBACK.format(
-        registration_id=12, answer="a"
+    assert OfferAnswer.unpack("evo:12:a") == OfferAnswer(
+        registration_id=12, answer=OfferReply.ACCEPT
     )
-    assert RateEvent(event_id=7, rating=4).pack() == events.RATE_CALLBACK.format(
-        event_id=7, rating=4
-    )
+    assert OfferAnswer(registration_id=12, answer=OfferReply.DECLINE).pack() == "evo:12:d"
+    assert RateEvent.unpack("evf:7:4") == RateEvent(event_id=7, rating=4)
 
 
 async def test_the_registration_window_set_by_the_organiser_is_enforced(
