@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import ClassVar
 
 from aiogram.filters.callback_data import CallbackData
@@ -17,13 +18,38 @@ class AdminMenu(CallbackData, prefix="adm"):
     section: str
 
 
+class MemberEntity(StrEnum):
+    """What a member console button is about."""
+
+    DISTRICTS = "d"
+    LIBRARIES = "l"
+
+
+class MemberAction(StrEnum):
+    """The buttons of the districts and libraries console."""
+
+    LIST = "list"
+    ADD = "add"
+    EDIT = "edit"
+    UPLOAD = "csv"
+    DOWNLOAD = "export"
+    IMPORT = "import"
+    CANCEL = "cancel"
+    SAVE = "save"
+    KEEP = "keep"
+    SKIP = "skip"
+    KIND = "kind"
+    DISTRICT = "dist"
+    PICKUP = "pickup"
+
+
 class MemberChoice(CallbackData, prefix="amb"):
-    """Districts (``d``) and libraries (``l``): list, add, edit, upload, wizard buttons."""
+    """Districts and libraries: list, add, edit, upload, download, wizard buttons."""
 
     required_role: ClassVar[Role] = Role.ADMIN
 
-    action: str
-    entity: str
+    action: MemberAction
+    entity: MemberEntity
     value: str = ""
     page: int = 0
 
