@@ -75,9 +75,28 @@ class AuditNav(CallbackData, prefix="aud"):
     action: str = ""
 
 
+class RoleChange(StrEnum):
+    """Give a role, or take it away."""
+
+    GRANT = "g"
+    REVOKE = "r"
+
+
+class RoleTarget(CallbackData, prefix="arl"):
+    """The reader an admin meant by a @username several readers share (ids, never names)."""
+
+    required_role: ClassVar[Role] = Role.ADMIN
+
+    change: RoleChange
+    reader: int
+    role: Role
+    library: int = 0
+
+
 ADMIN_PREFIXES = (
     AdminMenu.__prefix__,
     MemberChoice.__prefix__,
     SuggestionChoice.__prefix__,
     AuditNav.__prefix__,
+    RoleTarget.__prefix__,
 )
