@@ -415,7 +415,7 @@ def card_text(card: events.EventCard, settings: Settings, language: str) -> str:
     lines.append("🕒 " + events.time_span(event, zone))
     venue = events.venue_name(event, language)
     if event.venue_library is not None and event.venue_library.address:
-        venue += ", " + event.venue_library.address
+        venue += ", " + event.venue_library.display_address(language)
     if venue:
         lines.append("📍 " + escape(venue))
     if event.organiser is not None:

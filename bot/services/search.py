@@ -29,6 +29,7 @@ from bot.models import (
     Reader,
     SearchLog,
     Work,
+    display_name,
     utcnow,
 )
 from bot.services.errors import DomainError, InvalidInputError, NotFoundError
@@ -168,6 +169,11 @@ class LibraryPlace:
     address: str
     opening_hours: str
     distance_km: float | None
+    address_en: str | None = None
+
+    def display_address(self, language: str) -> str:
+        """The address in the reader's language: the English one when there is one."""
+        return display_name(self.address, self.address_en, language)
 
 
 @dataclass(frozen=True)
@@ -435,6 +441,7 @@ def _place(library: Library, origin: ReaderOrigin) -> LibraryPlace:
         address=library.address,
         opening_hours=library.opening_hours,
         distance_km=origin.distance_km(library.latitude, library.longitude),
+        address_en=library.address_en,
     )
 
 

@@ -61,6 +61,6 @@ async def export_libraries(session: AsyncSession) -> str:
                 library.address_en or "",
                 "yes" if library.is_pickup_point else "no",
             )
-            for library, district_code in rows.tuples()
+            for library, district_code in rows.all()
         ),
     )
