@@ -59,6 +59,7 @@ from handlers import (
     roles,
     settings,
     start,
+    wizard_exit,
 )
 from handlers import events as reading_events
 from handlers import follow as library_follows
@@ -84,6 +85,8 @@ def feature_routers() -> list[Router]:
     """Every router, in the one place their order is decided: catch-alls last."""
     return [
         errors.build_router(),
+        # A main-menu button or a command leaves any open form first, then does its job.
+        wizard_exit.build_router(),
         # Privacy rights work in any state, wizards and onboarding included.
         reader_privacy.build_router(),
         start.build_router(),

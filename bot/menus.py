@@ -1,4 +1,5 @@
-"""Command menus in Telegram: `setMyCommands` for readers, and per chat for role holders."""
+"""The menus a reader sees: the main-menu buttons' labels, and the command menus in Telegram
+(`setMyCommands` for readers, and per chat for role holders)."""
 
 from __future__ import annotations
 
@@ -13,11 +14,26 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.commands import CommandSpec, commands_for
 from bot.config import Settings
-from bot.i18n import LANGUAGES, create_i18n
+from bot.i18n import LANGUAGES, N_, create_i18n
 from bot.models import Reader, Role
 from bot.services.roles import load_roles, readers_with_roles
 
 logger = logging.getLogger(__name__)
+
+# The main menu (the reply keyboard under every onboarded reader's chat), in its order.
+MENU_SEARCH = N_("🔍 Search")
+MENU_HOLDS = N_("📚 My holds")
+MENU_EVENTS = N_("🎉 Events")
+MENU_SETTINGS = N_("⚙️ Settings")
+MAIN_MENU = (MENU_SEARCH, MENU_HOLDS, MENU_EVENTS, MENU_SETTINGS)
+
+
+def main_menu_labels(i18n: I18n) -> frozenset[str]:
+    """Every main-menu button's label in every language (a keyboard can outlive a language
+    change, so any of them may arrive)."""
+    return frozenset(
+        i18n.gettext(label, locale=language) for label in MAIN_MENU for language in LANGUAGES
+    )
 
 
 def _bot_commands(specs: list[CommandSpec], i18n: I18n, language: str) -> list[BotCommand]:

@@ -247,6 +247,7 @@ class Library(Timestamps, Base):
     kind: Mapped[LibraryKind] = mapped_column(_enum(LibraryKind, "library_kind"))
     district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"), index=True)
     address: Mapped[str] = mapped_column(String(300), default="")
+    address_en: Mapped[str | None] = mapped_column(String(300))
     latitude: Mapped[float] = mapped_column(Float)
     longitude: Mapped[float] = mapped_column(Float)
     opening_hours: Mapped[str] = mapped_column(String(300), default="")
@@ -257,6 +258,10 @@ class Library(Timestamps, Base):
     def display_name(self, language: str) -> str:
         """The library's name in the language: the English one when there is one."""
         return display_name(self.name, self.name_en, language)
+
+    def display_address(self, language: str) -> str:
+        """The library's address in the language: the English one when there is one."""
+        return display_name(self.address, self.address_en, language)
 
 
 class Work(Timestamps, Base):

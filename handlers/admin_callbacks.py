@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import ClassVar
 
 from aiogram.filters.callback_data import CallbackData
@@ -17,13 +18,38 @@ class AdminMenu(CallbackData, prefix="adm"):
     section: str
 
 
+class MemberEntity(StrEnum):
+    """What a member console button is about."""
+
+    DISTRICTS = "d"
+    LIBRARIES = "l"
+
+
+class MemberAction(StrEnum):
+    """The buttons of the districts and libraries console."""
+
+    LIST = "list"
+    ADD = "add"
+    EDIT = "edit"
+    UPLOAD = "csv"
+    DOWNLOAD = "export"
+    IMPORT = "import"
+    CANCEL = "cancel"
+    SAVE = "save"
+    KEEP = "keep"
+    SKIP = "skip"
+    KIND = "kind"
+    DISTRICT = "dist"
+    PICKUP = "pickup"
+
+
 class MemberChoice(CallbackData, prefix="amb"):
-    """Districts (``d``) and libraries (``l``): list, add, edit, upload, wizard buttons."""
+    """Districts and libraries: list, add, edit, upload, download, wizard buttons."""
 
     required_role: ClassVar[Role] = Role.ADMIN
 
-    action: str
-    entity: str
+    action: MemberAction
+    entity: MemberEntity
     value: str = ""
     page: int = 0
 
@@ -49,9 +75,28 @@ class AuditNav(CallbackData, prefix="aud"):
     action: str = ""
 
 
+class RoleChange(StrEnum):
+    """Give a role, or take it away."""
+
+    GRANT = "g"
+    REVOKE = "r"
+
+
+class RoleTarget(CallbackData, prefix="arl"):
+    """The reader an admin meant by a @username several readers share (ids, never names)."""
+
+    required_role: ClassVar[Role] = Role.ADMIN
+
+    change: RoleChange
+    reader: int
+    role: Role
+    library: int = 0
+
+
 ADMIN_PREFIXES = (
     AdminMenu.__prefix__,
     MemberChoice.__prefix__,
     SuggestionChoice.__prefix__,
     AuditNav.__prefix__,
+    RoleTarget.__prefix__,
 )

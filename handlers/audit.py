@@ -9,6 +9,7 @@ from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
@@ -21,6 +22,7 @@ from handlers.admin import fit_lines
 from handlers.admin_callbacks import AdminMenu, AuditNav
 from handlers.common import edit_message
 from handlers.filters import HasRole
+from handlers.roles import CANDIDATES_SHOWN, candidate_label, candidates_text, reader_label
 
 PAGE_SIZE = 10
 USAGE = "/audit [@username|ID] [ACTION]"
@@ -59,12 +61,14 @@ def _detail(value: object) -> str:
 
 
 def _view(
-    result: AuditPage, settings: Settings, actor_id: int, action: str
+    result: AuditPage, settings: Settings, actor_id: int, actor: Reader | None, action: str
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     heading = _("📜 Audit log, newest first: {total} entries (page {page} of {pages}).").format(
         total=result.total, page=result.page + 1, pages=result.pages
     )
     lines = [heading]
+    if actor is not None:
+        lines.append(_("By: {who}").format(who=reader_label(actor)))
     if action:
         lines.append(_("Action: {action}").format(action=escape(action)))
     lines += [_entry_line(entry, settings) for entry in result.entries]
@@ -94,33 +98,55 @@ async def audit_command(
 ) -> None:
     """/audit [@username|ID] [ACTION]: the first page."""
     parts = (command.args or "").split()
-    actor: Reader | None = None
+    reference: str | None = None
     action = ""
     if len(parts) > 2 or len(command.args or "") > 100:
         await message.answer(_("Usage: {usage}").format(usage=USAGE))
         return
     for part in parts:
         if part.startswith("@") or part.isdigit():
-            if actor is not None:
+            if reference is not None:
                 await message.answer(_("Usage: {usage}").format(usage=USAGE))
                 return
-            try:
-                actor = await role_service.find_reader(session, part)
-            except (InvalidInputError, NotFoundError):
-                await message.answer(_("I don't know {who}.").format(who=escape(part[:40])))
-                return
-        else:
-            try:
-                action = audit_log.check_action_filter(part)
-            except InvalidInputError:
-                await message.answer(
-                    _(
-                        "“{action}” is not an action. Actions look like role.grant or "
-                        "suggestion.approve; a word alone (role) shows its whole area."
-                    ).format(action=escape(part[:40]))
-                )
-                return
+            reference = part
+            continue
+        try:
+            action = audit_log.check_action_filter(part)
+        except InvalidInputError:
+            await message.answer(
+                _(
+                    "“{action}” is not an action. Actions look like role.grant or "
+                    "suggestion.approve; a word alone (role) shows its whole area."
+                ).format(action=escape(part[:40]))
+            )
+            return
+    actor: Reader | None = None
+    if reference is not None:
+        try:
+            actor = await role_service.find_reader(session, reference)
+        except role_service.AmbiguousReaderError as shared:
+            await _ask_which(message, reference[:40], shared.candidates, action, settings)
+            return
+        except (InvalidInputError, NotFoundError):
+            await message.answer(_("I don't know {who}.").format(who=escape(reference[:40])))
+            return
     await _send_page(message, session, settings, actor.id if actor else 0, action, new=True)
+
+
+async def _ask_which(
+    message: Message, reference: str, candidates: list[Reader], action: str, settings: Settings
+) -> None:
+    """A @username several readers share: whose entries, with their ids to choose from."""
+    builder = InlineKeyboardBuilder()
+    for candidate in candidates[:CANDIDATES_SHOWN]:
+        builder.button(
+            text=candidate_label(candidate),
+            callback_data=AuditNav(page=0, actor=candidate.id, action=action),
+        )
+    builder.adjust(1)
+    await message.answer(
+        candidates_text(reference, candidates, settings), reply_markup=builder.as_markup()
+    )
 
 
 async def _send_page(
@@ -136,7 +162,13 @@ async def _send_page(
     result = await audit_log.audit_page(
         session, page=page, page_size=PAGE_SIZE, actor_id=actor_id or None, action=action or None
     )
-    text, markup = _view(result, settings, actor_id, action)
+    actor = None
+    if actor_id:
+        try:
+            actor = await role_service.reader_by_id(session, actor_id)
+        except NotFoundError:
+            actor = None
+    text, markup = _view(result, settings, actor_id, actor, action)
     if new and message is not None:
         await message.answer(text, reply_markup=markup)
     else:

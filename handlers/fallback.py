@@ -5,6 +5,7 @@ from __future__ import annotations
 from html import escape
 
 from aiogram import F, Router
+from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
@@ -25,6 +26,15 @@ async def not_onboarded(message: Message, state: FSMContext, reader: Reader) -> 
         _("Let's get you set up first — it takes three taps.") + "\n\n" + greeting(reader),
         reply_markup=language_keyboard(Origin.ONBOARDING),
     )
+
+
+async def cancel_anything(message: Message, state: FSMContext, raw_state: str | None) -> None:
+    """/cancel that no form answered itself: end whatever is open."""
+    if raw_state is None:
+        await message.answer(_("There is nothing to cancel."), reply_markup=main_menu())
+        return
+    await state.clear()
+    await message.answer(_("Cancelled. Nothing was changed."), reply_markup=main_menu())
 
 
 async def unknown_command(message: Message) -> None:
@@ -70,6 +80,7 @@ def build_router() -> Router:
     """A fresh router with this module's handlers (one per dispatcher)."""
     router = Router(name=__name__)
     router.message.register(not_onboarded, ~Onboarded())
+    router.message.register(cancel_anything, Command("cancel"))
     router.message.register(unknown_command, F.text.startswith("/"))
     router.message.register(stray_text, F.text)
     router.message.register(unsupported_message)

@@ -144,7 +144,7 @@ def card_view(library: Library, followed: bool, language: str) -> tuple[str, Inl
     """A library's card with a follow (or unfollow) button."""
     lines = [f"🏛 <b>{escape(library_name(library, language))}</b>"]
     if library.address:
-        lines.append(escape(library.address))
+        lines.append(escape(library.display_address(language)))
     if library.opening_hours:
         hours = describe_opening_hours(library.opening_hours, language)
         lines.append(_("Opening hours: {hours}").format(hours=escape(hours)))

@@ -12,14 +12,15 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot import menus
 from bot.models import District
 from bot.services.readers import DistrictPage
 from handlers.callbacks import DistrictAction, DistrictChoice, LanguageChoice, Origin
 
-MENU_SEARCH = __("🔍 Search")
-MENU_HOLDS = __("📚 My holds")
-MENU_EVENTS = __("🎉 Events")
-MENU_SETTINGS = __("⚙️ Settings")
+MENU_SEARCH = __(menus.MENU_SEARCH)
+MENU_HOLDS = __(menus.MENU_HOLDS)
+MENU_EVENTS = __(menus.MENU_EVENTS)
+MENU_SETTINGS = __(menus.MENU_SETTINGS)
 SKIP = __("Skip")
 CANCEL = __("Cancel")
 
@@ -46,9 +47,7 @@ def language_keyboard(origin: Origin) -> InlineKeyboardMarkup:
 
 def district_label(district: District, language: str) -> str:
     """A district's name in the reader's language."""
-    if language == "en" and district.name_en:
-        return district.name_en
-    return district.name
+    return district.display_name(language)
 
 
 def _page_button(text: str, page: int, origin: Origin) -> InlineKeyboardButton:

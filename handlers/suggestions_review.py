@@ -25,7 +25,6 @@ from handlers.admin import back_to_menu, fit_lines
 from handlers.admin_callbacks import AdminMenu, SuggestionChoice
 from handlers.common import edit_message
 from handlers.filters import HasRole
-from handlers.follow import library_name
 
 PAGE_SIZE = 8
 LIBRARY_PAGE_SIZE = 8
@@ -156,7 +155,7 @@ async def choose_library(
     builder = InlineKeyboardBuilder()
     for library in libraries:
         builder.button(
-            text=f"{library.code} — {library_name(library, i18n.current_locale)}"[:60],
+            text=f"{library.code} — {library.display_name(i18n.current_locale)}"[:60],
             callback_data=SuggestionChoice(
                 action="buy", suggestion_id=item.id, library_id=library.id
             ),

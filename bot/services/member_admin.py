@@ -11,22 +11,23 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Literal
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db import write
 from bot.models import District, Library, LibraryKind, Reader
 from bot.services import audit, members
 from bot.services.errors import InvalidInputError, NotFoundError
-from bot.services.members import MemberImportReport, OpeningHoursError, parse_opening_hours
+from bot.services.members import Entity, MemberImportReport
+from bot.services.opening_hours import OpeningHoursError, parse_opening_hours
 
 __all__ = [
-    "DistrictDraft",
+    "DistrictValues",
     "Entity",
     "ImportPreview",
-    "LibraryDraft",
+    "LibraryValues",
     "MemberInputError",
     "apply_import",
     "check_code",
@@ -35,6 +36,7 @@ __all__ = [
     "check_name",
     "check_opening_hours",
     "check_population",
+    "district_of",
     "ensure_new_code",
     "find_district",
     "find_library",
@@ -43,7 +45,6 @@ __all__ = [
     "save_library",
 ]
 
-Entity = Literal["districts", "libraries"]
 DISTRICT_NAME_LIMIT = 100
 LIBRARY_NAME_LIMIT = 200
 ADDRESS_LIMIT = 300
@@ -153,6 +154,14 @@ async def find_library(session: AsyncSession, code: str) -> Library:
     return library
 
 
+async def district_of(session: AsyncSession, library: Library) -> District:
+    """The district a library is in."""
+    district = await session.get(District, library.district_id)
+    if district is None:
+        raise NotFoundError("district")
+    return district
+
+
 async def ensure_new_code(session: AsyncSession, entity: Entity, code: str) -> None:
     """Refuse a code another district (or library) already has, ignoring letter case."""
     model = District if entity == "districts" else Library
@@ -164,8 +173,8 @@ async def ensure_new_code(session: AsyncSession, entity: Entity, code: str) -> N
 
 
 @dataclass
-class DistrictDraft:
-    """A district being added or edited."""
+class DistrictValues:
+    """A district to add, or the new values of one being edited."""
 
     code: str
     name: str = ""
@@ -176,8 +185,8 @@ class DistrictDraft:
 
 
 @dataclass
-class LibraryDraft:
-    """A library being added or edited."""
+class LibraryValues:
+    """A library to add, or the new values of one being edited."""
 
     code: str
     name: str = ""
@@ -185,6 +194,7 @@ class LibraryDraft:
     kind: LibraryKind = LibraryKind.PUBLIC
     district_code: str = ""
     address: str = ""
+    address_en: str | None = None
     latitude: float = 0.0
     longitude: float = 0.0
     opening_hours: str = ""
@@ -198,16 +208,8 @@ def _changes(target: object, values: dict[str, object]) -> dict[str, object]:
     return changed
 
 
-async def _commit(session: AsyncSession, code: str) -> None:
-    try:
-        await session.commit()
-    except IntegrityError:
-        await session.rollback()
-        raise MemberInputError("duplicate_code", value=code) from None
-
-
 async def save_district(
-    session: AsyncSession, actor: Reader, draft: DistrictDraft, *, editing: bool
+    session: AsyncSession, actor: Reader, draft: DistrictValues, *, editing: bool
 ) -> District:
     """Create the district (its code must be new) or update the one with the draft's code."""
     code = check_code(draft.code)
@@ -220,37 +222,57 @@ async def save_district(
     }
     check_population(str(draft.population))
     check_coordinates(f"{draft.latitude},{draft.longitude}")
-    if editing:
-        district = await find_district(session, code)
-        changed = _changes(district, values)
-        audit.record(
-            session,
-            actor,
-            "district.update",
-            target_type="district",
-            target_id=district.id,
-            code=district.code,
-            fields=sorted(changed),
-        )
-    else:
-        await ensure_new_code(session, "districts", code)
-        district = District(code=code, **values)
-        session.add(district)
-        await session.flush()
-        audit.record(
-            session,
-            actor,
-            "district.create",
-            target_type="district",
-            target_id=district.id,
-            code=code,
-        )
-    await _commit(session, code)
+    try:
+        async with write(session):
+            if editing:
+                district = await find_district(session, code)
+                changed = _changes(district, values)
+                audit.record(
+                    session,
+                    actor,
+                    "district.update",
+                    target_type="district",
+                    target_id=district.id,
+                    code=district.code,
+                    fields=sorted(changed),
+                )
+            else:
+                await ensure_new_code(session, "districts", code)
+                district = District(code=code, **values)
+                session.add(district)
+                await session.flush()
+                audit.record(
+                    session,
+                    actor,
+                    "district.create",
+                    target_type="district",
+                    target_id=district.id,
+                    code=code,
+                )
+    except IntegrityError:
+        await session.rollback()
+        raise MemberInputError("duplicate_code", value=code) from None
     return district
 
 
+def _library_values(draft: LibraryValues, district: District) -> dict[str, object]:
+    check_coordinates(f"{draft.latitude},{draft.longitude}")
+    return {
+        "name": check_name(draft.name, LIBRARY_NAME_LIMIT),
+        "name_en": check_name(draft.name_en, LIBRARY_NAME_LIMIT) if draft.name_en else None,
+        "kind": check_kind(draft.kind),
+        "district_id": district.id,
+        "address": draft.address.strip()[:ADDRESS_LIMIT],
+        "address_en": check_name(draft.address_en, ADDRESS_LIMIT) if draft.address_en else None,
+        "latitude": draft.latitude,
+        "longitude": draft.longitude,
+        "opening_hours": check_opening_hours(draft.opening_hours),
+        "is_pickup_point": draft.is_pickup_point,
+    }
+
+
 async def save_library(
-    session: AsyncSession, actor: Reader, draft: LibraryDraft, *, editing: bool
+    session: AsyncSession, actor: Reader, draft: LibraryValues, *, editing: bool
 ) -> Library:
     """Create the library (its code must be new) or update the one with the draft's code."""
     code = check_code(draft.code)
@@ -258,44 +280,37 @@ async def save_library(
         district = await find_district(session, draft.district_code)
     except NotFoundError:
         raise MemberInputError("unknown_district", value=draft.district_code) from None
-    check_coordinates(f"{draft.latitude},{draft.longitude}")
-    values: dict[str, object] = {
-        "name": check_name(draft.name, LIBRARY_NAME_LIMIT),
-        "name_en": check_name(draft.name_en, LIBRARY_NAME_LIMIT) if draft.name_en else None,
-        "kind": check_kind(draft.kind),
-        "district_id": district.id,
-        "address": draft.address.strip()[:ADDRESS_LIMIT],
-        "latitude": draft.latitude,
-        "longitude": draft.longitude,
-        "opening_hours": check_opening_hours(draft.opening_hours),
-        "is_pickup_point": draft.is_pickup_point,
-    }
-    if editing:
-        library = await find_library(session, code)
-        changed = _changes(library, values)
-        audit.record(
-            session,
-            actor,
-            "library.update",
-            target_type="library",
-            target_id=library.id,
-            code=library.code,
-            fields=sorted(changed),
-        )
-    else:
-        await ensure_new_code(session, "libraries", code)
-        library = Library(code=code, **values)
-        session.add(library)
-        await session.flush()
-        audit.record(
-            session,
-            actor,
-            "library.create",
-            target_type="library",
-            target_id=library.id,
-            code=code,
-        )
-    await _commit(session, code)
+    values = _library_values(draft, district)
+    try:
+        async with write(session):
+            if editing:
+                library = await find_library(session, code)
+                changed = _changes(library, values)
+                audit.record(
+                    session,
+                    actor,
+                    "library.update",
+                    target_type="library",
+                    target_id=library.id,
+                    code=library.code,
+                    fields=sorted(changed),
+                )
+            else:
+                await ensure_new_code(session, "libraries", code)
+                library = Library(code=code, **values)
+                session.add(library)
+                await session.flush()
+                audit.record(
+                    session,
+                    actor,
+                    "library.create",
+                    target_type="library",
+                    target_id=library.id,
+                    code=code,
+                )
+    except IntegrityError:
+        await session.rollback()
+        raise MemberInputError("duplicate_code", value=code) from None
     return library
 
 
@@ -308,6 +323,7 @@ _LIBRARY_FIELDS = (
     "kind",
     "district_id",
     "address",
+    "address_en",
     "latitude",
     "longitude",
     "opening_hours",
@@ -367,25 +383,19 @@ async def apply_import(
     session: AsyncSession, actor: Reader, entity: Entity, csv_text: str
 ) -> MemberImportReport:
     """Import the CSV for real (all or nothing), with an audit entry when it is accepted."""
-    report = await _run_import(session, entity, csv_text, commit=False)
-    if not report.ok:
-        await session.rollback()
+
+    async def run() -> MemberImportReport:
+        report = await _run_import(session, entity, csv_text, commit=False)
+        if report.ok:
+            audit.record(
+                session,
+                actor,
+                "district.import" if entity == "districts" else "library.import",
+                target_type=entity,
+                created=report.created,
+                updated=report.updated,
+                unchanged=report.unchanged,
+            )
         return report
-    audit.record(
-        session,
-        actor,
-        "district.import" if entity == "districts" else "library.import",
-        target_type=entity,
-        created=report.created,
-        updated=report.updated,
-        unchanged=report.unchanged,
-    )
-    try:
-        await session.commit()
-    except IntegrityError:
-        await session.rollback()
-        report.created = report.updated = report.unchanged = 0
-        report.problems.append(
-            members.ImportProblem(0, "conflict", "a concurrent change to the same codes")
-        )
-    return report
+
+    return await members.committed_import(session, entity, run)

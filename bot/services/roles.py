@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from bot.db import write
 from bot.models import Library, Reader, Role, RoleGrant
-from bot.services import audit
+from bot.services import audit, readers
 from bot.services.errors import DomainError, InvalidInputError, NotFoundError
 
 
@@ -70,18 +70,53 @@ class LastAdminError(DomainError):
     """Taking the role away would leave the alliance with no admin to grant it again."""
 
 
+class AmbiguousReaderError(DomainError):
+    """Several readers answer to one @username and none of them was clearly seen last."""
+
+    def __init__(self, candidates: list[Reader]) -> None:
+        super().__init__(f"{len(candidates)} readers share that username")
+        self.candidates = candidates
+
+
 async def find_reader(session: AsyncSession, reference: str) -> Reader:
-    """A reader by ``@username`` or Telegram id; only people who have talked to the bot exist."""
+    """A reader by ``@username`` or Telegram id; only people who have talked to the bot exist.
+
+    A username can sit on two rows: someone renamed and has not been seen since, and another
+    person took the name. The reader seen most recently holds it now; when that is not clear
+    (never seen, or seen within the resolution ``last_seen_at`` is kept to)
+    ``AmbiguousReaderError`` lists who it may be, most recently seen first.
+    """
     reference = reference.strip()
     if reference.startswith("@") and len(reference) > 1:
         # Exact, case-insensitive: ilike would treat "_" in usernames as a wildcard.
         username = reference[1:].lower()
-        reader = await session.scalar(select(Reader).where(func.lower(Reader.username) == username))
+        candidates = list(
+            await session.scalars(
+                select(Reader)
+                .where(func.lower(Reader.username) == username)
+                .order_by(Reader.last_seen_at.desc().nulls_last(), Reader.id)
+            )
+        )
+        reader = candidates[0] if candidates else None
+        if len(candidates) > 1:
+            latest, runner_up = candidates[0].last_seen_at, candidates[1].last_seen_at
+            if latest is None or (
+                runner_up is not None and latest - runner_up < readers.SEEN_RESOLUTION
+            ):
+                raise AmbiguousReaderError(candidates)
     elif reference.isdigit() and len(reference) <= 15:
         reader = await session.scalar(select(Reader).where(Reader.telegram_id == int(reference)))
     else:
         raise InvalidInputError("reader reference")
     if reader is None:
+        raise NotFoundError("reader")
+    return reader
+
+
+async def reader_by_id(session: AsyncSession, reader_id: int) -> Reader:
+    """A reader by their id in the database (a choice offered after an ambiguous username)."""
+    reader = await session.get(Reader, reader_id)
+    if reader is None or reader.forgotten_at is not None:
         raise NotFoundError("reader")
     return reader
 

@@ -62,7 +62,7 @@ def _registration_line(card: EventCard, settings: Settings) -> str | None:
 def _where_and_who(event: Event, language: str) -> list[str]:
     lines = []
     venue = venue_name(event, language)
-    address = venue_address(event)
+    address = venue_address(event, language)
     if address:
         venue += ", " + address
     if venue:

@@ -61,10 +61,11 @@ def _holding_lines(holding: LibraryHoldings, language: str) -> list[str]:
         )
     lines = [head, detail]
     hours = describe_opening_hours(place.opening_hours or "", language)
-    where = [escape(clip(part, PLACE_CHARS)) for part in (place.address, hours) if part]
-    if place.address and place.opening_hours:
+    address = place.display_address(language)
+    where = [escape(clip(part, PLACE_CHARS)) for part in (address, hours) if part]
+    if address and place.opening_hours:
         lines.append(f"   📍 {where[0]} · 🕘 {where[1]}")
-    elif place.address:
+    elif address:
         lines.append(f"   📍 {where[0]}")
     elif place.opening_hours:
         lines.append(f"   🕘 {where[0]}")

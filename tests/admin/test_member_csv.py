@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.models import AuditLog, District, Library
 from tests.admin.conftest import Staff, table_counts
-from tests.harness import ChatUser, inline_labels
+from tests.harness import BotHarness, ChatUser, inline_labels
 
 GOOD_DISTRICTS = (
     "code,name,population,lat,lon,name_en\n"
@@ -143,3 +143,80 @@ async def test_library_file_with_unknown_district_and_bad_hours(
     async with sessionmaker() as session:
         library = await session.scalar(select(Library).where(Library.code == "NEWLIB"))
     assert library is not None and library.is_pickup_point is False
+
+
+ENGLISH_ADDRESSES = (
+    "code,name,name_en,kind,district_code,address,address_en,lat,lon,opening_hours\n"
+    "HOME,中心图书馆,Home Library,public,CORE,港口区海滨路88号,88 Haibin Road,37.5,121.4,"
+    '"Tu-Su 09:00-21:00; Mo off"\n'
+)
+
+
+async def test_english_addresses_reach_english_readers(
+    staff: Staff, sessionmaker: async_sessionmaker[AsyncSession], harness: BotHarness
+) -> None:
+    """Issue 16, defect 8: an address only in Chinese in the English interface."""
+    admin = staff.admin
+    await _open_upload(admin, "🏛 Libraries")
+    [preview] = await admin.send_document("libraries.csv", ENGLISH_ADDRESSES.encode())
+    assert "HOME: changes address, address_en, opening_hours" in (preview.text or "")
+    await admin.tap("✅ Import")
+    async with sessionmaker() as session:
+        library = await session.scalar(select(Library).where(Library.code == "HOME"))
+    assert library is not None
+    assert (library.address, library.address_en) == ("港口区海滨路88号", "88 Haibin Road")
+
+    [card] = await staff.reader.send("/start lib_HOME")
+    assert "88 Haibin Road" in (card.text or "")
+    assert "海滨路" not in (card.text or "")
+    chinese = harness.user(404, "陈", language_code="zh")
+    await chinese.onboard("zh")
+    [card] = await chinese.send("/start lib_HOME")
+    assert "港口区海滨路88号" in (card.text or "")
+    assert "周二至周日 09:00-21:00；周一 休息" in (card.text or "")
+
+
+async def test_a_downloaded_file_uploads_back_unchanged(
+    staff: Staff, sessionmaker: async_sessionmaker[AsyncSession], harness: BotHarness
+) -> None:
+    admin = staff.admin
+    await _open_upload(admin, "🏛 Libraries")
+    await admin.send_document("libraries.csv", ENGLISH_ADDRESSES.encode())
+    await admin.tap("✅ Import")
+    for section, name in (("🏛 Libraries", "libraries.csv"), ("🗺 Districts", "districts.csv")):
+        await admin.send("/admin")
+        await admin.tap(section)
+        [document] = await admin.tap("📤 Download CSV")
+        assert document.document is not None and document.document.file_name == name
+        stored = harness.sandbox.file(document.document.file_id)
+        assert stored is not None
+        content = stored.content
+        if name == "libraries.csv":
+            assert "88 Haibin Road" in content.decode()
+        await _open_upload(admin, section)
+        [preview] = await admin.send_document(name, content)
+        assert (preview.text or "").startswith(
+            "This file would create 0, update 0 and leave 1 unchanged."
+        ), name
+        await admin.tap("✖️ Cancel")
+
+
+async def test_an_upload_whose_answers_are_gone_says_the_form_expired(
+    staff: Staff, sessionmaker: async_sessionmaker[AsyncSession], harness: BotHarness
+) -> None:
+    from handlers.members_admin.csv_files import MemberCsv
+
+    admin = staff.admin
+    before = await table_counts(sessionmaker)
+    context = harness.app.dispatcher.fsm.get_context(
+        harness.bot, chat_id=admin.user_id, user_id=admin.user_id
+    )
+    expired = "This form has expired. Please start again with /admin."
+    await context.set_state(MemberCsv.document)
+    [reply] = await admin.send_document("districts.csv", GOOD_DISTRICTS.encode())
+    assert reply.text == expired
+    assert await context.get_state() is None
+    await context.set_state(MemberCsv.confirm)
+    await admin.forge("amb:import:d::0")
+    assert admin.last_answer is not None and admin.last_answer["text"] == expired
+    assert await table_counts(sessionmaker) == before

@@ -10,9 +10,12 @@ from bot.i18n import create_i18n
 from bot.models import AuditLog, District, Library, LibraryKind
 from bot.services import member_admin
 from bot.services.member_admin import MemberInputError
-from handlers.members_admin import input_refusal
+from handlers.members_admin.words import input_refusal
 from tests.admin.conftest import Staff, table_counts
 from tests.harness import inline_labels, texts
+
+# Every question of the wizard ends by saying how to leave it.
+LEAVE = "\n/cancel leaves this form."
 
 
 async def _audit(
@@ -38,14 +41,14 @@ async def test_add_a_district_refusing_bad_values(
         "letter or digit, e.g. HD-01.",
         "X" * 33: "A code has at most 32 characters.",
         "core": "The code CORE is taken already: choose another one.",
-        "NORTH": "Send the name (in Chinese, as readers know it).",
-        "北区": "Send the English name, or tap Skip.",
+        "NORTH": "Send the name (in Chinese, as readers know it)." + LEAVE,
+        "北区": "Send the English name, or tap Skip." + LEAVE,
     }
     for text, expected in answers.items():
         [reply] = await admin.send(text)
         assert reply.text == expected, text
     [reply] = await admin.tap("Skip")
-    assert reply.text == "Send the number of inhabitants, e.g. 350000."
+    assert reply.text == "Send the number of inhabitants, e.g. 350000." + LEAVE
     for text, expected in {
         "many": "The population is a whole number, e.g. 350000.",
         "-10": "The population cannot be negative.",
@@ -125,7 +128,9 @@ async def test_add_and_edit_a_library(
     [reply] = await admin.send("NOWHERE")
     assert reply.text == "There is no district with the code NOWHERE."
     [address_prompt] = await admin.send("core")
-    assert address_prompt.text == "Send the street address, or tap Skip."
+    assert address_prompt.text == "Send the street address, or tap Skip." + LEAVE
+    [english_prompt] = await admin.send("学院路1号")
+    assert english_prompt.text == "Send the street address in English, or tap Skip." + LEAVE
     await admin.send("1 College Road")
     await admin.send("39.99, 116.31")
     [reply] = await admin.send("Mo-Fr 9-17")
@@ -133,7 +138,7 @@ async def test_add_and_edit_a_library(
     [reply] = await admin.send("Mo-Fr 18:00-09:00")
     assert "closes before it opens" in (reply.text or "")
     [pickup] = await admin.send("Mo-Fr 08:00-22:00; Sa 09:00-17:00")
-    assert pickup.text == "Can readers pick up reserved books there?"
+    assert pickup.text == "Can readers pick up reserved books there?" + LEAVE
     [summary] = await admin.tap("No")
     assert "Kind: university" in (summary.text or "")
     assert "Pickup point: no" in (summary.text or "")
@@ -146,14 +151,26 @@ async def test_add_and_edit_a_library(
     assert library.district_id == core_id
     assert library.opening_hours == "Mo-Fr 08:00-22:00; Sa 09:00-17:00"
     assert library.is_pickup_point is False
-    assert (library.address, library.name_en) == ("1 College Road", "University Library")
+    assert (library.address, library.address_en, library.name_en) == (
+        "学院路1号",
+        "1 College Road",
+        "University Library",
+    )
 
     # Edit: keep everything but the name and the pickup flag.
     [intro, first] = await admin.tap("✏️ UNI-1")
     assert intro.text == "Editing UNI-1. Send a new value for each step, or tap Keep."
-    assert first.text == "Send the name (in Chinese, as readers know it).\nNow: 大学图书馆"
+    assert first.text == "Send the name (in Chinese, as readers know it).\nNow: 大学图书馆" + LEAVE
     await admin.send("大学总馆")
-    for _step in ("name_en", "kind", "district", "address", "coordinates", "opening_hours"):
+    for _step in (
+        "name_en",
+        "kind",
+        "district",
+        "address",
+        "address_en",
+        "coordinates",
+        "opening_hours",
+    ):
         await admin.tap("Keep")
     [summary] = await admin.tap("Yes")
     assert summary.text is not None and summary.text.startswith("Save these changes?")
@@ -176,7 +193,7 @@ async def test_add_and_edit_a_library(
     assert "Skip" not in (name_en.text or "")
     assert inline_labels(name_en) == ["Keep", "🗑 Clear", "✖️ Cancel"]
     await admin.tap("🗑 Clear")
-    for _step in ("kind", "district", "address", "coordinates"):
+    for _step in ("kind", "district", "address", "address_en", "coordinates"):
         await admin.tap("Keep")
     [hours] = admin.chat()[-1:]
     assert "tap Clear if they are no longer published" in (hours.text or "")
@@ -186,7 +203,7 @@ async def test_add_and_edit_a_library(
     async with sessionmaker() as session:
         library = await session.scalar(select(Library).where(Library.code == "UNI-1"))
     assert library is not None
-    assert (library.name_en, library.opening_hours, library.address) == (
+    assert (library.name_en, library.opening_hours, library.address_en) == (
         None,
         "",
         "1 College Road",

@@ -47,8 +47,8 @@ async def test_admin_grants_and_revokes_roles(
         "/grant bob organiser": "Name the person as @username or by their Telegram id.",
         "/grant @bob librarian": "A librarian belongs to one library: add its code.",
         "/grant @bob librarian NOPE": "No library has the code “NOPE”. Known codes: CENTRAL",
-        "/grant @bob organiser": "Done: Bob is now organiser.",
-        "/grant 201 librarian central": "Done: Bob is now librarian (CENTRAL).",
+        "/grant @bob organiser": "Done: Bob (@bob, id 201) is now organiser.",
+        "/grant 201 librarian central": "Done: Bob (@bob, id 201) is now librarian (CENTRAL).",
     }
     for command, expected in replies.items():
         [reply] = await admin.send(command)
@@ -65,7 +65,7 @@ async def test_admin_grants_and_revokes_roles(
     assert "librarian: Bob (@bob) — CENTRAL" in (roles_list.text or "")
 
     [reply] = await admin.send("/revoke @bob librarian")
-    assert reply.text == "Done: Bob is no longer librarian."
+    assert reply.text == "Done: Bob (@bob, id 201) is no longer librarian."
     [reply] = await admin.send("/revoke @bob librarian")
     assert reply.text == "They don't have that role."
     assert await _grants(sessionmaker) == [("bob", Role.ORGANISER)]
@@ -182,7 +182,7 @@ async def test_the_last_admin_grant_cannot_be_revoked(
     for person in (boss, bob, carol):
         await person.onboard()
     [done] = await boss.send("/grant @bob admin")
-    assert done.text == "Done: Bob is now admin."
+    assert done.text == "Done: Bob (@bob, id 211) is now admin."
     [refused] = await bob.send("/revoke @bob admin")
     assert refused.text == (
         "Bob is the alliance's only admin: make someone else an admin first "
@@ -191,7 +191,7 @@ async def test_the_last_admin_grant_cannot_be_revoked(
     assert await _grants(sessionmaker) == [("bob", Role.ADMIN)]
     await bob.send("/grant @carol admin")
     [done] = await bob.send("/revoke @bob admin")
-    assert done.text == "Done: Bob is no longer admin."
+    assert done.text == "Done: Bob (@bob, id 211) is no longer admin."
     [refused] = await boss.send("/revoke @carol admin")
     assert "Carol is the alliance's only admin" in (refused.text or "")
     assert await _grants(sessionmaker) == [("carol", Role.ADMIN)]

@@ -69,7 +69,7 @@ async def test_a_member_wizard_whose_data_is_gone_says_so(world: World) -> None:
     admin = world.people[Role.ADMIN]
     lost = "This form has expired. Please start again with /admin."
 
-    await world.set_state(admin, MemberWizard.step)
+    await world.set_state(admin, MemberWizard.library)
     replies = await world.send(admin, "0")
     assert replies is not None and lost in [reply.text for reply in replies]
     world.assert_no_errors("a typed value with no draft")
@@ -78,7 +78,7 @@ async def test_a_member_wizard_whose_data_is_gone_says_so(world: World) -> None:
     assert replies is not None and lost not in [reply.text for reply in replies]
 
     before = await world.snapshot()
-    await world.set_state(admin, MemberWizard.step)
+    await world.set_state(admin, MemberWizard.library)
     answer, _replies = await world.forge(admin, MemberChoice(action="keep", entity="l").pack())
     assert answer is not None and answer["text"] == lost and answer["show_alert"]
     world.assert_no_errors("keep with no draft")

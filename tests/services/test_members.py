@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.models import District, Library, LibraryKind
 from bot.services.members import (
     OpeningHoursError,
+    export_districts,
+    export_libraries,
     import_districts,
     import_libraries,
     is_open_on,
@@ -437,3 +439,47 @@ def test_bad_opening_hours_say_what_is_wrong(text: str, message: str) -> None:
         parse_opening_hours(text)
 
     assert message in str(raised.value)
+
+
+async def test_english_addresses_are_optional_and_clearable(session: AsyncSession) -> None:
+    await import_districts(session, DISTRICTS)
+    with_english = (
+        "code,name,kind,district_code,address,address_en,lat,lon,opening_hours\n"
+        "HBPL,海滨市图书馆,public,GANGKOU,海滨路88号,88 Haibin Road,37.55,121.39,\n"
+    )
+    assert (await import_libraries(session, with_english)).created == 1
+    # Left out of the file, the English address stays; present but empty, it is cleared.
+    without = "HBPL,海滨市图书馆,public,GANGKOU,海滨路88号,37.55,121.39,\n"
+    assert (await import_libraries(session, LIBRARY_HEADER + without)).unchanged == 1
+    library = await session.scalar(select(Library).where(Library.code == "HBPL"))
+    assert library is not None
+    assert library.display_address("en") == "88 Haibin Road"
+    assert library.display_address("zh") == "海滨路88号"
+    cleared = with_english.replace("88 Haibin Road", "")
+    assert (await import_libraries(session, cleared)).updated == 1
+    await session.refresh(library)
+    assert library.address_en is None
+    assert library.display_address("en") == "海滨路88号"
+
+
+async def test_an_export_imports_back_unchanged(session: AsyncSession) -> None:
+    await import_districts(session, DISTRICTS)
+    await import_libraries(session, LIBRARIES)
+    districts, libraries = await export_districts(session), await export_libraries(session)
+    assert libraries.splitlines()[0] == (
+        "code,name,kind,district_code,address,lat,lon,opening_hours,"
+        "name_en,address_en,is_pickup_point"
+    )
+    assert "Tu-Su 09:00-21:00; Mo 14:00-21:00" in libraries
+    district_report = await import_districts(session, districts)
+    library_report = await import_libraries(session, libraries)
+    assert (district_report.unchanged, district_report.updated) == (2, 0)
+    assert (library_report.unchanged, library_report.updated) == (4, 0)
+
+
+def test_one_grammar_reads_closed_days_round_the_clock_and_midnight() -> None:
+    assert is_open_on("24/7", date(2026, 3, 2))
+    assert not is_open_on("24/7; Mo closed", date(2026, 3, 2))
+    assert parse_opening_hours("Fr-Sa 18:00-24:00")[4] == [(time(18), time(23, 59))]
+    with pytest.raises(OpeningHoursError):
+        parse_opening_hours("Mo 24:00-24:30")

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict
 
 from bot.models import Event, EventStatus
 from bot.notices.intents import Names
-from bot.services.events.records import event_point, venue_address, venue_names
+from bot.services.events.records import event_point, venue_addresses, venue_names
 
 
 class CalendarEntry(BaseModel):
@@ -25,7 +25,7 @@ class CalendarEntry(BaseModel):
     ends_at: datetime
     stamp: datetime
     place: Names | None = None
-    address: str = ""
+    address: Names | None = None
     point: tuple[float, float] | None = None
     cancelled: bool = False
 
@@ -40,7 +40,7 @@ def calendar_entry(event: Event) -> CalendarEntry:
         ends_at=event.ends_at,
         stamp=event.updated_at,
         place=venue_names(event),
-        address=venue_address(event),
+        address=venue_addresses(event),
         point=event_point(event),
         cancelled=event.status is EventStatus.CANCELLED,
     )
@@ -60,8 +60,9 @@ def calendar_file(entry: CalendarEntry, zone: tzinfo, *, language: str) -> bytes
     if entry.description:
         component.add("description", entry.description)
     place = entry.place.in_language(language) if entry.place else ""
-    if entry.address:
-        place = f"{place}, {entry.address}"
+    address = entry.address.in_language(language) if entry.address else ""
+    if address:
+        place = f"{place}, {address}"
     if place:
         component.add("location", place)
     if entry.point is not None:

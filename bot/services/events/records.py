@@ -71,10 +71,18 @@ def venue_name(event: Event, language: str) -> str:
     return names.in_language(language) if names is not None else ""
 
 
-def venue_address(event: Event) -> str:
-    """The venue library's address ("" for a named place or a library without one)."""
+def venue_addresses(event: Event) -> Names | None:
+    """The venue library's address, both ways (None for a named place or no address)."""
     library = event.venue_library
-    return library.address if library is not None and library.address else ""
+    if library is None or not library.address:
+        return None
+    return Names(name=library.address, name_en=library.address_en)
+
+
+def venue_address(event: Event, language: str) -> str:
+    """The venue library's address in the language ("" for a named place or none)."""
+    library = event.venue_library
+    return library.display_address(language) if library is not None else ""
 
 
 async def load_event(session: AsyncSession, event_id: int) -> Event:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.models import Item, ItemStatus, Library, LibraryKind, Work
+from bot.models import Item, ItemStatus, Library, LibraryKind, Work, display_name
 from bot.services.search.origin import ReaderOrigin
 from bot.services.search.query import LIBRARY_KINDS, KindFilter
 
@@ -26,6 +26,11 @@ class LibraryPlace:
     address: str
     opening_hours: str
     distance_km: float | None
+    address_en: str | None = None
+
+    def display_address(self, language: str) -> str:
+        """The address in the reader's language: the English one when there is one."""
+        return display_name(self.address, self.address_en, language)
 
 
 @dataclass(frozen=True)
@@ -84,6 +89,7 @@ def library_place(library: Library, origin: ReaderOrigin) -> LibraryPlace:
         name_en=library.name_en,
         kind=library.kind,
         address=library.address,
+        address_en=library.address_en,
         opening_hours=library.opening_hours,
         distance_km=origin.distance_km(library.latitude, library.longitude),
     )
