@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.models import Event, utcnow
+from bot.models import Event, Library, utcnow
 from bot.services.demo import seed_demo
 from bot.services.events.calendar import event_calendar
 from bot.services.events.discovery import EventFilter, discover
@@ -47,3 +47,22 @@ async def test_demo_events(session: AsyncSession, settings: Settings) -> None:
     assert near is not None
     close, _more = await discover(session, EventFilter(near=near), now=now, zone=zone, limit=50)
     assert close[0].distance_km is not None and close[0].distance_km < 0.01
+
+
+async def test_demo_events_and_libraries_speak_both_languages(
+    session: AsyncSession, settings: Settings
+) -> None:
+    zone = settings.zone
+    await seed_demo(session, today=datetime.now(zone).date(), zone=zone)
+    await session.commit()
+    events = list(await session.scalars(select(Event)))
+    # Titles are no longer "中文 / English" in one string: an English reader sees English.
+    assert all(" / " not in event.title and event.title_en for event in events)
+    assert all(
+        event.display_place("en") != event.place_name for event in events if event.place_name
+    )
+    libraries = list(await session.scalars(select(Library)))
+    assert all(library.address_en for library in libraries)
+    central = next(library for library in libraries if library.code == "HBPL")
+    assert central.display_address("en") == "88 Haibin Road, Gangkou District"
+    assert central.display_address("zh") == "港口区海滨路88号"

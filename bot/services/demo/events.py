@@ -43,6 +43,7 @@ def _event(
     starts_at = datetime.combine(day, time.fromisoformat(spec["start"]), zone)
     return Event(
         title=str(spec["title"]),
+        title_en=spec.get("title_en"),
         description=str(spec["description"]),
         category=EventCategory(spec["category"]),
         audience=EventAudience(spec.get("audience", "everyone")),
@@ -50,6 +51,7 @@ def _event(
         ends_at=starts_at + timedelta(minutes=int(spec["duration_minutes"])),
         venue_library_id=venue.id if venue else None,
         place_name=place.get("name"),
+        place_name_en=place.get("name_en"),
         latitude=float(place["lat"]) if place else None,
         longitude=float(place["lon"]) if place else None,
         district_id=(venue.district_id if venue else districts[str(place["district"])].id),
