@@ -28,6 +28,7 @@ from handlers.organiser_events.keyboards import (
     format_hint,
     venue_keyboard,
 )
+from handlers.wizard_exit import cancel_hint
 
 
 async def start_wizard(message: Message, state: FSMContext) -> None:
@@ -36,7 +37,7 @@ async def start_wizard(message: Message, state: FSMContext) -> None:
     await NewEventDraft().save(state)
     await state.set_state(NewEvent.title)
     await message.answer(
-        _("🆕 New event. What is its title? (up to 200 characters)"),
+        sentences(_("🆕 New event. What is its title? (up to 200 characters)"), cancel_hint()),
         reply_markup=cancel_markup(),
     )
 
