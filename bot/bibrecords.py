@@ -57,7 +57,7 @@ What is read from MARC 21 / MARCXML:
   number in 264 $c (second indicator 1 first) or 260 $c;
 * publisher: 264 $b (second indicator 1 first), else 260 $b, trimmed, with
   unbalanced or enclosing square brackets removed;
-* ISBNs: 020 $a (never $z), normalised with ``normalise_isbn``; invalid ones dropped;
+* ISBNs: 020 $a (never $z), read with ``search.isbn.find_isbn13``; invalid ones dropped;
 * summary: the first 520 $a;
 * work_key: ``work_key(original_title, first original author, else first author)``
   when the record has an original-script title (so a Chinese library's 红楼梦 meets
@@ -90,7 +90,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal, NamedTuple
 
-import isbnlib
 from opencc import OpenCC
 from pymarc import Record, marc8_to_unicode
 from pymarc.exceptions import (
@@ -102,6 +101,8 @@ from pymarc.exceptions import (
     TruncatedRecord,
 )
 
+from search.isbn import find_isbn13
+
 __all__ = [
     "BibRecord",
     "CatalogueFileError",
@@ -110,7 +111,6 @@ __all__ = [
     "RecordProblem",
     "count_records",
     "detect_format",
-    "normalise_isbn",
     "read_records",
     "work_key",
 ]
@@ -231,29 +231,7 @@ def _unique(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(value for value in values if value))
 
 
-# --- ISBN and work key ---------------------------------------------------------------
-
-_ISBN_PREFIX = re.compile(r"^\s*ISBN(?:[\s-]?1[03])?\s*:?\s*", re.IGNORECASE)
-_ISBN_RUN = re.compile(r"[0-9][0-9\s-]{8,16}[0-9Xx]")
-
-
-def normalise_isbn(text: str) -> str | None:
-    """Return the 13-digit ISBN written in `text` (ISBN-10 or -13), or None if invalid."""
-    cleaned = _ISBN_PREFIX.sub("", unicodedata.normalize("NFKC", text))
-    match = _ISBN_RUN.search(cleaned)
-    if match is None:
-        return None
-    run = match.group()
-    for candidate in (run, run.split()[0]):
-        digits = re.sub(r"[\s-]", "", candidate).upper()
-        if len(digits) == 10:
-            isbn13 = str(isbnlib.to_isbn13(digits))
-            if isbn13:
-                return isbn13
-        if len(digits) == 13 and isbnlib.is_isbn13(digits):
-            return digits
-    return None
-
+# --- work key ---------------------------------------------------------------------
 
 _CJK = re.compile("[\u2e80-\u9fff\uf900-\ufaff\U00020000-\U0003ffff]")
 _DIACRITICS = re.compile("[\u0300-\u036f\u02b0-\u02ff\ufe20-\ufe2f]")
@@ -585,7 +563,7 @@ def _bib_record(number: int, fields: _Fields) -> BibRecord | RecordProblem:
     if control_number is None:
         lccn = next((field.first("a") for field in fields.all("010")), None)
         control_number = lccn.strip() if lccn and lccn.strip() else None
-    isbns = (normalise_isbn(value) for field in fields.all("020") for value in field.values("a"))
+    isbns = (find_isbn13(value) for field in fields.all("020") for value in field.values("a"))
     summary = next((value for field in fields.all("520") for value in field.values("a")), None)
     if original_title:
         key_author = (original_authors or authors or (None,))[0]
@@ -921,7 +899,7 @@ def _csv_record(number: int, line: int, row: dict[str, str]) -> BibRecord | Reco
     holdings: tuple[Holding, ...] = ()
     if barcode or call_number or copies_text:
         holdings = (Holding(None, barcode, call_number, copies),)
-    isbns = (normalise_isbn(value) for value in _split(row.get("isbn", "")))
+    isbns = (find_isbn13(value) for value in _split(row.get("isbn", "")))
     if original_title:
         key = work_key(original_title, (original_authors or authors or (None,))[0])
     else:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-import isbnlib
 from whoosh.query import And, AndMaybe, NullQuery, Or, Query, Term
 
 from search.analysis import (
@@ -21,6 +19,7 @@ from search.analysis import (
     stem_english,
     title_key,
 )
+from search.isbn import isbn13
 from search.schema import library_term
 from search.vocabulary import Vocabulary
 
@@ -36,8 +35,6 @@ SUGGEST_PREFIX = 1
 YEAR_BOOST = 0.5
 TITLE_KEY_BOOST = 10.0
 
-_ISBN_RE = re.compile(r"(?:isbn(?:-?1[03])?\s*:?\s*)?([0-9][0-9 \t-]{8,20}[0-9xX])", re.IGNORECASE)
-
 
 @dataclass(frozen=True)
 class QueryPlan:
@@ -49,19 +46,6 @@ class QueryPlan:
     @property
     def empty(self) -> bool:
         return self.isbn is None and not self.runs
-
-
-def parse_isbn(text: str) -> str | None:
-    """Return the ISBN-13 if the text is one ISBN-10 or ISBN-13 (hyphens, spaces, X allowed)."""
-    match = _ISBN_RE.fullmatch(text.strip())
-    if match is None:
-        return None
-    digits = re.sub(r"[ \t-]", "", match.group(1)).upper()
-    if len(digits) == 13 and isbnlib.is_isbn13(digits):
-        return digits
-    if len(digits) == 10 and isbnlib.is_isbn10(digits):
-        return str(isbnlib.to_isbn13(digits))
-    return None
 
 
 def truncate_query(text: str) -> str:
@@ -79,7 +63,7 @@ def truncate_query(text: str) -> str:
 def plan_query(text: str) -> QueryPlan:
     """Clean a typed query: detect an ISBN, else split it into at most MAX_RUNS runs."""
     text = truncate_query(text)
-    isbn = parse_isbn(text)
+    isbn = isbn13(text)
     if isbn is not None:
         return QueryPlan(isbn, ())
     runs: dict[TextRun, None] = {}

@@ -37,7 +37,6 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.bibrecords import normalise_isbn
 from bot.geo import haversine_km
 from bot.i18n import Gettext, Translator, in_every_language
 from bot.models import (
@@ -63,6 +62,7 @@ from bot.services import audit, outbox
 from bot.services.errors import DomainError, InvalidInputError, NotFoundError
 from bot.services.outbox import Button, OutboxMessage, Outgoing, Priority
 from bot.services.reach import ReachRule, under_reached_district_ids
+from search.isbn import find_isbn13
 
 TOPIC = "campaigns"
 KIND = "campaign"
@@ -241,7 +241,7 @@ async def reading_list(session: AsyncSession, text: str) -> ReadingList:
     works: list[Work] = []
     unknown: list[str] = []
     for token in tokens:
-        isbn = normalise_isbn(token)
+        isbn = find_isbn13(token)
         work = None
         if isbn is not None:
             work = await session.scalar(

@@ -7,7 +7,6 @@ import asyncio
 import io
 import math
 import re
-import unicodedata
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -18,7 +17,6 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from bot.bibrecords import normalise_isbn
 from bot.geo import haversine_km
 from bot.models import (
     District,
@@ -35,6 +33,7 @@ from bot.services.errors import DomainError, InvalidInputError, NotFoundError
 from bot.services.indexing import CatalogueIndexer
 from search import IndexClosedError, IndexNotFoundError, SearchResult
 from search.analysis import WEAK_WORDS
+from search.isbn import isbn13
 
 MAX_QUERY_CHARS = 200
 PAGE_SIZE = 5
@@ -50,7 +49,6 @@ MAX_IMAGE_PIXELS = 40_000_000
 
 _CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
 _SPACES = re.compile(r"\s+")
-_ISBN_SHAPE = re.compile(r"(?:isbn(?:-?1[03])?\s*:?\s*)?[0-9][0-9 \-‐‑–—]{8,20}[0-9xX]", re.I)
 _WORK_LINK = re.compile(r"wk_([0-9]{1,10})")
 
 
@@ -291,9 +289,7 @@ def clean_query(raw: str) -> CleanQuery:
         if text[MAX_QUERY_CHARS] != " " and space > MAX_QUERY_CHARS // 2:
             cut = cut[:space]
         text = cut.rstrip()
-    isbn = None
-    if _ISBN_SHAPE.fullmatch(unicodedata.normalize("NFKC", text)):
-        isbn = normalise_isbn(text)
+    isbn = isbn13(text)
     return CleanQuery(text=isbn or text, truncated=truncated, isbn=isbn, typed_length=typed_length)
 
 
@@ -768,7 +764,7 @@ def decode_isbn_barcode(image: bytes) -> BarcodeReading:
     texts = [str(barcode.text).strip() for barcode in barcodes if barcode.text]
     for text in texts:
         if re.fullmatch(r"97[89][0-9]{10}|[0-9]{9}[0-9Xx]", text):
-            isbn = normalise_isbn(text)
+            isbn = isbn13(text)
             if isbn is not None:
                 return BarcodeReading(found=True, isbn=isbn)
     return BarcodeReading(found=bool(texts))

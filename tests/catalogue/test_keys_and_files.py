@@ -1,4 +1,4 @@
-"""ISBN normalisation, work keys, and files that are not catalogues."""
+"""Work keys, and files that are not catalogues."""
 
 import gzip
 import os
@@ -10,47 +10,9 @@ from bot.bibrecords import (
     CatalogueFileError,
     count_records,
     detect_format,
-    normalise_isbn,
     read_records,
     work_key,
 )
-
-
-@pytest.mark.parametrize(
-    ("text", "isbn"),
-    [
-        ("020161622X", "9780201616224"),
-        ("020161622x", "9780201616224"),
-        ("0-201-61622-X", "9780201616224"),
-        ("ISBN 978-0-306-40615-7 (pbk.)", "9780306406157"),
-        ("isbn-10: 0 306 40615 2", "9780306406157"),
-        ("ISBN-13:9780306406157", "9780306406157"),
-        ("0914378295 (lim. ed.) (v. 1)", "9780914378297"),
-        ("9791090636071 1", "9791090636071"),
-        ("９７８７０２０００２２０７", "9787020002207"),
-        ("(pbk.) 7-02-000220-X", "9787020002207"),
-    ],
-)
-def test_valid_isbns_become_13_digits(text: str, isbn: str) -> None:
-    assert normalise_isbn(text) == isbn
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "",
-        "pbk.",
-        "0201616221",  # wrong ISBN-10 check digit
-        "7020002208",  # wrong check digit: 702000220X is right
-        "9780306406158",  # wrong ISBN-13 check digit
-        "9770306406157",  # not a 978/979 prefix
-        "0000000000",
-        "439023483",  # nine digits: a leading zero lost in a spreadsheet
-        "97803064061571234",
-    ],
-)
-def test_invalid_isbns_are_none(text: str) -> None:
-    assert normalise_isbn(text) is None
 
 
 def test_work_key_merges_the_documented_example() -> None:
