@@ -20,10 +20,13 @@ from aiogram.types import BufferedInputFile, Document, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.bibrecords import count_records
+from bot.catalogue.reading import count_records
+from bot.catalogue.records import CatalogueFileError
 from bot.models import Reader, Role
-from bot.services import catalogue_import, directory
-from bot.services.catalogue_import import CatalogueFileError, ImportReport, UnknownLibraryError
+from bot.services import directory
+from bot.services.catalogue_import.libraries import UnknownLibraryError, find_library
+from bot.services.catalogue_import.report import ImportReport, file_error_kind
+from bot.services.catalogue_import.run import import_catalogue
 from bot.services.indexing import CatalogueIndexer
 from handlers.filters import HasRole
 
@@ -44,7 +47,7 @@ class CatalogueImport(StatesGroup):
 
 def file_refusal(error: CatalogueFileError) -> str:
     """Why a file was refused, in the reader's language."""
-    kind = catalogue_import.file_error_kind(error)
+    kind = file_error_kind(error)
     reasons = {
         "empty": _("The file is empty."),
         "image": _("That is an image, not a catalogue file."),
@@ -186,7 +189,7 @@ async def _run_import(
         progress = ImportProgress(status, heading, total)
         await progress.show(progress.text(0))
         try:
-            report = await catalogue_import.import_catalogue(
+            report = await import_catalogue(
                 sessionmaker, library_code, path, progress=progress, actor=reader
             )
         except CatalogueFileError as exc:
@@ -243,7 +246,7 @@ async def import_command(
         )
         return
     try:
-        library = await catalogue_import.find_library(session, parts[0])
+        library = await find_library(session, parts[0])
     except UnknownLibraryError as exc:
         await message.answer(unknown_library(exc))
         return

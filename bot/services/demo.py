@@ -6,7 +6,7 @@ The data files live in the package ``bot.demo`` and are read with importlib.reso
   ``bot.services.members`` (9 districts, from the dense harbour district to rural
   Taoyuan County and the fishing villages of Yuwan; 16 libraries of all four kinds).
 * ``catalogue.csv``: real, well-known works in the catalogue CSV format of
-  ``bot.bibrecords``, about half Chinese. Chinese rows: ``original_title`` and
+  ``bot.catalogue.csv_rows``, about half Chinese. Chinese rows: ``original_title`` and
   ``original_authors`` in Chinese characters; ``title`` is the Hanyu Pinyin
   romanisation in Library of Congress style (syllables separated, proper names joined
   and capitalised), followed by a published or customary English title in brackets when
@@ -47,7 +47,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.bibrecords import BibRecord, read_records
+from bot.catalogue.reading import read_records
+from bot.catalogue.records import BibRecord
 from bot.models import (
     District,
     Event,
@@ -155,7 +156,7 @@ def _data_text(name: str) -> str:
 
 
 def demo_catalogue_path() -> Path:
-    """The packaged demo catalogue (CSV in the ``bot.bibrecords`` format) on the file system."""
+    """The packaged demo catalogue (a catalogue CSV, ``bot.catalogue.csv_rows``) on disk."""
     resource = files(DEMO_PACKAGE).joinpath("catalogue.csv")
     if not isinstance(resource, Path):
         raise DemoDataError("the demo catalogue is not on the file system (zipped install?)")

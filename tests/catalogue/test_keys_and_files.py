@@ -6,13 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.bibrecords import (
-    CatalogueFileError,
-    count_records,
-    detect_format,
-    read_records,
-    work_key,
-)
+from bot.catalogue.keys import work_key
+from bot.catalogue.reading import count_records, detect_format, read_records
+from bot.catalogue.records import CatalogueFileError
 
 
 def test_work_key_merges_the_documented_example() -> None:

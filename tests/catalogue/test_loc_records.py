@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.bibrecords import BibRecord, count_records, detect_format, read_records
+from bot.catalogue.reading import count_records, detect_format, read_records
+from bot.catalogue.records import BibRecord
 
 pytestmark = pytest.mark.shared_data
 

@@ -5,14 +5,8 @@ import lzma
 import os
 from pathlib import Path
 
-from bot.bibrecords import (
-    BibRecord,
-    Holding,
-    RecordProblem,
-    count_records,
-    detect_format,
-    read_records,
-)
+from bot.catalogue.reading import count_records, detect_format, read_records
+from bot.catalogue.records import BibRecord, Holding, RecordProblem
 from tests.catalogue.builders import FIXED_008, book, datafield, marc_record
 
 

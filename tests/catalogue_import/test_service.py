@@ -8,15 +8,13 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.bibrecords import BibRecord, CatalogueFileError, RecordProblem, read_records
+from bot.catalogue.reading import read_records
+from bot.catalogue.records import BibRecord, CatalogueFileError, RecordProblem
 from bot.models import AuditLog, Item, Library, Work, WorkIsbn
-from bot.services.catalogue_import import (
-    ImportReport,
-    UnknownLibraryError,
-    copy_barcode,
-    import_catalogue,
-    sync_index,
-)
+from bot.services.catalogue_import.libraries import UnknownLibraryError
+from bot.services.catalogue_import.planning import copy_barcode
+from bot.services.catalogue_import.report import ImportReport
+from bot.services.catalogue_import.run import import_catalogue, sync_index
 from bot.services.indexing import CatalogueIndexer
 from search.aio import AsyncCatalogueIndex
 from search.index import CatalogueIndex

@@ -16,7 +16,7 @@ from bot.models import (
     WorkWatch,
     utcnow,
 )
-from bot.services.catalogue_import import import_catalogue
+from bot.services.catalogue_import.run import import_catalogue
 from bot.services.hold_notices import ACTION_EXTEND, action_data
 from handlers.hold_buttons import HoldAct, HoldAction
 from tests.conftest import HarnessFactory
