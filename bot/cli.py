@@ -138,7 +138,7 @@ def _progress_bar(total: int | None, unit: str, description: str) -> Any:
 
 async def _import_catalogue(args: argparse.Namespace, settings: Settings) -> int:
     from bot.catalogue.reading import count_records
-    from bot.catalogue.records import CatalogueFileError
+    from bot.catalogue.records import CatalogueFileError, ReadLimits
     from bot.services.catalogue_import.libraries import UnknownLibraryError, find_library
     from bot.services.catalogue_import.report import report_text
     from bot.services.catalogue_import.run import import_catalogue
@@ -152,6 +152,11 @@ async def _import_catalogue(args: argparse.Namespace, settings: Settings) -> int
             async with app.sessionmaker() as session:
                 await find_library(session, args.library)
             total = await asyncio.to_thread(count_records, path)
+            limits = ReadLimits.of(
+                unpacked_mb=settings.catalogue_max_unpacked_mb,
+                field_kb=settings.catalogue_max_field_kb,
+                line_kb=settings.catalogue_max_line_kb,
+            )
             with _progress_bar(total, "rec", "import") as bar:
                 report = await import_catalogue(
                     app.sessionmaker,
@@ -160,6 +165,7 @@ async def _import_catalogue(args: argparse.Namespace, settings: Settings) -> int
                     file_format=args.format,
                     copies=args.copies,
                     progress=lambda read: bar.update(read - bar.n),
+                    read_limits=limits,
                 )
         except (UnknownLibraryError, InvalidInputError) as exc:
             print(f"bookbridge: {exc}", file=sys.stderr)

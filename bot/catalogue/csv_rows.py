@@ -15,7 +15,8 @@ columns, or undecodable text becomes a ``RecordProblem`` whose reason starts wit
 number. ``language`` takes a MARC code; common two-letter codes (``zh``, ``en``...) are
 mapped to it. A row with a barcode, call number or copies gives one holding without a
 library code (the importer knows which library sent the file). The work key follows the
-MARC rule: the original title and author when there is one.
+MARC rule: the original title and author when there is one. A row (its lines together) longer
+than ``ReadLimits.line`` stops reading with CatalogueTooLargeError.
 """
 
 from __future__ import annotations
@@ -30,8 +31,10 @@ from bot.catalogue.records import (
     CSV_COLUMNS,
     BibRecord,
     CatalogueFileError,
+    CatalogueTooLargeError,
     Holding,
     Readable,
+    ReadLimits,
     RecordProblem,
 )
 from bot.catalogue.text import SUBSTITUTE, nfc, trim, trim_name, unbracket, unique
@@ -166,27 +169,61 @@ def _csv_record(number: int, line: int, row: dict[str, str]) -> BibRecord | Reco
     )
 
 
-def _text_lines(stream: Readable) -> Iterator[str]:
-    """Decode `stream` block by block into lines that keep their line endings."""
-    decoder = codecs.getincrementaldecoder(_ENCODING)(errors="replace")
-    pending = ""
-    while block := stream.read(_BLOCK_BYTES):
-        *lines, pending = (pending + decoder.decode(block)).split("\n")
-        for line in lines:
-            yield line + "\n"
-    pending += decoder.decode(b"", final=True)
-    if pending:
-        yield pending
+class _Lines:
+    """The decoded lines of a stream, with their endings, one block in memory at a time.
+
+    ``row_size`` counts the characters given out since the reader last reset it (at the end
+    of each CSV row); a row or a line that would pass ``limit`` raises instead.
+    """
+
+    def __init__(self, stream: Readable, limit: int) -> None:
+        self._stream = stream
+        self._limit = limit
+        self.row_size = 0
+
+    def __iter__(self) -> Iterator[str]:
+        decoder = codecs.getincrementaldecoder(_ENCODING)(errors="replace")
+        pending: list[str] = []  # the start of a line that goes on in the next block
+        pending_size = 0
+        while block := self._stream.read(_BLOCK_BYTES):
+            text = decoder.decode(block)
+            start = 0
+            while (newline := text.find("\n", start)) >= 0:
+                line = text[start : newline + 1]
+                start = newline + 1
+                if pending:
+                    line = "".join([*pending, line])
+                    pending, pending_size = [], 0
+                yield self._counted(line)
+            if start < len(text):
+                pending.append(text[start:])
+                pending_size += len(text) - start
+                self._check(self.row_size + pending_size)
+        rest = "".join(pending) + decoder.decode(b"", final=True)
+        if rest:
+            yield self._counted(rest)
+
+    def _counted(self, line: str) -> str:
+        self.row_size += len(line)
+        self._check(self.row_size)
+        return line
+
+    def _check(self, size: int) -> None:
+        if size > self._limit:
+            raise CatalogueTooLargeError("line", self._limit)
 
 
-def read_csv(stream: Readable) -> Iterator[BibRecord | RecordProblem]:
+def read_csv(stream: Readable, limits: ReadLimits) -> Iterator[BibRecord | RecordProblem]:
     """The rows of a CSV catalogue after its header, as records or problems."""
-    rows = csv.reader(_text_lines(stream))
+    lines = _Lines(stream, limits.line)
+    rows = csv.reader(lines)
     number = 0
     try:
         columns = _csv_header(next(rows, []))
         line = rows.line_num
+        lines.row_size = 0
         for cells in rows:
+            lines.row_size = 0
             first_line_number, line = line + 1, rows.line_num
             if not any(cell.strip() for cell in cells):
                 continue

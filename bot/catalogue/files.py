@@ -1,4 +1,4 @@
-"""Opening catalogue files: xz and gzip unpacked while reading, and the format told by content.
+"""Opening catalogue files: xz and gzip unpacked while reading (within a bound), format by content.
 
 The format is told by the content, not the file name: MARC 21 by its leader, MARCXML by a
 record element, CSV by a header row naming known columns. Images, archives, PDF and office
@@ -19,9 +19,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from bot.catalogue.csv_rows import first_line, is_utf8_text
-from bot.catalogue.records import CSV_COLUMNS, CatalogueFileError, CatalogueFormat
+from bot.catalogue.records import (
+    CSV_COLUMNS,
+    CatalogueFileError,
+    CatalogueFormat,
+    CatalogueTooLargeError,
+    ReadLimits,
+)
 
-__all__ = ["READ_ERRORS", "compressed", "opened", "read_head", "sniff"]
+__all__ = ["READ_ERRORS", "Unpacked", "compressed", "opened", "read_head", "sniff"]
 
 _SNIFF_BYTES = 65536
 _XZ_MAGIC = b"\xfd7zXZ\x00"
@@ -43,12 +49,35 @@ _XML_RECORD = re.compile(rb"<(?:[\w.-]+:)?record[\s>]")
 READ_ERRORS = (OSError, EOFError, lzma.LZMAError, zlib.error)
 
 
+class Unpacked:
+    """A file's bytes, unpacked when it is xz or gzip; unpacking past the limit raises."""
+
+    def __init__(self, stream: io.BufferedIOBase, *, packed: bool, limit: int) -> None:
+        self._stream = stream
+        self.packed = packed
+        self._limit = limit
+        self._read = 0
+
+    def read(self, size: int, /) -> bytes:
+        """Up to `size` bytes; CatalogueTooLargeError once a packed file passes its bound."""
+        data = self._stream.read(size)
+        self._read += len(data)
+        if self.packed and self._read > self._limit:
+            raise CatalogueTooLargeError("unpacked", self._limit)
+        return data
+
+    def rewind(self) -> None:
+        """Back to the first byte."""
+        self._stream.seek(0)
+        self._read = 0
+
+
 def _cannot_open(path: Path, exc: OSError) -> CatalogueFileError:
     return CatalogueFileError(f"cannot open {path.name}: {exc.strerror or exc}")
 
 
 @contextlib.contextmanager
-def opened(path: Path) -> Iterator[io.BufferedIOBase]:
+def opened(path: Path, limits: ReadLimits) -> Iterator[Unpacked]:
     """Open `path` for binary reading, unpacking xz and gzip as it is read."""
     try:
         raw = path.open("rb")
@@ -59,12 +88,12 @@ def opened(path: Path) -> Iterator[io.BufferedIOBase]:
         raw.seek(0)
         if magic.startswith(_XZ_MAGIC):
             with lzma.open(raw) as unpacked:
-                yield unpacked
+                yield Unpacked(unpacked, packed=True, limit=limits.unpacked)
         elif magic.startswith(_GZIP_MAGIC):
             with gzip.open(raw) as unpacked:
-                yield unpacked
+                yield Unpacked(unpacked, packed=True, limit=limits.unpacked)
         else:
-            yield raw
+            yield Unpacked(raw, packed=False, limit=limits.unpacked)
 
 
 def compressed(path: Path) -> bool:
@@ -77,11 +106,11 @@ def compressed(path: Path) -> bool:
     return magic.startswith((_XZ_MAGIC, _GZIP_MAGIC))
 
 
-def read_head(stream: io.BufferedIOBase) -> bytes:
+def read_head(stream: Unpacked) -> bytes:
     """The first bytes of the file, for telling its format; the stream is rewound."""
     try:
         head = stream.read(_SNIFF_BYTES)
-        stream.seek(0)
+        stream.rewind()
     except READ_ERRORS as exc:
         raise CatalogueFileError(f"the compressed file is damaged: {exc}") from exc
     return head

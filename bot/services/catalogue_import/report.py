@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.catalogue.records import CatalogueFileError, RecordProblem
+from bot.catalogue.records import CatalogueFileError, CatalogueTooLargeError, RecordProblem
 from bot.models import utcnow
 
 __all__ = ["ImportReport", "file_error_kind", "report_text"]
@@ -61,8 +61,11 @@ def file_error_kind(error: CatalogueFileError) -> str:
     """Classify a refused file for translation.
 
     One of: empty, image, archive, document (PDF, Office), json, encoding (a CSV not in
-    UTF-8), unknown (not a catalogue at all, such as random bytes) and other (say why).
+    UTF-8), unknown (not a catalogue at all, such as random bytes), too_large (past one of
+    the read limits: see ``CatalogueTooLargeError.bound``) and other (say why).
     """
+    if isinstance(error, CatalogueTooLargeError):
+        return "too_large"
     message = str(error)
     kinds = (
         ("the file is empty", "empty"),

@@ -11,7 +11,7 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.catalogue.reading import FileFormat, read_records
-from bot.catalogue.records import BibRecord, RecordProblem
+from bot.catalogue.records import BibRecord, ReadLimits, RecordProblem
 from bot.db import write
 from bot.models import Library, Reader
 from bot.services import audit
@@ -26,10 +26,29 @@ from bot.services.indexing import CatalogueIndexer
 __all__ = ["BATCH_SIZE", "DEFAULT_COPIES", "MAX_COPIES", "import_catalogue", "sync_index"]
 
 BATCH_SIZE = 1000
+# A batch also ends once its records hold this much text, so large records keep memory flat.
+BATCH_TEXT_CHARS = 8 * 1024 * 1024
 DEFAULT_COPIES = 1
 MAX_COPIES = 100
 
 ReadItem = BibRecord | RecordProblem
+
+
+def _text_size(item: ReadItem) -> int:
+    """About how many characters a record holds."""
+    if isinstance(item, RecordProblem):
+        return len(item.reason)
+    texts = (item.title, item.original_title, item.publisher, item.summary)
+    lists = (item.authors, item.original_authors, item.subjects, item.isbns)
+    holdings = (
+        len(h.library_code or "") + len(h.barcode or "") + len(h.call_number or "")
+        for h in item.holdings
+    )
+    return (
+        sum(len(text or "") for text in texts)
+        + sum(len(value) for values in lists for value in values)
+        + sum(holdings)
+    )
 
 
 def _next_batch(
@@ -39,9 +58,11 @@ def _next_batch(
     batch: list[ReadItem] = []
     if wanted <= 0:
         return batch
+    held = 0
     for item in records:
         batch.append(item)
-        if len(batch) >= wanted:
+        held += _text_size(item)
+        if len(batch) >= wanted or held >= BATCH_TEXT_CHARS:
             break
     return batch
 
@@ -138,12 +159,14 @@ async def import_catalogue(
     limit: int | None = None,
     progress: Callable[[int], None] | None = None,
     actor: Reader | None = None,
+    read_limits: ReadLimits | None = None,
 ) -> ImportReport:
     """Import a catalogue file for a library, batch by batch; see the package docstring.
 
-    Raises UnknownLibraryError, CatalogueFileError (the file is refused as a whole) and
-    InvalidInputError (bad ``copies`` or ``batch_size``). ``progress`` is called on the event
-    loop with the number of records read so far; ``limit`` stops after that many.
+    Raises UnknownLibraryError, CatalogueFileError (the file is refused as a whole, also when
+    it passes ``read_limits`` before its first record) and InvalidInputError (bad ``copies``
+    or ``batch_size``). ``progress`` is called on the event loop with the number of records
+    read so far; ``limit`` stops after that many.
     """
     if not 0 <= copies <= MAX_COPIES:
         raise InvalidInputError(f"copies must be between 0 and {MAX_COPIES}")
@@ -156,7 +179,9 @@ async def import_catalogue(
         codes = await member_codes(session)
     report = ImportReport(library_code=library.code, source=path.name)
     state = ImportState(library.id, report)
-    records = await asyncio.to_thread(read_records, path, format=file_format)
+    records = await asyncio.to_thread(
+        read_records, path, format=file_format, limits=read_limits or ReadLimits()
+    )
     run = _Import(sessionmaker, library, codes, copies, batch_size, limit, progress, state)
     await run.run(records)
     report.problems.sort(key=lambda problem: problem.record_number)
