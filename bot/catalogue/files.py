@@ -1,9 +1,10 @@
 """Opening catalogue files: xz and gzip unpacked while reading (within a bound), format by content.
 
 The format is told by the content, not the file name: MARC 21 by its leader, MARCXML by a
-record element, CSV by a header row naming known columns. Images, archives, PDF and office
-documents, JSON (MARC-in-JSON is not supported: pymarc's reader loads the whole file) and
-other files raise CatalogueFileError saying what they are.
+record (or a ``collection``/``record`` root element, however long the comments before it),
+CSV by a header row naming known columns. Images, archives, PDF and office documents,
+JSON (MARC-in-JSON is not supported: pymarc's reader loads the whole file) and other files
+raise CatalogueFileError saying what they are.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from bot.catalogue.csv_rows import first_line, is_utf8_text
+from bot.catalogue.marcxml import root_element
 from bot.catalogue.records import (
     CSV_COLUMNS,
     CatalogueFileError,
@@ -27,7 +29,7 @@ from bot.catalogue.records import (
     ReadLimits,
 )
 
-__all__ = ["READ_ERRORS", "Unpacked", "compressed", "opened", "read_head", "sniff"]
+__all__ = ["READ_ERRORS", "Unpacked", "compressed", "detect", "opened", "read_head"]
 
 _SNIFF_BYTES = 65536
 _XZ_MAGIC = b"\xfd7zXZ\x00"
@@ -45,6 +47,8 @@ _NOT_CATALOGUES = (
 )
 _EXPORT_HINT = "export the catalogue as MARC 21, MARCXML or CSV"
 _XML_RECORD = re.compile(rb"<(?:[\w.-]+:)?record[\s>]")
+_MARCXML_ROOTS = ("collection", "record")
+_NOT_MARCXML = "the XML file is not MARCXML (no MARC 21 record found)"
 # What reading a damaged or truncated compressed file raises.
 READ_ERRORS = (OSError, EOFError, lzma.LZMAError, zlib.error)
 
@@ -116,8 +120,8 @@ def read_head(stream: Unpacked) -> bytes:
     return head
 
 
-def sniff(head: bytes) -> CatalogueFormat:
-    """The format of the file `head` starts; CatalogueFileError if it is not a catalogue."""
+def _sniff(head: bytes) -> CatalogueFormat | None:
+    """The format `head` shows; None for XML whose first bytes show no record yet."""
     if not head.strip():
         raise CatalogueFileError("the file is empty")
     for magic, kind in _NOT_CATALOGUES:
@@ -129,7 +133,7 @@ def sniff(head: bytes) -> CatalogueFormat:
     if body.startswith(b"<"):
         if b"loc.gov/MARC21/slim" in head or _XML_RECORD.search(head):
             return "marcxml"
-        raise CatalogueFileError("the XML file is not MARCXML (no MARC 21 record found)")
+        return None
     if body[:1] in (b"{", b"["):
         raise CatalogueFileError(
             "MARC-in-JSON and other JSON files are not supported; export the catalogue "
@@ -146,3 +150,24 @@ def sniff(head: bytes) -> CatalogueFormat:
     raise CatalogueFileError(
         f"the file is not a catalogue file (a CSV must be UTF-8 text); {_EXPORT_HINT}"
     )
+
+
+def detect(stream: Unpacked, head: bytes, limits: ReadLimits) -> CatalogueFormat:
+    """The format of the file `head` starts; CatalogueFileError if it is not a catalogue."""
+    found = _sniff(head)
+    if found is not None:
+        return found
+    # XML with long comments or a doctype first: the root element decides.
+    try:
+        root = root_element(stream, limits)
+        stream.rewind()
+    except READ_ERRORS as exc:
+        raise CatalogueFileError(f"the compressed file is damaged: {exc}") from exc
+    if root is None:
+        raise CatalogueFileError(
+            f"the file is not a catalogue file: it starts like XML but is not XML; {_EXPORT_HINT}"
+        )
+    namespace, _, name = root.rpartition("}")
+    if name in _MARCXML_ROOTS and (not namespace or "loc.gov/MARC21/slim" in namespace):
+        return "marcxml"
+    raise CatalogueFileError(_NOT_MARCXML)

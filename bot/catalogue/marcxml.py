@@ -24,7 +24,7 @@ from bot.catalogue.records import (
     RecordProblem,
 )
 
-__all__ = ["read_marcxml"]
+__all__ = ["read_marcxml", "root_element"]
 
 _BLOCK_BYTES = 64 * 1024
 
@@ -198,3 +198,37 @@ def read_marcxml(stream: Readable, limits: ReadLimits) -> Iterator[BibRecord | R
     for draft in builder.take():
         number += 1
         yield _record(number, draft)
+
+
+class _RootFound(Exception):
+    def __init__(self, tag: str) -> None:
+        super().__init__(tag)
+        self.tag = tag
+
+
+class _RootFinder:
+    """An XMLParser target that stops at the first start tag."""
+
+    def start(self, tag: str, _attrib: dict[str, str]) -> None:
+        raise _RootFound(tag)
+
+
+def root_element(stream: Readable, limits: ReadLimits) -> str | None:
+    """The root element's ``{namespace}name``; None if the XML breaks (or ends) before it.
+
+    Comments, a doctype and processing instructions before it are read past, up to
+    ``limits.field`` bytes (CatalogueTooLargeError beyond).
+    """
+    parser = ET.XMLParser(target=_RootFinder())
+    fed = 0
+    try:
+        while block := stream.read(_BLOCK_BYTES):
+            fed += len(block)
+            parser.feed(block)
+            if fed > limits.field + _BLOCK_BYTES:
+                raise CatalogueTooLargeError("field", limits.field)
+    except _RootFound as found:
+        return found.tag
+    except ET.ParseError:
+        return None
+    return None

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Literal
 
 from bot.catalogue.csv_rows import check_csv, read_csv
-from bot.catalogue.files import READ_ERRORS, Unpacked, compressed, opened, read_head, sniff
+from bot.catalogue.files import READ_ERRORS, Unpacked, compressed, detect, opened, read_head
 from bot.catalogue.marc21 import marc_chunks, read_marc
 from bot.catalogue.marcxml import read_marcxml
 from bot.catalogue.records import (
@@ -33,13 +33,14 @@ FileFormat = Literal["auto", "marc", "marcxml", "csv"]
 
 def detect_format(path: Path, *, limits: ReadLimits | None = None) -> CatalogueFormat:
     """Tell by content whether `path` is MARC 21, MARCXML or CSV, else raise CatalogueFileError."""
-    with opened(path, limits or ReadLimits()) as stream:
-        return sniff(read_head(stream))
+    limits = limits or ReadLimits()
+    with opened(path, limits) as stream:
+        return detect(stream, read_head(stream), limits)
 
 
-def _chosen(stream: Unpacked, file_format: FileFormat) -> CatalogueFormat:
+def _chosen(stream: Unpacked, file_format: FileFormat, limits: ReadLimits) -> CatalogueFormat:
     head = read_head(stream)
-    chosen = sniff(head) if file_format == "auto" else file_format
+    chosen = detect(stream, head, limits) if file_format == "auto" else file_format
     if not head.strip():
         raise CatalogueFileError("the file is empty")
     if chosen == "csv":
@@ -83,7 +84,7 @@ def read_records(
     """Stream the records of a catalogue file in order; raises CatalogueFileError at once."""
     limits = limits or ReadLimits()
     with opened(path, limits) as stream:
-        chosen = _chosen(stream, format)
+        chosen = _chosen(stream, format, limits)
     return _records(path, chosen, limits)
 
 

@@ -1,7 +1,7 @@
 """Work keys, and files that are not catalogues."""
 
 import gzip
-import os
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -60,6 +60,10 @@ def test_work_key_of_punctuation_only_title_is_not_empty() -> None:
     assert work_key("?!", None).startswith("?!")
 
 
+# Bytes that look random but are the same on every run: no test may depend on chance.
+NOISE = hashlib.shake_256(b"not a catalogue").digest(4096).replace(b"\x1e", b"")
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
@@ -71,7 +75,10 @@ def test_work_key_of_punctuation_only_title_is_not_empty() -> None:
         (b"%PDF-1.7\n", "PDF"),
         (b"<html><body>catalogue</body></html>", "not MARCXML"),
         (b'{"leader": "00000nam"}', "JSON"),
-        (os.urandom(4096).replace(b"\x1e", b"") + b"\x00", "not a catalogue file"),
+        (NOISE + b"\x00", "not a catalogue file"),
+        # Noise that happens to start like XML is not "an XML file that is not MARCXML".
+        (b"<" + NOISE, "not a catalogue file"),
+        (b"<\x00" + NOISE, "not a catalogue file"),
     ],
 )
 def test_files_that_are_not_catalogues_are_refused(
@@ -130,3 +137,17 @@ def test_xml_record_without_tags_is_a_problem(tmp_path: Path) -> None:
         "a subfield in field 245 has no code",
         "no title (245)",
     ]
+
+
+def test_a_long_leading_comment_does_not_hide_marcxml(tmp_path: Path) -> None:
+    path = tmp_path / "export.xml"
+    comment = "<!-- " + "Shared under CC0. " * 5000 + "-->"  # longer than the sniffed bytes
+    path.write_text(
+        f'<?xml version="1.0"?>\n{comment}\n<collection xmlns="http://www.loc.gov/MARC21/slim">'
+        '<record><datafield tag="245" ind1="0" ind2="0"><subfield code="a">Found</subfield>'
+        "</datafield></record></collection>",
+        encoding="utf-8",
+    )
+    assert detect_format(path) == "marcxml"
+    assert count_records(path) is None
+    assert [getattr(item, "title", None) for item in read_records(path)] == ["Found"]
