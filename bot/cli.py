@@ -151,7 +151,7 @@ async def _import_catalogue(args: argparse.Namespace, settings: Settings) -> int
         try:
             async with app.sessionmaker() as session:
                 await find_library(session, args.library)
-            total = await asyncio.to_thread(count_records, path)
+            total = await asyncio.to_thread(count_records, path, format=args.format)
             limits = ReadLimits.of(
                 unpacked_mb=settings.catalogue_max_unpacked_mb,
                 field_kb=settings.catalogue_max_field_kb,

@@ -88,9 +88,15 @@ def read_records(
     return _records(path, chosen, limits)
 
 
-def count_records(path: Path) -> int | None:
-    """Count the records of an uncompressed MARC 21 file; None where that would be slow."""
-    if compressed(path) or detect_format(path) != "marc":
+def count_records(path: Path, *, format: FileFormat = "auto") -> int | None:
+    """Count the records of an uncompressed MARC 21 file; None where that would be slow.
+
+    ``format`` is the one the file will be read as ("auto": detected from the content).
+    """
+    if compressed(path):
         return None
-    with opened(path, ReadLimits()) as stream:
+    limits = ReadLimits()
+    with opened(path, limits) as stream:
+        if _chosen(stream, format, limits) != "marc":
+            return None
         return sum(1 for _ in marc_chunks(stream))

@@ -149,5 +149,7 @@ def test_a_long_leading_comment_does_not_hide_marcxml(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     assert detect_format(path) == "marcxml"
-    assert count_records(path) is None
-    assert [getattr(item, "title", None) for item in read_records(path)] == ["Found"]
+    for file_format in ("auto", "marcxml"):
+        assert count_records(path, format=file_format) is None
+        items = list(read_records(path, format=file_format))
+        assert [getattr(item, "title", None) for item in items] == ["Found"]

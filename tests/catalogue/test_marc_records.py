@@ -234,3 +234,4 @@ def test_explicit_format_skips_sniffing(tmp_path: Path) -> None:
     assert [getattr(item, "title", None) for item in read_records(path, format="marc")] == [
         "Named oddly"
     ]
+    assert count_records(path, format="marc") == 1
