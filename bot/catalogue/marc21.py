@@ -2,8 +2,12 @@
 
 Records are split on the end-of-record byte (0x1D) and each is parsed with
 ``pymarc.Record``; a broken record becomes a ``RecordProblem`` and reading resumes at the
-next terminator. (``pymarc.MARCReader`` is not used because it stops for good after a bad
-record length and fixes the character set for the whole file.)
+next one. (``pymarc.MARCReader`` is not used because it stops for good after a bad record
+length and fixes the character set for the whole file.) A record whose terminator is
+missing would swallow the record after it, so the leader's record length is checked against
+where the terminator really is: where the next record starts early, the record ends where
+its leader says, with a warning naming its byte position, and the next record is read on its
+own. Every byte of a file ends up in a record or in a reported problem.
 
 Character set per record: leader/09 ``a`` means UTF-8, anything else MARC-8, except that a
 record flagged MARC-8 whose bytes are valid multi-byte UTF-8 without MARC-8 escapes is read
@@ -18,11 +22,12 @@ so damage there is ignored.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import re
 import unicodedata
 from collections.abc import Callable, Iterator
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 from pymarc import Record, marc8_to_unicode
 from pymarc.exceptions import (
@@ -37,12 +42,17 @@ from pymarc.exceptions import (
 from bot.catalogue.fields import LINKED_TAGS, USED_TAGS, DataField, Fields, bib_record
 from bot.catalogue.records import BibRecord, Readable, RecordProblem
 
-__all__ = ["marc_chunks", "read_marc"]
+__all__ = ["MarcChunk", "marc_chunks", "marc_record", "read_marc"]
 
 _BLOCK_BYTES = 1 << 20
 MAX_RECORD_BYTES = 99999
 _END_OF_RECORD = b"\x1d"
+_END_OF_FIELD = b"\x1e"
+_BLANK = re.compile(rb"[ \t\n\r\x0b\x0c]*")
 _LEADER = re.compile(rb"\d{5}[\x20-\x7e]{7}\d{5}[\x20-\x7e]{7}")
+# Where a record may start without a terminator before it: a MARC 21 leader (indicator and
+# subfield code counts "22", entry map "45..") and, checked in _record_starts, a directory.
+_RECORD_START = re.compile(rb"(?=\d{5}[\x20-\x7e]{5}22\d{5}[\x20-\x7e]{3}45[\x20-\x7e]{2})")
 _BAD_SUBFIELD_CODE = re.compile(rb"\x1f[\x80-\xff]")
 _BAD_MARC8_ESCAPE = re.compile(rb"\x1b(?![()$,\-gbps])")
 _CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f]")
@@ -54,33 +64,137 @@ _PYMARC_REASONS: dict[type[Exception], str] = {
     TruncatedRecord: "record is shorter than the length in its leader",
 }
 
+# How a chunk ends: at its terminator; where the next record starts (no terminator); at the
+# end of the file (no terminator); or nowhere within a record's maximum length.
+Ending = Literal["terminator", "next record", "end of file", "overlong"]
 
-class _Chunk(NamedTuple):
+
+class MarcChunk(NamedTuple):
+    """The bytes of one record (without its terminator) and where they start in the file."""
+
     data: bytes
-    terminated: bool
+    offset: int
+    ending: Ending
 
 
-def marc_chunks(stream: Readable) -> Iterator[_Chunk]:
-    """Split a MARC 21 stream on record terminators, one block in memory at a time."""
-    pending = b""
-    discarding = False
-    while block := stream.read(_BLOCK_BYTES):
-        pieces = (pending + block).split(_END_OF_RECORD)
-        pending = pieces.pop()
-        for index, piece in enumerate(pieces):
-            if discarding and index == 0:
-                discarding = False
-                continue
-            if piece.strip():
-                yield _Chunk(piece.lstrip(), terminated=True)
-        if discarding:
-            pending = b""
-        elif len(pending) > MAX_RECORD_BYTES:
-            yield _Chunk(pending.lstrip(), terminated=False)
-            pending = b""
-            discarding = True
-    if pending.strip() and not discarding:
-        yield _Chunk(pending.lstrip(), terminated=False)
+def _record_starts(data: bytes, position: int) -> bool:
+    """Whether a MARC 21 leader and a well-formed directory start at `position`."""
+    leader = data[position : position + 24]
+    if len(leader) < 24 or not _RECORD_START.match(leader):
+        return False
+    base = int(leader[12:17])
+    directory = data[position + 24 : position + base]
+    return (
+        base >= 37
+        and (base - 25) % 12 == 0
+        and len(directory) == base - 24
+        and directory.endswith(_END_OF_FIELD)
+        and directory[3:12].isdigit()
+        and _END_OF_FIELD not in directory[:-1]
+    )
+
+
+def glued_record_start(region: bytes, *, terminated: bool) -> int | None:
+    """Where a record that follows without an end-of-record byte starts in `region`, if one does.
+
+    A record whose leader length matches its terminator is whole. Otherwise the next record
+    is looked for where the leader says this one ends, then anywhere after the leader.
+    """
+    first = 1
+    if _LEADER.match(region):
+        declared = int(region[:5])
+        if terminated and declared == len(region) + 1:
+            return None
+        if 24 < declared - 1 < len(region) and _record_starts(region, declared - 1):
+            return declared - 1
+        first = 24
+    for match in _RECORD_START.finditer(region, first):
+        if _record_starts(region, match.start()):
+            return match.start()
+    return None
+
+
+class _Splitter:
+    """Cuts a stream into MarcChunks, holding one block and at most one record at a time."""
+
+    def __init__(self, stream: Readable) -> None:
+        self._stream = stream
+        self._data = b""
+        self._start = 0  # where the next record starts in _data
+        self._offset = 0  # where _data starts in the file
+        self._eof = False
+
+    def _read_more(self) -> bool:
+        if self._eof:
+            return False
+        block = self._stream.read(_BLOCK_BYTES)
+        if not block:
+            self._eof = True
+            return False
+        self._offset += self._start
+        self._data = self._data[self._start :] + block
+        self._start = 0
+        return True
+
+    def _skip_blanks(self) -> bool:
+        """Skip whitespace before the next record; False at the end of the file."""
+        while True:
+            blank = _BLANK.match(self._data, self._start)
+            if blank is not None:
+                self._start = blank.end()
+            if self._start < len(self._data):
+                return True
+            if not self._read_more():
+                return False
+
+    def _find_end(self) -> int:
+        """The next terminator's index, reading on until it or a record's maximum is in memory."""
+        searched = self._start
+        while (end := self._data.find(_END_OF_RECORD, searched)) < 0:
+            held = len(self._data) - self._start
+            if held > MAX_RECORD_BYTES or not self._read_more():
+                return -1
+            searched = self._start + held  # reading moved the held bytes to the front
+        return end
+
+    def _skip_past_terminator(self) -> None:
+        while (end := self._data.find(_END_OF_RECORD, self._start)) < 0:
+            self._start = len(self._data)
+            if not self._read_more():
+                return
+        self._start = end + 1
+
+    def next_chunk(self) -> MarcChunk | None:
+        """The next record's bytes, or None at the end of the file."""
+        while True:
+            if not self._skip_blanks():
+                return None
+            end = self._find_end()
+            if end != self._start:
+                break
+            self._start += 1  # an empty record: two terminators in a row
+        stop = end if end >= 0 else len(self._data)
+        region = self._data[self._start : stop]
+        offset = self._offset + self._start
+        cut = glued_record_start(region, terminated=end >= 0)
+        if cut is not None:
+            self._start += cut
+            return MarcChunk(region[:cut], offset, "next record")
+        if len(region) > MAX_RECORD_BYTES:
+            if end >= 0:
+                self._start = end + 1
+            else:
+                self._skip_past_terminator()
+            return MarcChunk(region, offset, "overlong")
+        self._start = end + 1 if end >= 0 else stop
+        return MarcChunk(region, offset, "terminator" if end >= 0 else "end of file")
+
+
+def marc_chunks(stream: Readable) -> Iterator[MarcChunk]:
+    """Split a MARC 21 stream into records (see the module docstring)."""
+    splitter = _Splitter(stream)
+    while (chunk := splitter.next_chunk()) is not None:
+        yield chunk
 
 
 # --- decoding ------------------------------------------------------------------------
@@ -169,15 +283,8 @@ def _decoded_fields(record: Record, decode: Callable[[bytes], str], charset: str
     return Fields(tags, control, data)
 
 
-def _marc_record(number: int, chunk: _Chunk) -> BibRecord | RecordProblem:
+def _parsed(number: int, data: bytes) -> BibRecord | RecordProblem:
     """Parse one MARC 21 record (without its terminator)."""
-    data = chunk.data
-    if not chunk.terminated:
-        if len(data) > MAX_RECORD_BYTES:
-            return RecordProblem(
-                number, "no end-of-record terminator within 99,999 bytes; skipped to the next one"
-            )
-        return RecordProblem(number, "record is truncated (no end-of-record terminator)")
     if not _LEADER.match(data):
         return RecordProblem(number, "leader is not a valid MARC leader")
     declared, actual = int(data[:5]), len(data) + 1
@@ -211,7 +318,29 @@ def _marc_record(number: int, chunk: _Chunk) -> BibRecord | RecordProblem:
     return bib_record(number, fields)
 
 
+def marc_record(number: int, chunk: MarcChunk) -> BibRecord | RecordProblem:
+    """The record (or the problem) in one chunk of a MARC 21 file."""
+    if chunk.ending == "overlong" or len(chunk.data) > MAX_RECORD_BYTES:
+        return RecordProblem(
+            number, "no end-of-record terminator within 99,999 bytes; skipped to the next one"
+        )
+    if chunk.ending == "end of file":
+        return RecordProblem(number, "record is truncated (no end-of-record terminator)")
+    item = _parsed(number, chunk.data)
+    if chunk.ending != "next record":
+        return item
+    where = f"at byte {chunk.offset:,} of the file"
+    if isinstance(item, RecordProblem):
+        reason = f"{item.reason} (the bytes {where} have no end-of-record terminator; the next "
+        return RecordProblem(number, reason + "record was read on its own)")
+    warning = (
+        f"the record {where} has no end-of-record terminator; it was read up to the length "
+        "in its leader, and the next record on its own"
+    )
+    return dataclasses.replace(item, warnings=(*item.warnings, warning))
+
+
 def read_marc(stream: Readable) -> Iterator[BibRecord | RecordProblem]:
     """The records of a MARC 21 file in order, numbered from 1."""
     for number, chunk in enumerate(marc_chunks(stream), start=1):
-        yield _marc_record(number, chunk)
+        yield marc_record(number, chunk)

@@ -48,7 +48,11 @@ class Holding:
 
 @dataclass(frozen=True)
 class BibRecord:
-    """A bibliographic record read from a catalogue file."""
+    """A bibliographic record read from a catalogue file.
+
+    ``warnings`` say what was odd about a record that could still be read in full (such as a
+    missing end-of-record byte); they are reported with the import's problems.
+    """
 
     record_number: int
     control_number: str | None
@@ -64,6 +68,7 @@ class BibRecord:
     summary: str | None
     holdings: tuple[Holding, ...]
     work_key: str
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

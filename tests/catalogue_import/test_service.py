@@ -280,6 +280,26 @@ def test_report_counts_each_good_record_once() -> None:
     assert "3 records read" in report.summary()
 
 
+async def test_missing_terminators_lose_no_record_and_are_reported(
+    session: AsyncSession, sessionmaker: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    await make_library(session, code="EAST")
+    await session.commit()
+    records = [marc_book(f"rec-{n}", f"Book number {n}") for n in range(1, 501)]
+    broken = set(range(7, 500, 50))  # ten records lose their end-of-record byte
+    path = tmp_path / "east.mrc"
+    path.write_bytes(
+        b"".join(record[:-1] if n in broken else record for n, record in enumerate(records))
+    )
+    report = await import_catalogue(sessionmaker, "EAST", path)
+    assert (report.records_read, report.records_skipped) == (500, 0)
+    assert (report.works_created, report.items_created) == (500, 500)
+    assert [problem.record_number for problem in report.problems] == [n + 1 for n in sorted(broken)]
+    assert all("has no end-of-record terminator" in p.reason for p in report.problems)
+    assert "10 problem(s)" in report.summary()
+    assert await _counts(sessionmaker) == (500, 500, 0)
+
+
 def _marcxml(records: list[tuple[str, str]]) -> str:
     body = "".join(
         '<record><datafield tag="245" ind1="0" ind2="0">'

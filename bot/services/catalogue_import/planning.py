@@ -172,6 +172,7 @@ def plan_record(
 ) -> PlannedRecord:
     """What to write for a good record; what is left out of it is added to `problems`."""
     number = record.record_number
+    problems.extend(RecordProblem(number, warning) for warning in record.warnings)
     planned = _planned_copies(record, library, member_codes, problems)
     if not record.holdings:
         planned = [
