@@ -1,8 +1,8 @@
 """Catalogue import: stream a library's MARC 21, MARCXML or CSV file into works and copies.
 
-Records are read by ``bot.catalogue`` in a worker thread, ``BATCH_SIZE`` at a time, and each
-batch is written in one unit of work with a handful of bulk queries (no per-record round
-trips), so memory stays flat however long the file is. A record that cannot be read is
+Records are read by ``bot.catalogue`` in a worker thread, ``BATCH_SIZE`` at a time (fewer when
+records are large, so memory stays flat), and each batch is written in one unit of work with
+a handful of bulk queries (no per-record round trips). A record that cannot be read is
 skipped and reported with its number; the good records around it are kept.
 
 Matching a record to a work, first rule that applies:
