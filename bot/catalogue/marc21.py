@@ -94,7 +94,7 @@ def _record_starts(data: bytes, position: int) -> bool:
     )
 
 
-def glued_record_start(region: bytes, *, terminated: bool) -> int | None:
+def _glued_record_start(region: bytes, *, terminated: bool) -> int | None:
     """Where a record that follows without an end-of-record byte starts in `region`, if one does.
 
     A record whose leader length matches its terminator is whole. Otherwise the next record
@@ -176,7 +176,7 @@ class _Splitter:
         stop = end if end >= 0 else len(self._data)
         region = self._data[self._start : stop]
         offset = self._offset + self._start
-        cut = glued_record_start(region, terminated=end >= 0)
+        cut = _glued_record_start(region, terminated=end >= 0)
         if cut is not None:
             self._start += cut
             return MarcChunk(region[:cut], offset, "next record")
@@ -318,6 +318,25 @@ def _parsed(number: int, data: bytes) -> BibRecord | RecordProblem:
     return bib_record(number, fields)
 
 
+def _unread_bytes(data: bytes, *, terminator_missing: bool) -> int:
+    """How many bytes (blanks aside) follow the end of the last field the directory names.
+
+    Where the terminator is missing, a byte in its place is not counted.
+    """
+    base = int(data[12:17])
+    directory = data[24 : base - 1]
+    end = base
+    for start in range(0, len(directory) - 11, 12):
+        entry = directory[start : start + 12]
+        if entry[3:].isdigit():
+            end = max(end, base + int(entry[7:12]) + int(entry[3:7]))
+    return len(data[end + (1 if terminator_missing else 0) :].strip())
+
+
+def _with_warning(record: BibRecord, warning: str) -> BibRecord:
+    return dataclasses.replace(record, warnings=(*record.warnings, warning))
+
+
 def marc_record(number: int, chunk: MarcChunk) -> BibRecord | RecordProblem:
     """The record (or the problem) in one chunk of a MARC 21 file."""
     if chunk.ending == "overlong" or len(chunk.data) > MAX_RECORD_BYTES:
@@ -327,17 +346,23 @@ def marc_record(number: int, chunk: MarcChunk) -> BibRecord | RecordProblem:
     if chunk.ending == "end of file":
         return RecordProblem(number, "record is truncated (no end-of-record terminator)")
     item = _parsed(number, chunk.data)
+    where = f"at byte {chunk.offset:,} of the file"
+    if isinstance(item, BibRecord) and int(chunk.data[:5]) <= len(chunk.data):
+        # Longer than its leader says: bytes the directory does not name are not read.
+        unread = _unread_bytes(chunk.data, terminator_missing=chunk.ending == "next record")
+        if unread:
+            warning = f"{unread:,} bytes after the last field of the record {where} were not read"
+            item = _with_warning(item, warning)
     if chunk.ending != "next record":
         return item
-    where = f"at byte {chunk.offset:,} of the file"
     if isinstance(item, RecordProblem):
         reason = f"{item.reason} (the bytes {where} have no end-of-record terminator; the next "
         return RecordProblem(number, reason + "record was read on its own)")
-    warning = (
+    return _with_warning(
+        item,
         f"the record {where} has no end-of-record terminator; it was read up to the length "
-        "in its leader, and the next record on its own"
+        "in its leader, and the next record on its own",
     )
-    return dataclasses.replace(item, warnings=(*item.warnings, warning))
 
 
 def read_marc(stream: Readable) -> Iterator[BibRecord | RecordProblem]:

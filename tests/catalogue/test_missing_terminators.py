@@ -156,3 +156,16 @@ def test_every_byte_of_the_bad_files_is_in_a_record_or_a_problem(bad_marc: Path)
     assert files
     for path in files:
         _assert_every_byte_is_in_a_chunk(path.read_bytes())
+
+
+def test_bytes_the_directory_does_not_name_are_reported(tmp_path: Path) -> None:
+    first, second, third = book(b"First"), book(b"Second"), book(b"Third")
+    unreadable = b"XXXXX" + second[5:-1]  # a record whose leader is broken, glued to the first
+    path = _write(tmp_path, first[:-1] + unreadable + b"\x1d" + third)
+    items = list(read_records(path))
+    assert [getattr(item, "title", None) for item in items] == ["First", "Third"]
+    assert isinstance(items[0], BibRecord)
+    assert items[0].warnings == (
+        f"{len(unreadable):,} bytes after the last field of the record at byte 0 of the file "
+        "were not read",
+    )
