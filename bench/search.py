@@ -42,7 +42,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.db import create_engine, create_sessionmaker
 from bot.migrate import upgrade
 from bot.models import District, Library, LibraryKind, Work, WorkIsbn
-from bot.services.catalogue_import import import_catalogue
+from bot.services.catalogue_import.run import import_catalogue
 from bot.services.indexing import CatalogueIndexer
 from search.aio import AsyncCatalogueIndex
 from search.index import CatalogueIndex

@@ -137,8 +137,11 @@ def _progress_bar(total: int | None, unit: str, description: str) -> Any:
 
 
 async def _import_catalogue(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.bibrecords import CatalogueFileError, count_records
-    from bot.services import catalogue_import
+    from bot.catalogue.reading import count_records
+    from bot.catalogue.records import CatalogueFileError, ReadLimits
+    from bot.services.catalogue_import.libraries import UnknownLibraryError, find_library
+    from bot.services.catalogue_import.report import report_text
+    from bot.services.catalogue_import.run import import_catalogue
     from bot.services.errors import InvalidInputError
 
     path = Path(args.file)
@@ -147,18 +150,24 @@ async def _import_catalogue(args: argparse.Namespace, settings: Settings) -> int
         started = datetime.now(UTC)
         try:
             async with app.sessionmaker() as session:
-                await catalogue_import.find_library(session, args.library)
-            total = await asyncio.to_thread(count_records, path)
+                await find_library(session, args.library)
+            total = await asyncio.to_thread(count_records, path, format=args.format)
+            limits = ReadLimits.of(
+                unpacked_mb=settings.catalogue_max_unpacked_mb,
+                field_kb=settings.catalogue_max_field_kb,
+                line_kb=settings.catalogue_max_line_kb,
+            )
             with _progress_bar(total, "rec", "import") as bar:
-                report = await catalogue_import.import_catalogue(
+                report = await import_catalogue(
                     app.sessionmaker,
                     args.library,
                     path,
                     file_format=args.format,
                     copies=args.copies,
                     progress=lambda read: bar.update(read - bar.n),
+                    read_limits=limits,
                 )
-        except (catalogue_import.UnknownLibraryError, InvalidInputError) as exc:
+        except (UnknownLibraryError, InvalidInputError) as exc:
             print(f"bookbridge: {exc}", file=sys.stderr)
             return EXIT_FAILURE
         except CatalogueFileError as exc:
@@ -166,9 +175,7 @@ async def _import_catalogue(args: argparse.Namespace, settings: Settings) -> int
             return EXIT_FAILURE
         stamp = started.strftime("%Y%m%d-%H%M%S")
         report_path = Path(args.report or f"var/reports/import-{report.library_code}-{stamp}.txt")
-        await asyncio.to_thread(
-            _write_text, report_path, catalogue_import.report_text(report, started_at=started)
-        )
+        await asyncio.to_thread(_write_text, report_path, report_text(report, started_at=started))
         for problem in report.problems[:SHOWN_PROBLEMS]:
             print(f"record {problem.record_number}: {problem.reason}", file=sys.stderr)
         if len(report.problems) > SHOWN_PROBLEMS:

@@ -38,6 +38,11 @@ class Settings(BaseSettings):
     index_dir: Path = Path("var/index")
     # How often each bot process re-indexes works that imports elsewhere changed (0: never).
     index_catch_up_seconds: float = Field(default=15.0, ge=0, le=3600)
+    # Catalogue files: what a compressed file may unpack to, the longest field (MARCXML text,
+    # an XML tag or comment) and the longest line (a CSV row, a MARCXML record).
+    catalogue_max_unpacked_mb: int = Field(default=1024, ge=1, le=1024 * 1024)
+    catalogue_max_field_kb: int = Field(default=256, ge=1, le=1024 * 1024)
+    catalogue_max_line_kb: int = Field(default=1024, ge=1, le=1024 * 1024)
     redis_url: str | None = None
     admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     default_language: Language = "zh"

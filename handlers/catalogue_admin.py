@@ -20,10 +20,14 @@ from aiogram.types import BufferedInputFile, Document, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.bibrecords import count_records
+from bot.catalogue.reading import count_records
+from bot.catalogue.records import CatalogueFileError, CatalogueTooLargeError, ReadLimits
+from bot.config import Settings
 from bot.models import Reader, Role
-from bot.services import catalogue_import, directory
-from bot.services.catalogue_import import CatalogueFileError, ImportReport, UnknownLibraryError
+from bot.services import directory
+from bot.services.catalogue_import.libraries import UnknownLibraryError, find_library
+from bot.services.catalogue_import.report import ImportReport, file_error_kind
+from bot.services.catalogue_import.run import import_catalogue
 from bot.services.indexing import CatalogueIndexer
 from handlers.filters import HasRole
 
@@ -42,9 +46,26 @@ class CatalogueImport(StatesGroup):
     document = State()
 
 
+def _too_large(error: CatalogueTooLargeError) -> str:
+    if error.bound == "unpacked":
+        return _(
+            "The compressed file unpacks to more than {limit} MB, more than I accept: "
+            "split the catalogue into smaller files."
+        ).format(limit=error.limit // (1024 * 1024))
+    if error.bound == "field":
+        return _(
+            "A field in the file is longer than {limit} KB, so I can't read it as a catalogue."
+        ).format(limit=error.limit // 1024)
+    return _(
+        "A line or record in the file is longer than {limit} KB, so I can't read it as a catalogue."
+    ).format(limit=error.limit // 1024)
+
+
 def file_refusal(error: CatalogueFileError) -> str:
     """Why a file was refused, in the reader's language."""
-    kind = catalogue_import.file_error_kind(error)
+    if isinstance(error, CatalogueTooLargeError):
+        return _too_large(error)
+    kind = file_error_kind(error)
     reasons = {
         "empty": _("The file is empty."),
         "image": _("That is an image, not a catalogue file."),
@@ -147,6 +168,15 @@ class ImportProgress:
         self.last_edit = time.monotonic()
 
 
+def read_limits(settings: Settings) -> ReadLimits:
+    """How much of a catalogue file the bot reads: see the CATALOGUE_MAX_* settings."""
+    return ReadLimits.of(
+        unpacked_mb=settings.catalogue_max_unpacked_mb,
+        field_kb=settings.catalogue_max_field_kb,
+        line_kb=settings.catalogue_max_line_kb,
+    )
+
+
 def _file_name(document: Document) -> str:
     name = _UNSAFE_NAME.sub("_", Path(document.file_name or "catalogue").name).strip("._")
     return name[:100] or "catalogue"
@@ -160,6 +190,7 @@ async def _run_import(
     reader: Reader,
     sessionmaker: async_sessionmaker[AsyncSession],
     indexer: CatalogueIndexer,
+    settings: Settings,
 ) -> None:
     if document.file_size and document.file_size > MAX_DOCUMENT_MB * 1024 * 1024:
         await message.answer(_too_big())
@@ -186,8 +217,13 @@ async def _run_import(
         progress = ImportProgress(status, heading, total)
         await progress.show(progress.text(0))
         try:
-            report = await catalogue_import.import_catalogue(
-                sessionmaker, library_code, path, progress=progress, actor=reader
+            report = await import_catalogue(
+                sessionmaker,
+                library_code,
+                path,
+                progress=progress,
+                actor=reader,
+                read_limits=read_limits(settings),
             )
         except CatalogueFileError as exc:
             await progress.settle()
@@ -231,6 +267,7 @@ async def import_command(
     reader: Reader,
     sessionmaker: async_sessionmaker[AsyncSession],
     indexer: CatalogueIndexer,
+    settings: Settings,
 ) -> None:
     """/import CODE: wait for the file, or import the document this command captions."""
     parts = (command.args or "").split()
@@ -243,7 +280,7 @@ async def import_command(
         )
         return
     try:
-        library = await catalogue_import.find_library(session, parts[0])
+        library = await find_library(session, parts[0])
     except UnknownLibraryError as exc:
         await message.answer(unknown_library(exc))
         return
@@ -252,7 +289,7 @@ async def import_command(
     if message.document is not None:
         await state.clear()
         await _run_import(
-            message, message.document, library.code, bot, reader, sessionmaker, indexer
+            message, message.document, library.code, bot, reader, sessionmaker, indexer, settings
         )
         return
     await state.set_state(CatalogueImport.document)
@@ -273,6 +310,7 @@ async def document_received(
     reader: Reader,
     sessionmaker: async_sessionmaker[AsyncSession],
     indexer: CatalogueIndexer,
+    settings: Settings,
 ) -> None:
     """The file after /import CODE."""
     data = await state.get_data()
@@ -286,7 +324,9 @@ async def document_received(
             _("This form has expired. Please start again with {command}.").format(command="/import")
         )
         return
-    await _run_import(message, message.document, library, bot, reader, sessionmaker, indexer)
+    await _run_import(
+        message, message.document, library, bot, reader, sessionmaker, indexer, settings
+    )
 
 
 async def not_a_document(message: Message) -> None:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
-import isbnlib
 from whoosh.query import And, AndMaybe, Or, Query, Term
 
 from search.analysis import (
@@ -20,6 +18,7 @@ from search.analysis import (
     stem_english,
     title_key,
 )
+from search.isbn import isbn13
 from search.vocabulary import Vocabulary
 
 MAX_QUERY_CHARS = 256
@@ -34,8 +33,6 @@ SUGGEST_PREFIX = 1
 YEAR_BOOST = 0.5
 TITLE_KEY_BOOST = 10.0
 
-_ISBN_RE = re.compile(r"(?:isbn(?:-?1[03])?\s*:?\s*)?([0-9][0-9 \t-]{8,20}[0-9xX])", re.IGNORECASE)
-
 
 @dataclass(frozen=True)
 class QueryPlan:
@@ -47,19 +44,6 @@ class QueryPlan:
     @property
     def empty(self) -> bool:
         return self.isbn is None and not self.runs
-
-
-def parse_isbn(text: str) -> str | None:
-    """Return the ISBN-13 if the text is one ISBN-10 or ISBN-13 (hyphens, spaces, X allowed)."""
-    match = _ISBN_RE.fullmatch(text.strip())
-    if match is None:
-        return None
-    digits = re.sub(r"[ \t-]", "", match.group(1)).upper()
-    if len(digits) == 13 and isbnlib.is_isbn13(digits):
-        return digits
-    if len(digits) == 10 and isbnlib.is_isbn10(digits):
-        return str(isbnlib.to_isbn13(digits))
-    return None
 
 
 def truncate_query(text: str) -> str:
@@ -77,7 +61,7 @@ def truncate_query(text: str) -> str:
 def plan_query(text: str) -> QueryPlan:
     """Clean a typed query: detect an ISBN, else split it into at most MAX_RUNS runs."""
     text = truncate_query(text)
-    isbn = parse_isbn(text)
+    isbn = isbn13(text)
     if isbn is not None:
         return QueryPlan(isbn, ())
     runs: dict[TextRun, None] = {}

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.models import CatalogueChange, Work, utcnow
-from bot.services.catalogue_import import import_catalogue
+from bot.services.catalogue_import.run import import_catalogue
 from bot.services.indexing import (
     CHANGES_KEPT,
     POSITION_FILE,

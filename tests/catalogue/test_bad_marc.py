@@ -4,14 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.bibrecords import (
-    BibRecord,
-    CatalogueFileError,
-    RecordProblem,
-    count_records,
-    detect_format,
-    read_records,
-)
+from bot.catalogue.reading import count_records, detect_format, read_records
+from bot.catalogue.records import BibRecord, CatalogueFileError, RecordProblem
 from tests.catalogue.conftest import SHARED_DATA
 
 pytestmark = pytest.mark.shared_data

@@ -4,14 +4,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.bibrecords import (
+from bot.catalogue.reading import detect_format, read_records
+from bot.catalogue.records import (
     CSV_COLUMNS,
     BibRecord,
     CatalogueFileError,
     Holding,
     RecordProblem,
-    detect_format,
-    read_records,
 )
 
 HEADER = ",".join(CSV_COLUMNS)

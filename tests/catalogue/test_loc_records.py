@@ -2,13 +2,14 @@
 
 import itertools
 import re
-import time
 import tracemalloc
 from pathlib import Path
 
 import pytest
 
-from bot.bibrecords import BibRecord, count_records, detect_format, read_records
+from bot.catalogue.files import Unpacked
+from bot.catalogue.reading import count_records, detect_format, read_records
+from bot.catalogue.records import BibRecord
 
 pytestmark = pytest.mark.shared_data
 
@@ -83,20 +84,30 @@ def test_chinese_spot_checks(shared_data: Path) -> None:
     assert finance.work_key == "国际公司理财|"
 
 
-def test_compressed_file_streams_without_decompressing_everything(shared_data: Path) -> None:
+def test_compressed_file_streams_without_decompressing_everything(
+    shared_data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = shared_data / "marc" / "loc-books-2016-part01.mrc.xz"
     assert detect_format(path) == "marc"
     assert count_records(path) is None
+    unpacked: list[int] = []
+    read = Unpacked.read
+
+    def counted(stream: Unpacked, size: int) -> bytes:
+        data = read(stream, size)
+        unpacked.append(len(data))
+        return data
+
+    monkeypatch.setattr(Unpacked, "read", counted)
     tracemalloc.start()
-    started = time.perf_counter()
     try:
         records = list(itertools.islice(read_records(path), 2000))
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    elapsed = time.perf_counter() - started
     assert [record.record_number for record in records] == list(range(1, 2001))
     assert all(isinstance(record, BibRecord) for record in records)
     # The whole file is 230 MB uncompressed; reading 2,000 records holds a few blocks.
     assert peak < 32 * 1024 * 1024, f"peak traced memory {peak / 1e6:.1f} MB"
-    assert elapsed < 15, f"2,000 records took {elapsed:.1f} s"
+    # (Counted instead of timed: a time limit fails on a busy machine.)
+    assert sum(unpacked) < 16 * 1024 * 1024, f"{sum(unpacked) / 1e6:.1f} MB unpacked"

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import gzip
+import io
+
 import pytest
 from aiogram.types import Message
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.models import AuditLog, Item
+from bot.models import AuditLog, Item, Work
 from handlers import catalogue_admin
 from handlers.catalogue_admin import ImportProgress
-from tests.conftest import ADMIN_TELEGRAM_ID, shared_data
+from tests.conftest import ADMIN_TELEGRAM_ID, HarnessFactory, shared_data
 from tests.factories import make_library
 from tests.harness import BotHarness, ChatUser
 
@@ -150,3 +153,64 @@ async def test_progress_edits_at_most_every_interval(harness: BotHarness) -> Non
         progress(4000)  # an edit is in flight, and the interval starts again
         await progress.settle()
     assert status.edits == ["Importing\n3000 of 4000 records read (75%)"]
+
+
+def _csv_bomb() -> bytes:
+    """A small .gz holding a CSV whose first row never ends (32 MB unpacked)."""
+    packed = io.BytesIO()
+    with gzip.open(packed, "wb", compresslevel=1) as bomb:
+        bomb.write(b"title,summary\nBomb,")
+        block = b"a" * (1024 * 1024)
+        for _ in range(32):
+            bomb.write(block)
+    return packed.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("language", "refusal"),
+    [
+        (
+            "en",
+            "A line or record in the file is longer than 1024 KB, so I can't read it as a "
+            "catalogue.",
+        ),
+        ("zh", "文件中有一行或一条记录超过 1024 KB，我无法把它作为目录文件读取。"),
+    ],
+)
+async def test_a_compressed_bomb_is_refused_in_one_line(
+    harness: BotHarness,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    language: str,
+    refusal: str,
+) -> None:
+    async with sessionmaker() as session:
+        await make_library(session, code="EAST")
+        await session.commit()
+    admin = harness.user(ADMIN_TELEGRAM_ID, "Admin")
+    await admin.onboard(language)
+    [reply] = await admin.send_document("books.csv.gz", _csv_bomb(), caption="/import EAST")
+    assert _text(reply) == refusal
+    async with sessionmaker() as session:
+        assert await session.scalar(select(func.count(Item.id))) == 0
+        assert await session.scalar(select(func.count(Work.id))) == 0
+
+
+async def test_the_bounds_come_from_the_settings(harness_factory: HarnessFactory) -> None:
+    harness = await harness_factory(
+        catalogue_max_unpacked_mb=2, catalogue_max_field_kb=1, catalogue_max_line_kb=65536
+    )
+    admin = await _alliance(harness, harness.app.sessionmaker)
+    [reply] = await admin.send_document("books.csv.gz", _csv_bomb(), caption="/import EAST")
+    assert _text(reply) == (
+        "The compressed file unpacks to more than 2 MB, more than I accept: "
+        "split the catalogue into smaller files."
+    )
+    content = (
+        '<collection xmlns="http://www.loc.gov/MARC21/slim"><record>'
+        '<datafield tag="245" ind1="0" ind2="0"><subfield code="a">' + "长" * 2000 + "</subfield>"
+        "</datafield></record></collection>"
+    ).encode()
+    [reply] = await admin.send_document("books.xml", content, caption="/import EAST")
+    assert _text(reply) == (
+        "A field in the file is longer than 1 KB, so I can't read it as a catalogue."
+    )

@@ -102,3 +102,34 @@ def test_member_and_catalogue_commands(
 def test_search_without_an_index(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["search", "anything"]) == 1
     assert "run `bookbridge reindex`" in capsys.readouterr().err
+
+
+def test_format_option_is_used_for_the_record_count_too(
+    cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (cli_env / "districts.csv").write_text(DISTRICTS, encoding="utf-8")
+    (cli_env / "libraries.csv").write_text(LIBRARIES, encoding="utf-8")
+    assert main(["districts", "import", "districts.csv"]) == 0
+    assert main(["libraries", "import", "libraries.csv"]) == 0
+    capsys.readouterr()
+    # A licence comment longer than the bytes the format is guessed from.
+    comment = "<!-- " + "This catalogue is shared under CC0. " * 4000 + "-->\n"
+    records = "".join(
+        '<record><datafield tag="245" ind1="0" ind2="0">'
+        f'<subfield code="a">Book {n}</subfield></datafield></record>'
+        for n in (1, 2)
+    )
+    (cli_env / "export.dat").write_text(
+        f'<?xml version="1.0"?>\n{comment}'
+        f'<collection xmlns="http://www.loc.gov/MARC21/slim">{records}</collection>',
+        encoding="utf-8",
+    )
+    args = ["import-catalogue", "--library", "EAST", "--format", "marcxml", "export.dat"]
+    assert main(args) == 0
+    assert "2 records read, 0 skipped" in capsys.readouterr().out
+    # Detected from the content, the same file is MARCXML too.
+    assert main(["import-catalogue", "--library", "EAST", "export.dat"]) == 0
+    assert "works 0 created, 0 updated, 2 unchanged" in capsys.readouterr().out
+    # And a format that does not fit the file is refused by the reader, not the counter.
+    assert main(["import-catalogue", "--library", "EAST", "--format", "csv", "export.dat"]) == 1
+    assert "export.dat was refused: unknown CSV column" in capsys.readouterr().err

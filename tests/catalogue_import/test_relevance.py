@@ -14,10 +14,13 @@ import pytest
 from opencc import OpenCC
 from sqlalchemy import func, select
 
-from bot.bibrecords import BibRecord, read_records
+from bot.catalogue.reading import read_records
+from bot.catalogue.records import BibRecord
 from bot.db import create_engine, create_sessionmaker
 from bot.models import Item, Work
-from bot.services.catalogue_import import ImportReport, copy_barcode, import_catalogue, sync_index
+from bot.services.catalogue_import.planning import copy_barcode
+from bot.services.catalogue_import.report import ImportReport
+from bot.services.catalogue_import.run import import_catalogue, sync_index
 from bot.services.indexing import CatalogueIndexer
 from search.aio import AsyncCatalogueIndex
 from search.index import CatalogueIndex

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.bibrecords import BibRecord, CatalogueFileError, RecordProblem, read_records
-from bot.models import AuditLog, Item, Library, Work, WorkIsbn
-from bot.services.catalogue_import import (
-    ImportReport,
-    UnknownLibraryError,
-    copy_barcode,
-    import_catalogue,
-    sync_index,
+from bot.catalogue.reading import read_records
+from bot.catalogue.records import (
+    BibRecord,
+    CatalogueFileError,
+    CatalogueTooLargeError,
+    ReadLimits,
+    RecordProblem,
 )
+from bot.models import AuditLog, CatalogueChange, Item, Library, Work, WorkIsbn
+from bot.services.catalogue_import.libraries import UnknownLibraryError
+from bot.services.catalogue_import.planning import copy_barcode
+from bot.services.catalogue_import.report import ImportReport
+from bot.services.catalogue_import.run import import_catalogue, sync_index
 from bot.services.indexing import CatalogueIndexer
 from search.aio import AsyncCatalogueIndex
 from search.index import CatalogueIndex
@@ -273,3 +278,70 @@ async def test_unknown_library_and_refused_files(
 def test_report_counts_each_good_record_once() -> None:
     report = ImportReport(library_code="EAST", source="x.mrc", records_read=3, works_created=2)
     assert "3 records read" in report.summary()
+
+
+async def test_missing_terminators_lose_no_record_and_are_reported(
+    session: AsyncSession, sessionmaker: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    await make_library(session, code="EAST")
+    await session.commit()
+    records = [marc_book(f"rec-{n}", f"Book number {n}") for n in range(1, 501)]
+    broken = set(range(7, 500, 50))  # ten records lose their end-of-record byte
+    path = tmp_path / "east.mrc"
+    path.write_bytes(
+        b"".join(record[:-1] if n in broken else record for n, record in enumerate(records))
+    )
+    report = await import_catalogue(sessionmaker, "EAST", path)
+    assert (report.records_read, report.records_skipped) == (500, 0)
+    assert (report.works_created, report.items_created) == (500, 500)
+    assert [problem.record_number for problem in report.problems] == [n + 1 for n in sorted(broken)]
+    assert all("has no end-of-record terminator" in p.reason for p in report.problems)
+    assert "10 problem(s)" in report.summary()
+    assert await _counts(sessionmaker) == (500, 500, 0)
+
+
+def _marcxml(records: list[tuple[str, str]]) -> str:
+    body = "".join(
+        '<record><datafield tag="245" ind1="0" ind2="0">'
+        f'<subfield code="a">{title}</subfield></datafield>'
+        '<datafield tag="520" ind1=" " ind2=" ">'
+        f'<subfield code="a">{summary}</subfield></datafield></record>'
+        for title, summary in records
+    )
+    return f'<collection xmlns="http://www.loc.gov/MARC21/slim">{body}</collection>'
+
+
+async def test_large_records_make_smaller_batches(
+    session: AsyncSession, sessionmaker: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    await make_library(session, code="EAST")
+    await session.commit()
+    # 60 records of 200,000 characters each: 12 million, more than one batch may hold.
+    path = tmp_path / "long.xml"
+    path.write_text(_marcxml([(f"Long {n}", "a" * 200_000) for n in range(60)]), "utf-8")
+    report = await import_catalogue(sessionmaker, "EAST", path)
+    assert (report.records_read, report.works_created) == (60, 60)
+    async with sessionmaker() as fresh:
+        changes = select(CatalogueChange.work_ids).order_by(CatalogueChange.id)
+        batches = list(await fresh.scalars(changes))
+    assert [len(work_ids) for work_ids in batches] == [42, 18]
+
+
+async def test_a_compressed_bomb_is_refused_and_nothing_is_stored(
+    session: AsyncSession, sessionmaker: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    await make_library(session, code="EAST")
+    await session.commit()
+    path = tmp_path / "bomb.xml.gz"
+    head = _marcxml([]).removesuffix("</collection>") + '<record><datafield tag="245">'
+    with gzip.open(path, "wb", compresslevel=1) as packed:
+        packed.write(head.encode() + b'<subfield code="a">')
+        block = b"a" * (1024 * 1024)
+        for _ in range(32):
+            packed.write(block)
+    with pytest.raises(CatalogueTooLargeError) as refused:
+        await import_catalogue(sessionmaker, "EAST", path, read_limits=ReadLimits(field=4096))
+    assert (refused.value.bound, refused.value.limit) == ("field", 4096)
+    assert await _counts(sessionmaker) == (0, 0, 0)
+    async with sessionmaker() as fresh:
+        assert list(await fresh.scalars(select(AuditLog.action))) == []

@@ -16,7 +16,7 @@ from bot.models import (
     WorkWatch,
     utcnow,
 )
-from bot.services.catalogue_import import import_catalogue
+from bot.services.catalogue_import.run import import_catalogue
 from tests.conftest import HarnessFactory
 from tests.factories import make_work
 from tests.harness import BotHarness, inline_labels

@@ -24,7 +24,7 @@ from bot.models import (
     RoleGrant,
     utcnow,
 )
-from bot.services.catalogue_import import import_catalogue
+from bot.services.catalogue_import.run import import_catalogue
 from tests.catalogue_import.test_service import marc_book
 from tests.conftest import POSTGRES_URL
 from tests.factories import make_district, make_event, make_library

@@ -11,7 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from bot.bibrecords import BibRecord, read_records
+from bot.catalogue.reading import read_records
+from bot.catalogue.records import BibRecord
 from bot.models import (
     District,
     Event,

@@ -11,9 +11,9 @@ from datetime import datetime, timedelta, tzinfo
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.bibrecords import normalise_isbn
 from bot.models import Event, EventStatus, Work, WorkIsbn
 from bot.services.errors import InvalidInputError
+from search.isbn import find_isbn13
 
 PLAIN_TEXT_LIMIT = 3500
 TEXT_LIMIT = 4096
@@ -92,7 +92,7 @@ async def reading_list(session: AsyncSession, text: str) -> ReadingList:
     works: list[Work] = []
     unknown: list[str] = []
     for token in tokens:
-        isbn = normalise_isbn(token)
+        isbn = find_isbn13(token)
         work = None
         if isbn is not None:
             work = await session.scalar(

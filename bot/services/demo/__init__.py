@@ -6,7 +6,7 @@ The data files live in the package ``bot.demo`` (read by ``data``):
   ``bot.services.members`` (9 districts, from the dense harbour district to rural
   Taoyuan County and the fishing villages of Yuwan; 16 libraries of all four kinds).
 * ``catalogue.csv``: real, well-known works in the catalogue CSV format of
-  ``bot.bibrecords``, about half Chinese. Chinese rows: ``original_title`` and
+  ``bot.catalogue``, about half Chinese. Chinese rows: ``original_title`` and
   ``original_authors`` in Chinese characters; ``title`` is the Hanyu Pinyin
   romanisation in Library of Congress style (syllables separated, proper names joined
   and capitalised), followed by a published or customary English title in brackets when

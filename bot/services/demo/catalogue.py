@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.bibrecords import BibRecord
+from bot.catalogue.records import BibRecord
 from bot.models import Item, ItemStatus, Library, Work, WorkIsbn
 from bot.services.demo.data import demo_records
 from bot.services.demo.holdings import HOLDINGS_SEED, demo_holdings

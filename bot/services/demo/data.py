@@ -7,7 +7,8 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from bot.bibrecords import BibRecord, read_records
+from bot.catalogue.reading import read_records
+from bot.catalogue.records import BibRecord
 from bot.services.errors import DomainError
 
 DEMO_PACKAGE = "bot.demo"
@@ -25,7 +26,7 @@ def data_text(name: str) -> str:
 
 
 def demo_catalogue_path() -> Path:
-    """The packaged demo catalogue (CSV in the ``bot.bibrecords`` format) on the file system."""
+    """The packaged demo catalogue (CSV in the ``bot.catalogue`` format) on the file system."""
     resource = files(DEMO_PACKAGE).joinpath("catalogue.csv")
     if not isinstance(resource, Path):
         raise DemoDataError("the demo catalogue is not on the file system (zipped install?)")

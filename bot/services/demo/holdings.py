@@ -16,7 +16,7 @@ import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from bot.bibrecords import BibRecord
+from bot.catalogue.records import BibRecord
 from bot.models import LibraryKind
 from bot.services.demo.data import CENTRAL_LIBRARY
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import zxingcpp
 from PIL import Image, UnidentifiedImageError
 
-from bot.bibrecords import normalise_isbn
+from search.isbn import isbn13
 
 # A phone photo is a few megapixels; refuse anything that would take long to decode.
 MAX_IMAGE_PIXELS = 40_000_000
@@ -38,7 +38,7 @@ def decode_isbn_barcode(image: bytes) -> BarcodeReading:
     texts = [str(barcode.text).strip() for barcode in barcodes if barcode.text]
     for text in texts:
         if _ISBN_BARCODE.fullmatch(text):
-            isbn = normalise_isbn(text)
+            isbn = isbn13(text)
             if isbn is not None:
                 return BarcodeReading(found=True, isbn=isbn)
     return BarcodeReading(found=bool(texts))

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.bibrecords import normalise_isbn
 from bot.models import LibraryKind
 from bot.services.errors import InvalidInputError
 from search.analysis import WEAK_WORDS
+from search.isbn import isbn13
 
 MAX_QUERY_CHARS = 200
 # Ids in callback data and links are re-checked; anything outside a database integer is bogus.
@@ -18,7 +17,6 @@ MAX_ID = 2**31 - 1
 
 _CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
 _SPACES = re.compile(r"\s+")
-_ISBN_SHAPE = re.compile(r"(?:isbn(?:-?1[03])?\s*:?\s*)?[0-9][0-9 \-‐‑–—]{8,20}[0-9xX]", re.I)
 _WORD = re.compile(r"\w+")
 
 
@@ -105,9 +103,7 @@ def clean_query(raw: str) -> CleanQuery:
         if text[MAX_QUERY_CHARS] != " " and space > MAX_QUERY_CHARS // 2:
             cut = cut[:space]
         text = cut.rstrip()
-    isbn = None
-    if _ISBN_SHAPE.fullmatch(unicodedata.normalize("NFKC", text)):
-        isbn = normalise_isbn(text)
+    isbn = isbn13(text)
     return CleanQuery(text=isbn or text, truncated=truncated, isbn=isbn, typed_length=typed_length)
 
 

@@ -1,0 +1,102 @@
+"""Reading a catalogue file: its format, its records in order, and how many there are.
+
+Records are yielded in file order and ``record_number`` (1-based, bad records included) grows
+by one per item, so it can drive a progress bar together with ``count_records``. Every text
+value is in Unicode NFC with surrounding whitespace removed. A file that passes one of the
+``ReadLimits`` before its first record is refused (CatalogueTooLargeError); later, reading
+stops there with a RecordProblem, keeping the records before it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Literal
+
+from bot.catalogue.csv_rows import check_csv, read_csv
+from bot.catalogue.files import READ_ERRORS, Unpacked, compressed, detect, opened, read_head
+from bot.catalogue.marc21 import marc_chunks, read_marc
+from bot.catalogue.marcxml import read_marcxml
+from bot.catalogue.records import (
+    BibRecord,
+    CatalogueFileError,
+    CatalogueFormat,
+    CatalogueTooLargeError,
+    ReadLimits,
+    RecordProblem,
+)
+
+__all__ = ["FileFormat", "count_records", "detect_format", "read_records"]
+
+FileFormat = Literal["auto", "marc", "marcxml", "csv"]
+
+
+def detect_format(path: Path, *, limits: ReadLimits | None = None) -> CatalogueFormat:
+    """Tell by content whether `path` is MARC 21, MARCXML or CSV, else raise CatalogueFileError."""
+    limits = limits or ReadLimits()
+    with opened(path, limits) as stream:
+        return detect(stream, read_head(stream), limits)
+
+
+def _chosen(stream: Unpacked, file_format: FileFormat, limits: ReadLimits) -> CatalogueFormat:
+    head = read_head(stream)
+    chosen = detect(stream, head, limits) if file_format == "auto" else file_format
+    if not head.strip():
+        raise CatalogueFileError("the file is empty")
+    if chosen == "csv":
+        check_csv(head)
+    return chosen
+
+
+def _reader(
+    stream: Unpacked, chosen: CatalogueFormat, limits: ReadLimits
+) -> Iterator[BibRecord | RecordProblem]:
+    if chosen == "marc":
+        return read_marc(stream)
+    if chosen == "marcxml":
+        return read_marcxml(stream, limits)
+    return read_csv(stream, limits)
+
+
+def _records(
+    path: Path, chosen: CatalogueFormat, limits: ReadLimits
+) -> Iterator[BibRecord | RecordProblem]:
+    with opened(path, limits) as stream:
+        number = 0
+        try:
+            for item in _reader(stream, chosen, limits):
+                number = item.record_number
+                yield item
+        except READ_ERRORS as exc:
+            yield RecordProblem(
+                number + 1,
+                f"the file cannot be read after record {number} ({exc}); reading stopped",
+            )
+        except CatalogueTooLargeError as exc:
+            if number == 0:
+                raise
+            yield RecordProblem(number + 1, f"{exc}; reading stopped")
+
+
+def read_records(
+    path: Path, *, format: FileFormat = "auto", limits: ReadLimits | None = None
+) -> Iterator[BibRecord | RecordProblem]:
+    """Stream the records of a catalogue file in order; raises CatalogueFileError at once."""
+    limits = limits or ReadLimits()
+    with opened(path, limits) as stream:
+        chosen = _chosen(stream, format, limits)
+    return _records(path, chosen, limits)
+
+
+def count_records(path: Path, *, format: FileFormat = "auto") -> int | None:
+    """Count the records of an uncompressed MARC 21 file; None where that would be slow.
+
+    ``format`` is the one the file will be read as ("auto": detected from the content).
+    """
+    if compressed(path):
+        return None
+    limits = ReadLimits()
+    with opened(path, limits) as stream:
+        if _chosen(stream, format, limits) != "marc":
+            return None
+        return sum(1 for _ in marc_chunks(stream))
