@@ -14,7 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.db import create_engine, create_sessionmaker
-from bot.delivery import LIMITER_BURST, Timekeeper, Unsubscribe, deliver_all
+from bot.delivery.pacing import LIMITER_BURST, Timekeeper
+from bot.delivery.rendering import Unsubscribe
+from bot.delivery.worker import deliver_all
 from bot.models import NotificationClass, NotificationStatus, Reader
 from bot.services import outbox
 from bot.services.outbox import Attachment, Button, OutboxMessage, Outgoing
@@ -361,16 +363,22 @@ async def test_global_pacing_keeps_telegram_flood_control_quiet(
     assert elapsed >= (40 - LIMITER_BURST) / 25
 
 
-async def test_cancelled_mid_broadcast_then_restarted_loses_nothing_repeats_one(
+@pytest.mark.parametrize(
+    ("message_class", "repeated"),
+    [(NotificationClass.PROMOTIONAL, 0), (NotificationClass.TRANSACTIONAL, 1)],
+)
+async def test_cancelled_mid_send_then_restarted_loses_nothing(
     session: AsyncSession,
     sessionmaker: async_sessionmaker[AsyncSession],
     sandbox: Sandbox,
     make_worker: WorkerFactory,
     fake_time: FakeTime,
     settings: Settings,
+    message_class: NotificationClass,
+    repeated: int,
 ) -> None:
     readers = await add_readers(session, sandbox, 30)
-    await queue_for(session, readers, message_class=NotificationClass.PROMOTIONAL)
+    await queue_for(session, readers, message_class=message_class)
     worker = make_worker(outbox_batch_size=8)
     task = asyncio.create_task(worker.drain())
     original = sandbox.call
@@ -408,10 +416,21 @@ async def test_cancelled_mid_broadcast_then_restarted_loses_nothing_repeats_one(
     report = await restarted.drain()
     assert report.reclaimed == 1
 
+    # A promotion in doubt is not sent again (at most once); a notice is (at least once).
     counts = received(sandbox, readers)
     assert set(counts) == {r.id for r in readers}
-    assert sum(n - 1 for n in counts.values()) == 1
-    assert all(row.status is NotificationStatus.SENT for row in await rows(sessionmaker))
+    assert sum(n - 1 for n in counts.values()) == repeated
+    outcomes = Counter((row.status, row.last_error) for row in await rows(sessionmaker))
+    if repeated:
+        assert outcomes == {(NotificationStatus.SENT, None): 30}
+    else:
+        assert outcomes == {
+            (NotificationStatus.SENT, None): 29,
+            (
+                NotificationStatus.FAILED,
+                "unknown: the worker sending it stopped; it may have arrived",
+            ): 1,
+        }
 
 
 async def test_a_worker_killed_without_cleanup_is_covered_by_the_claim_timeout(
