@@ -37,9 +37,10 @@ from tests.outbox.conftest import (
     add_readers,
     bot_messages,
     drain_until_settled,
+    queue_for,
+    received,
     rows,
 )
-from tests.outbox.test_delivery import queue_for, received
 
 LOST_ANSWER = "unknown: TelegramNetworkError: Request timeout error"
 

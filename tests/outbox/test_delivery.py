@@ -19,7 +19,7 @@ from bot.delivery.rendering import Unsubscribe
 from bot.delivery.worker import deliver_all
 from bot.models import NotificationClass, NotificationStatus, Reader
 from bot.services import outbox
-from bot.services.outbox import Attachment, Button, OutboxMessage, Outgoing
+from bot.services.outbox import Attachment, Button, OutboxMessage
 from sandbox.core import Sandbox, SandboxAPIError
 from tests.conftest import POSTGRES_URL
 from tests.outbox.conftest import (
@@ -28,6 +28,8 @@ from tests.outbox.conftest import (
     add_readers,
     bot_messages,
     drain_until_settled,
+    queue_for,
+    received,
     rows,
 )
 
@@ -35,38 +37,6 @@ PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
     "1f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082"
 )
-
-
-async def queue_for(
-    session: AsyncSession,
-    readers: list[Reader],
-    *,
-    text: str = "News",
-    message_class: NotificationClass = NotificationClass.TRANSACTIONAL,
-    prefix: str = "m",
-    **fields: Any,
-) -> None:
-    await outbox.enqueue_many(
-        session,
-        [
-            Outgoing(
-                reader_id=reader.id,
-                kind="test",
-                message=OutboxMessage(text={"en": f"{text} {reader.id}"}),
-                dedup_key=f"{prefix}:{reader.id}",
-                message_class=message_class,
-                topic="announcements" if message_class is NotificationClass.PROMOTIONAL else None,
-                **fields,
-            )
-            for reader in readers
-        ],
-    )
-    await session.commit()
-
-
-def received(sandbox: Sandbox, readers: list[Reader]) -> Counter[int]:
-    """How many bot messages each reader has."""
-    return Counter({r.id: len(bot_messages(sandbox, r.telegram_id)) for r in readers})
 
 
 async def test_every_part_of_a_message_arrives_in_the_readers_language(
