@@ -14,6 +14,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import BroadcastAudience, Role
+from bot.notices.campaigns import listing
 from bot.services import broadcasts, directory, follows
 from bot.services.broadcasts import Audience, Rights
 from bot.services.errors import NotAllowedError
@@ -273,15 +274,15 @@ async def audience_text(session: AsyncSession, audience: Audience, language: str
         return _("everyone")
     if audience.kind is BroadcastAudience.FOLLOWERS:
         names = [
-            library_name(library, language)
+            escape(library_name(library, language))
             for library in await directory.libraries_by_id(session, audience.ids)
         ]
-        return _("followers of {libraries}").format(libraries=escape(", ".join(names)))
+        return _("followers of {libraries}").format(libraries=listing(names, language))
     names = [
-        district_label(district, language)
+        escape(district_label(district, language))
         for district in await directory.districts_by_id(session, audience.ids)
     ]
-    return _("readers in {districts}").format(districts=escape(", ".join(names)))
+    return _("readers in {districts}").format(districts=listing(names, language))
 
 
 async def _ask_text(

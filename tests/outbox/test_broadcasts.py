@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import time
 
+import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -429,3 +430,41 @@ async def test_a_broadcast_draft_that_is_gone_says_the_form_expired_at_every_ste
     # The form starts again at once.
     [start] = await admin.send("/broadcast")
     assert _text(start) == "📣 New broadcast. Who should get it?"
+
+
+DISTRICTS = (("N", "北区", "North"), ("S", "南区", "South"), ("E", "东区", "East"))
+
+
+@pytest.mark.parametrize(
+    ("language", "labels", "listed"),
+    [
+        ("en", ("Readers in districts", "Next ▶️"), "Audience: readers in North, South, and East"),
+        # Issue 16 (8): Chinese lists are joined with 、 and 和, not with ", ".
+        ("zh", ("各区的读者", "下一步 ▶️"), "发送对象：北区、南区和东区的读者"),
+    ],
+)
+async def test_an_audience_of_several_districts_is_listed_as_the_language_lists(
+    harness: BotHarness,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    language: str,
+    labels: tuple[str, str],
+    listed: str,
+) -> None:
+    async with sessionmaker() as session:
+        for code, name, name_en in (
+            ("N", "北区", "North"),
+            ("S", "南区", "South"),
+            ("E", "东区", "East"),
+        ):
+            await make_district(session, code=code, name=name, name_en=name_en)
+        await session.commit()
+    admin = harness.user(ADMIN_TELEGRAM_ID, "Admin")
+    await admin.onboard(language)
+    kind, next_step = labels
+    await admin.send("/broadcast")
+    await admin.tap(kind)
+    names = ("North", "South", "East") if language == "en" else ("北区", "南区", "东区")
+    for name in names:
+        await admin.tap(f"▫️ {name}")
+    await admin.tap(next_step)
+    assert _text(admin.chat()[-2]).startswith(listed)
