@@ -1,12 +1,17 @@
-"""Broadcast delivery benchmark: N sandbox readers over real HTTP, with and without flood limits.
+"""Broadcast delivery benchmark: N sandbox readers over real HTTP, with and without flood limits,
+and through faults.
 
     python -m bench.broadcast --recipients 10000 [--database-url URL]
-        [--limited-recipients M] [--rate R]
+        [--limited-recipients M] [--rate R] [--no-faults]
 
 The sandbox Bot API server runs on a free loopback port; an aiogram Bot with AiohttpSession
 talks to it. Phase 1 ("limited"): the sandbox enforces Telegram-like flood limits (30
 messages/s overall, 1/s per chat) and the worker paces itself at ``--rate`` messages/s;
 phase 2 ("unlimited"): no limits and no pacing, to measure the outbox's own throughput.
+Phase 3 ("faults", see ``bench.broadcast_faults``): a broadcast to the limited phase's
+readers and a transactional notice to one in ten of them, through 429s, 5xx, timeouts
+before and after delivery and two kills of the worker: lost must be 0, promotional
+duplicates 0, and the sends in doubt are counted as unknown.
 Each phase queues one broadcast through the broadcasts service and drains it with the
 delivery worker; duplicates and lost messages are counted from what the sandbox stored.
 
@@ -45,9 +50,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from bench.broadcast_faults import FaultOutcome, run_fault_phase
 from bot.config import Settings
 from bot.db import create_engine, create_sessionmaker
-from bot.delivery import DeliveryWorker, DrainReport, Pacer
+from bot.delivery.pacing import Pacer
+from bot.delivery.reports import DrainReport
+from bot.delivery.worker import DeliveryWorker
 from bot.i18n import create_i18n
 from bot.migrate import upgrade
 from bot.models import BroadcastAudience, District, Notification, NotificationStatus, Reader
@@ -159,8 +167,8 @@ async def queue_broadcast(
     author: Reader,
     audience: Audience,
     marker: str,
-) -> tuple[int, float]:
-    """Queue one broadcast through the service; its recipients and the seconds it took."""
+) -> tuple[int, int, float]:
+    """Queue one broadcast through the service; its id, recipients and the seconds it took."""
     started = time.perf_counter()
     async with sessionmaker() as session:
         broadcast = await broadcasts.create_broadcast(
@@ -179,7 +187,7 @@ async def queue_broadcast(
             ),
             now=broadcasts_now(),
         )
-    return broadcast.recipients, time.perf_counter() - started
+    return broadcast.id, broadcast.recipients, time.perf_counter() - started
 
 
 class SandboxHost:
@@ -253,6 +261,18 @@ class SandboxHost:
             for r in records
         ]
 
+    async def add_fault(self, error_code: int, *, retry_after: int | None = None) -> None:
+        """The next sendMessage call fails with this error, as Telegram would answer."""
+        if self._sandbox is not None:
+            self._sandbox.add_fault("sendMessage", error_code, retry_after=retry_after)
+            return
+        assert self._http is not None
+        body: dict[str, Any] = {"method": "sendMessage", "error_code": error_code}
+        if retry_after is not None:
+            body["retry_after"] = retry_after
+        async with self._http.post(f"{self.base}/sandbox/faults", json=body) as response:
+            response.raise_for_status()
+
     async def stop(self) -> None:
         """Stop serving."""
         if self._http is not None:
@@ -316,7 +336,7 @@ async def run_phase(
 ) -> Phase:
     """Queue a broadcast and drain it, timing the drain."""
     marker = f"[{name}]"
-    recipients, queue_seconds = await queue_broadcast(sessionmaker, author, audience, marker)
+    _id, recipients, queue_seconds = await queue_broadcast(sessionmaker, author, audience, marker)
     print(f"{name}: queued {recipients} messages in {queue_seconds:.1f} s", flush=True)
     started = time.perf_counter()
     report = DrainReport()
@@ -349,8 +369,92 @@ async def run_phase(
     return phase
 
 
+@dataclass
+class Run:
+    """One benchmark run's database, sandbox and seeded readers."""
+
+    url: str
+    sessionmaker: async_sessionmaker[AsyncSession]
+    host: SandboxHost
+    base: str
+    bot: Bot
+    author: Reader
+    district_id: int
+
+
+async def delivery_phases(run: Run, args: argparse.Namespace, limited: int) -> tuple[Phase, Phase]:
+    """The flood-limited phase, then the unlimited one."""
+    # Quiet hours off, so the run does not depend on the time of day; the frequency
+    # cap stays on (each reader gets at most two promotions here).
+    settings = Settings(
+        _env_file=None,
+        bot_token=TOKEN,
+        database_url=run.url,
+        quiet_hours_start=clock_time(0, 0),
+        quiet_hours_end=clock_time(0, 0),
+    )
+    i18n = create_i18n(settings.default_language)
+    await run.host.flood_limits(True)
+    print(
+        f"limited: {limited} recipients (of {args.recipients}), sandbox flood limits on, "
+        f"worker paced at {args.rate} msgs/s",
+        flush=True,
+    )
+    limited_phase = await run_phase(
+        "limited",
+        host=run.host,
+        worker=DeliveryWorker(run.sessionmaker, run.bot, i18n, settings, pacer=Pacer(args.rate)),
+        sessionmaker=run.sessionmaker,
+        author=run.author,
+        audience=Audience(BroadcastAudience.DISTRICTS, (run.district_id,)),
+        expected_chats={FIRST_USER_ID + n for n in range(limited)},
+    )
+    await run.host.flood_limits(False)
+    unlimited_phase = await run_phase(
+        "unlimited",
+        host=run.host,
+        worker=DeliveryWorker(run.sessionmaker, run.bot, i18n, settings, pacer=Pacer(None)),
+        sessionmaker=run.sessionmaker,
+        author=run.author,
+        audience=Audience(BroadcastAudience.EVERYONE),
+        expected_chats={FIRST_USER_ID + n for n in range(args.recipients)},
+    )
+    return limited_phase, unlimited_phase
+
+
+async def fault_phase(run: Run, limited: int) -> FaultOutcome:
+    """The limited phase's readers again, through faults (``bench.broadcast_faults``)."""
+
+    async def queue(marker: str) -> tuple[int, int]:
+        audience = Audience(BroadcastAudience.DISTRICTS, (run.district_id,))
+        broadcast_id, recipients, _seconds = await queue_broadcast(
+            run.sessionmaker, run.author, audience, marker
+        )
+        return broadcast_id, recipients
+
+    outcome = await run_fault_phase(
+        host=run.host,
+        base=run.base,
+        token=TOKEN,
+        url=run.url,
+        sessionmaker=run.sessionmaker,
+        queue_broadcast=queue,
+        expected_chats={FIRST_USER_ID + n for n in range(limited)},
+    )
+    print(
+        f"faults: {outcome.broadcast_delivered} delivered in {outcome.seconds:.1f} s; lost "
+        f"{outcome.lost}, promotional duplicates {outcome.promotional_duplicates}, unknown "
+        f"{outcome.unknown} ({outcome.unknown_delivered} of them delivered), notice "
+        f"duplicates {outcome.notice_duplicates}, failed {outcome.failed}; 429s "
+        f"{outcome.refused_429}, 5xx {outcome.refused_5xx}, timeouts {outcome.timeouts_before} "
+        f"before and {outcome.timeouts_after} after delivery, kills {outcome.kills}",
+        flush=True,
+    )
+    return outcome
+
+
 async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
-    """Both phases against one scratch database and one sandbox server."""
+    """Every phase against one scratch database and one sandbox server."""
     recipients = args.recipients
     limited = min(recipients, args.limited_recipients or min(recipients, 2000))
     async with scratch_database(args.database_url) as url:
@@ -373,42 +477,9 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
                 f"{time.perf_counter() - started:.1f} s; sandbox at {base} ({where})",
                 flush=True,
             )
-            # Quiet hours off, so the run does not depend on the time of day; the frequency
-            # cap stays on (each reader gets at most two promotions here).
-            settings = Settings(
-                _env_file=None,
-                bot_token=TOKEN,
-                database_url=url,
-                quiet_hours_start=clock_time(0, 0),
-                quiet_hours_end=clock_time(0, 0),
-            )
-            i18n = create_i18n(settings.default_language)
-
-            await host.flood_limits(True)
-            print(
-                f"limited: {limited} recipients (of {recipients}), sandbox flood limits on, "
-                f"worker paced at {args.rate} msgs/s",
-                flush=True,
-            )
-            limited_phase = await run_phase(
-                "limited",
-                host=host,
-                worker=DeliveryWorker(sessionmaker, bot, i18n, settings, pacer=Pacer(args.rate)),
-                sessionmaker=sessionmaker,
-                author=author,
-                audience=Audience(BroadcastAudience.DISTRICTS, (district_id,)),
-                expected_chats={FIRST_USER_ID + n for n in range(limited)},
-            )
-            await host.flood_limits(False)
-            unlimited_phase = await run_phase(
-                "unlimited",
-                host=host,
-                worker=DeliveryWorker(sessionmaker, bot, i18n, settings, pacer=Pacer(None)),
-                sessionmaker=sessionmaker,
-                author=author,
-                audience=Audience(BroadcastAudience.EVERYONE),
-                expected_chats={FIRST_USER_ID + n for n in range(recipients)},
-            )
+            run = Run(url, sessionmaker, host, base, bot, author, district_id)
+            limited_phase, unlimited_phase = await delivery_phases(run, args, limited)
+            faults = None if args.no_faults else await fault_phase(run, limited)
         finally:
             await bot.session.close()
             await host.stop()
@@ -427,13 +498,14 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
         "limit_msgs_per_s": TELEGRAM_LIMIT,
         "ratio_to_limit": round(ratio, 3),
         "unlimited_msgs_per_s": round(unlimited_phase.msgs_per_s, 1),
+        **(faults.result() if faults else {}),
         "database": "postgresql" if "postgresql" in (args.database_url or "") else "sqlite",
         "sandbox": "in-process" if args.in_process_sandbox else "child process",
     }
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Parse the options, run both phases, print the RESULT line."""
+    """Parse the options, run the phases, print the RESULT line."""
     parser = argparse.ArgumentParser(prog="python -m bench.broadcast", description=__doc__)
     parser.add_argument("--recipients", type=int, required=True, help="readers to deliver to")
     parser.add_argument("--database-url", help="PostgreSQL or SQLite URL (default: temp SQLite)")
@@ -448,6 +520,11 @@ def main(argv: list[str] | None = None) -> int:
         default=28.0,
         help="the worker's pace in the limited phase, msgs/s (BOOKBRIDGE_SEND_RATE_PER_S; "
         "default 28, the deployment default is 25)",
+    )
+    parser.add_argument(
+        "--no-faults",
+        action="store_true",
+        help="skip the fault phase (429s, 5xx, timeouts before and after delivery, two kills)",
     )
     parser.add_argument(
         "--in-process-sandbox",

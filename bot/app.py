@@ -47,7 +47,7 @@ from bot.scheduler import SchedulerService
 from bot.services.indexing import CatalogueIndexer
 from handlers import admin as admin_console
 from handlers import audit as audit_viewer
-from handlers import broadcast as broadcast_wizard
+from handlers import broadcasts as broadcast_wizard
 from handlers import campaigns as campaign_console
 from handlers import (
     catalogue_admin,

@@ -8,9 +8,10 @@ from aiogram.types import CallbackQuery, ChatMemberUpdated
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.delivery import Unsubscribe
+from bot.delivery.rendering import Unsubscribe
 from bot.models import Reader, utcnow
-from bot.services import outbox, readers
+from bot.services import readers
+from bot.services.outbox import outcomes
 from handlers.settings import topic_label
 
 
@@ -35,7 +36,7 @@ async def bot_blocked(event: ChatMemberUpdated, session: AsyncSession, reader: R
     """The reader blocked the bot: stop writing to them until they write again."""
     if event.chat.type != "private":
         return
-    await outbox.mark_reader_blocked(
+    await outcomes.mark_reader_blocked(
         session, reader.id, now=utcnow(), reason="the reader blocked the bot"
     )
 

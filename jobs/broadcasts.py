@@ -11,10 +11,11 @@ from aiogram.methods import EditMessageText
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.delivery import Pacer, Timekeeper, broadcast_status_text
+from bot.delivery.pacing import Pacer, Timekeeper
+from bot.delivery.reports import broadcast_status_text
 from bot.models import Broadcast
 from bot.services import broadcasts
-from bot.services.outbox import OutcomeCounts
+from bot.services.outbox.outcomes import OutcomeCounts
 
 logger = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.delivery import DeliveryWorker
+from bot.delivery.worker import DeliveryWorker
 
 
 async def deliver_outbox(worker: DeliveryWorker) -> None:

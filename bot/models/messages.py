@@ -71,6 +71,8 @@ class Notification(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     claimed_at: Mapped[datetime | None]
     claimed_by: Mapped[str | None] = mapped_column(String(64))
+    # When the send of a row that goes at most once began: if its worker dies, it may have arrived.
+    attempted_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
     campaign_id: Mapped[int | None] = mapped_column(

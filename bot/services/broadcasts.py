@@ -10,6 +10,8 @@ Who may address whom:
 
 Broadcasts are promotional (topic ``announcements``: quiet hours, frequency cap, opt-out,
 an unsubscribe button) unless an admin marks one urgent, which makes it transactional.
+Either way a broadcast goes at most once: a send that may have arrived (a timeout) is not
+repeated, and the report counts it as unknown (see ``bot.services.outbox``).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db import write
 from bot.models import (
     Broadcast,
     BroadcastAudience,
@@ -35,9 +38,12 @@ from bot.models import (
     Reader,
     Role,
 )
-from bot.services import audit, outbox
+from bot.services import audit
 from bot.services.errors import DomainError, InvalidInputError, NotAllowedError
-from bot.services.outbox import Button, OutboxMessage, OutcomeCounts, Outgoing, Priority
+from bot.services.outbox import outcomes, queueing
+from bot.services.outbox.messages import Button, OutboxMessage
+from bot.services.outbox.outcomes import OutcomeCounts
+from bot.services.outbox.queueing import Outgoing, Priority
 from bot.services.roles import RoleSet
 
 TOPIC = "announcements"
@@ -190,6 +196,18 @@ async def create_broadcast(
         raise InvalidInputError("draft_key")
     if await session.scalar(select(Broadcast.id).where(Broadcast.draft_key == draft.draft_key)):
         raise AlreadySentError(draft.draft_key)
+    try:
+        async with write(session):
+            broadcast = await _queue(session, author, draft, now=now)
+    except IntegrityError:
+        # The same draft confirmed twice at once: the second one loses the unique key race.
+        raise AlreadySentError(draft.draft_key) from None
+    return broadcast
+
+
+async def _queue(
+    session: AsyncSession, author: Reader, draft: Draft, *, now: datetime
+) -> Broadcast:
     message = draft.message()
     broadcast = Broadcast(
         author_id=author.id,
@@ -202,45 +220,40 @@ async def create_broadcast(
         status=BroadcastStatus.SENDING,
     )
     session.add(broadcast)
-    try:
-        await session.flush()
-        reader_ids = list(await session.scalars(_recipients(draft.audience).order_by(Reader.id)))
-        message_class = (
-            NotificationClass.TRANSACTIONAL if draft.urgent else NotificationClass.PROMOTIONAL
-        )
-        await outbox.enqueue_many(
-            session,
-            (
-                Outgoing(
-                    reader_id=reader_id,
-                    kind=KIND,
-                    message=message,
-                    dedup_key=f"broadcast:{broadcast.id}:{reader_id}",
-                    message_class=message_class,
-                    topic=TOPIC,
-                    priority=Priority.NORMAL if draft.urgent else Priority.BULK,
-                    broadcast_id=broadcast.id,
-                )
-                for reader_id in reader_ids
-            ),
-            now=now,
-        )
-        broadcast.recipients = len(reader_ids)
-        audit.record(
-            session,
-            author,
-            "broadcast.send",
-            target_type="broadcast",
-            target_id=broadcast.id,
-            audience=draft.audience.kind.value,
-            ids=list(draft.audience.ids),
-            recipients=len(reader_ids),
-            urgent=draft.urgent,
-        )
-        await session.commit()
-    except IntegrityError:
-        await session.rollback()
-        raise AlreadySentError(draft.draft_key) from None
+    await session.flush()
+    reader_ids = list(await session.scalars(_recipients(draft.audience).order_by(Reader.id)))
+    message_class = (
+        NotificationClass.TRANSACTIONAL if draft.urgent else NotificationClass.PROMOTIONAL
+    )
+    await queueing.enqueue_many(
+        session,
+        (
+            Outgoing(
+                reader_id=reader_id,
+                kind=KIND,
+                message=message,
+                dedup_key=f"broadcast:{broadcast.id}:{reader_id}",
+                message_class=message_class,
+                topic=TOPIC,
+                priority=Priority.NORMAL if draft.urgent else Priority.BULK,
+                broadcast_id=broadcast.id,
+            )
+            for reader_id in reader_ids
+        ),
+        now=now,
+    )
+    broadcast.recipients = len(reader_ids)
+    audit.record(
+        session,
+        author,
+        "broadcast.send",
+        target_type="broadcast",
+        target_id=broadcast.id,
+        audience=draft.audience.kind.value,
+        ids=list(draft.audience.ids),
+        recipients=len(reader_ids),
+        urgent=draft.urgent,
+    )
     return broadcast
 
 
@@ -248,10 +261,10 @@ async def attach_status_message(
     session: AsyncSession, broadcast: Broadcast, *, chat_id: int, message_id: int, language: str
 ) -> None:
     """Remember the author's status message, which the progress job edits."""
-    broadcast.status_chat_id = chat_id
-    broadcast.status_message_id = message_id
-    broadcast.status_language = language
-    await session.commit()
+    async with write(session):
+        broadcast.status_chat_id = chat_id
+        broadcast.status_message_id = message_id
+        broadcast.status_language = language
 
 
 async def active_broadcasts(session: AsyncSession) -> list[Broadcast]:
@@ -264,8 +277,8 @@ async def active_broadcasts(session: AsyncSession) -> list[Broadcast]:
 
 async def progress(session: AsyncSession, broadcast: Broadcast) -> OutcomeCounts:
     """Where the broadcast's messages stand (rows of readers who blocked the bot are settled)."""
-    await outbox.skip_broadcast_rows_of_blocked_readers(session, broadcast_id=broadcast.id)
-    return await outbox.outcome_counts(session, broadcast_id=broadcast.id)
+    await outcomes.skip_broadcast_rows_of_blocked_readers(session, broadcast_id=broadcast.id)
+    return await outcomes.outcome_counts(session, broadcast_id=broadcast.id)
 
 
 def snapshot(counts: OutcomeCounts) -> dict[str, int]:
@@ -276,6 +289,7 @@ def snapshot(counts: OutcomeCounts) -> dict[str, int]:
         "failed": counts.failed,
         "blocked": counts.blocked,
         "skipped": counts.skipped,
+        "unknown": counts.unknown,
     }
 
 
@@ -283,8 +297,8 @@ async def record_report(
     session: AsyncSession, broadcast: Broadcast, counts: OutcomeCounts, *, now: datetime
 ) -> None:
     """Store what the author was shown; a broadcast with nothing queued is done."""
-    broadcast.reported = snapshot(counts)
-    if counts.finished:
-        broadcast.status = BroadcastStatus.DONE
-        broadcast.finished_at = now
-    await session.commit()
+    async with write(session):
+        broadcast.reported = snapshot(counts)
+        if counts.finished:
+            broadcast.status = BroadcastStatus.DONE
+            broadcast.finished_at = now

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from bot.models import Role
-from handlers.broadcast import BroadcastWizard, StepAction, StepChoice
+from handlers.broadcasts.draft import BroadcastWizard, StepAction, StepChoice
 from handlers.callbacks import SettingsAction, SettingsChoice
 from tests.hardening.conftest import World
 
-EXPIRED = "This broadcast draft has expired. Start again with /broadcast."
+EXPIRED = "This form has expired. Please start again with /broadcast."
 
 
 async def test_a_broadcast_wizard_whose_data_is_gone_says_so(world: World) -> None:
@@ -16,8 +16,8 @@ async def test_a_broadcast_wizard_whose_data_is_gone_says_so(world: World) -> No
 
     # The dialog's data expired (Redis keeps state and data with separate lifetimes).
     await world.set_state(organiser, BroadcastWizard.button)
-    _answer, replies = await world.forge(organiser, StepChoice(action=StepAction.SKIP).pack())
-    assert EXPIRED in [reply.text for reply in replies]
+    answer, replies = await world.forge(organiser, StepChoice(action=StepAction.SKIP).pack())
+    assert answer is not None and answer["text"] == EXPIRED and answer["show_alert"]
     world.assert_no_errors("skip the button with no draft")
 
     await world.set_state(organiser, BroadcastWizard.button)

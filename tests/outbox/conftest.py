@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -17,9 +18,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
-from bot.delivery import DeliveryWorker, DrainReport, Pacer, Timekeeper
+from bot.delivery.pacing import Pacer, Timekeeper
+from bot.delivery.reports import DrainReport
+from bot.delivery.worker import DeliveryWorker
 from bot.i18n import create_i18n
-from bot.models import Notification, NotificationStatus, Reader
+from bot.models import Notification, NotificationClass, NotificationStatus, Reader
+from bot.services.outbox import queueing
+from bot.services.outbox.messages import OutboxMessage
+from bot.services.outbox.queueing import Outgoing
 from sandbox.core import Sandbox
 from sandbox.session import SandboxSession
 from tests.factories import make_reader
@@ -167,3 +173,36 @@ async def rows(sessionmaker: async_sessionmaker[AsyncSession]) -> list[Notificat
     """Every outbox row, by id."""
     async with sessionmaker() as session:
         return list(await session.scalars(select(Notification).order_by(Notification.id)))
+
+
+async def queue_for(
+    session: AsyncSession,
+    readers: list[Reader],
+    *,
+    text: str = "News",
+    message_class: NotificationClass = NotificationClass.TRANSACTIONAL,
+    prefix: str = "m",
+    **fields: Any,
+) -> None:
+    """One message (transactional unless said) per reader, committed."""
+    await queueing.enqueue_many(
+        session,
+        [
+            Outgoing(
+                reader_id=reader.id,
+                kind="test",
+                message=OutboxMessage(text={"en": f"{text} {reader.id}"}),
+                dedup_key=f"{prefix}:{reader.id}",
+                message_class=message_class,
+                topic="announcements" if message_class is NotificationClass.PROMOTIONAL else None,
+                **fields,
+            )
+            for reader in readers
+        ],
+    )
+    await session.commit()
+
+
+def received(sandbox: Sandbox, readers: list[Reader]) -> Counter[int]:
+    """How many bot messages each reader has."""
+    return Counter({r.id: len(bot_messages(sandbox, r.telegram_id)) for r in readers})

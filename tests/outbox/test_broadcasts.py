@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import time
 
+import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.delivery import Unsubscribe
+from bot.delivery.rendering import Unsubscribe
 from bot.models import (
     Broadcast,
     BroadcastStatus,
@@ -22,7 +23,13 @@ from bot.models import (
 )
 from bot.services import outbox
 from bot.services.outbox import OutboxMessage
-from handlers.broadcast import AudienceAction, AudienceChoice, StepAction, StepChoice
+from handlers.broadcasts.draft import (
+    AudienceAction,
+    AudienceChoice,
+    BroadcastWizard,
+    StepAction,
+    StepChoice,
+)
 from handlers.follow import FollowAction, FollowChoice, FollowView
 from jobs.broadcasts import BroadcastReporter
 from tests.conftest import ADMIN_TELEGRAM_ID
@@ -382,3 +389,82 @@ async def test_a_blocked_reader_gets_their_notices_after_writing_again(
 def test_unsubscribe_callback_data_fits_telegram() -> None:
     for topic in ("events", "announcements", "campaigns"):
         assert len(Unsubscribe(topic=topic).pack().encode()) <= 64
+
+
+async def test_a_broadcast_draft_that_is_gone_says_the_form_expired_at_every_step(
+    harness: BotHarness, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    admin = harness.user(ADMIN_TELEGRAM_ID, "Admin")
+    await admin.onboard()
+    expired = "This form has expired. Please start again with /broadcast."
+    context = harness.app.dispatcher.fsm.get_context(
+        harness.bot, chat_id=admin.user_id, user_id=admin.user_id
+    )
+    for state, act in (
+        (
+            BroadcastWizard.audience,
+            lambda: admin.forge(AudienceChoice(action=AudienceAction.KIND, kind="d").pack()),
+        ),
+        (
+            BroadcastWizard.audience,
+            lambda: admin.forge(AudienceChoice(action=AudienceAction.NEXT, kind="l").pack()),
+        ),
+        (BroadcastWizard.text_zh, lambda: admin.send("周六闭馆")),
+        (BroadcastWizard.text_zh, lambda: admin.forge(StepChoice(action=StepAction.SKIP).pack())),
+        (BroadcastWizard.text_en, lambda: admin.send("Closed on Saturday")),
+        (BroadcastWizard.text_en, lambda: admin.forge(StepChoice(action=StepAction.SKIP).pack())),
+        (BroadcastWizard.button, lambda: admin.send("https://example.org")),
+        (BroadcastWizard.confirm, lambda: admin.forge(StepChoice(action=StepAction.URGENT).pack())),
+    ):
+        await context.clear()
+        await context.set_state(state)
+        replies = await act()
+        if replies:  # a typed answer gets a reply, a button press an alert
+            assert [_text(m) for m in replies] == [expired], state
+        else:
+            assert admin.last_answer is not None
+            assert (admin.last_answer["text"], admin.last_answer["show_alert"]) == (expired, True)
+        assert await context.get_state() is None, state
+    async with sessionmaker() as session:
+        assert await session.scalar(select(func.count(Broadcast.id))) == 0
+    # The form starts again at once.
+    [start] = await admin.send("/broadcast")
+    assert _text(start) == "📣 New broadcast. Who should get it?"
+
+
+DISTRICTS = (("N", "北区", "North"), ("S", "南区", "South"), ("E", "东区", "East"))
+
+
+@pytest.mark.parametrize(
+    ("language", "labels", "listed"),
+    [
+        ("en", ("Readers in districts", "Next ▶️"), "Audience: readers in North, South, and East"),
+        # Issue 16 (8): Chinese lists are joined with 、 and 和, not with ", ".
+        ("zh", ("各区的读者", "下一步 ▶️"), "发送对象：北区、南区和东区的读者"),
+    ],
+)
+async def test_an_audience_of_several_districts_is_listed_as_the_language_lists(
+    harness: BotHarness,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    language: str,
+    labels: tuple[str, str],
+    listed: str,
+) -> None:
+    async with sessionmaker() as session:
+        for code, name, name_en in (
+            ("N", "北区", "North"),
+            ("S", "南区", "South"),
+            ("E", "东区", "East"),
+        ):
+            await make_district(session, code=code, name=name, name_en=name_en)
+        await session.commit()
+    admin = harness.user(ADMIN_TELEGRAM_ID, "Admin")
+    await admin.onboard(language)
+    kind, next_step = labels
+    await admin.send("/broadcast")
+    await admin.tap(kind)
+    names = ("North", "South", "East") if language == "en" else ("北区", "南区", "东区")
+    for name in names:
+        await admin.tap(f"▫️ {name}")
+    await admin.tap(next_step)
+    assert _text(admin.chat()[-2]).startswith(listed)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -10,6 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.models import Notification, NotificationClass, NotificationStatus, Reader, utcnow
+from bot.notices import intents
+from bot.notices.intents import Notice, NoticeData, notice_kind
 from bot.services import outbox
 from bot.services.errors import InvalidInputError
 from bot.services.outbox import (
@@ -24,6 +28,15 @@ from bot.services.outbox import (
 )
 from tests.factories import make_reader
 from tests.outbox.conftest import rows
+
+
+@notice_kind("test.outbox-closed")
+class LibraryClosed(NoticeData):
+    """A test kind: a library closes for a number of readers."""
+
+    library: str
+    readers: int = 0
+
 
 HELLO = OutboxMessage(text={"en": "Hello", "zh": "你好"})
 
@@ -72,6 +85,55 @@ async def test_enqueue_many_counts_only_new_rows(
     assert await outbox.enqueue_many(session, items) == 1
     await session.commit()
     assert len(await rows(sessionmaker)) == 3
+
+
+async def test_a_fan_out_of_one_intent_builds_its_payload_once(
+    session: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    readers = [await make_reader(session) for _ in range(30)]
+    built: list[str] = []
+    original = intents.payload_of
+
+    def counted(data: NoticeData) -> dict[str, Any]:
+        built.append(data.kind)
+        return original(data)
+
+    monkeypatch.setattr(intents, "payload_of", counted)
+    closed, opened = LibraryClosed(library="Central", readers=30), LibraryClosed(library="East")
+    notices = [
+        Notice(reader_id=r.id, data=closed if n % 3 else opened, dedup_key=f"closed:{r.id}")
+        for n, r in enumerate(readers)
+    ]
+    assert await outbox.enqueue_notices(session, notices) == 30
+    await session.commit()
+    assert len(built) == 2  # once per data object, not once per reader
+    payloads = Counter(row.payload["data"]["library"] for row in await rows(sessionmaker))
+    assert payloads == {"Central": 20, "East": 10}
+
+
+async def test_messages_made_one_by_one_each_keep_their_own_payload(
+    session: AsyncSession, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    readers = [await make_reader(session) for _ in range(20)]
+    # A generator drops each message once queued: a new one may take its memory (and id).
+    await outbox.enqueue_many(
+        session,
+        (
+            Outgoing(
+                reader_id=r.id,
+                kind="news",
+                message=OutboxMessage(text={"en": f"For {r.id}"}),
+                dedup_key=f"news:{r.id}",
+            )
+            for r in readers
+        ),
+    )
+    await session.commit()
+    assert all(
+        row.payload["text"]["en"] == f"For {row.reader_id}" for row in await rows(sessionmaker)
+    )
 
 
 def test_payload_round_trips_every_part() -> None:
