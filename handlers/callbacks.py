@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
 
 from aiogram.filters.callback_data import CallbackData
-from pydantic import Field
 
-# Integers in callback data fit the database's INTEGER columns: a forged larger value is
-# refused by the filter (the button counts as stale) instead of failing on PostgreSQL.
-DbInt = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
+from bot.models import DbInt
 
 
 class Origin(StrEnum):

@@ -15,11 +15,10 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.models import Library, Reader
+from bot.models import DbInt, Library, Reader
 from bot.services import follows
 from bot.services.errors import NotFoundError
 from bot.services.members import describe_opening_hours
-from handlers.callbacks import DbInt
 from handlers.common import edit_message
 from handlers.deeplinks import DeepLinks
 from handlers.filters import Onboarded

@@ -6,7 +6,15 @@ importing it maps them all.
 
 from __future__ import annotations
 
-from bot.models.base import NAMING_CONVENTION, Base, Timestamps, UTCDateTime, display_name, utcnow
+from bot.models.base import (
+    NAMING_CONVENTION,
+    Base,
+    DbInt,
+    Timestamps,
+    UTCDateTime,
+    display_name,
+    utcnow,
+)
 from bot.models.catalogue import (
     CatalogueChange,
     Item,
@@ -61,6 +69,7 @@ __all__ = [
     "CampaignRecipient",
     "CampaignStatus",
     "CatalogueChange",
+    "DbInt",
     "District",
     "Event",
     "EventAudience",

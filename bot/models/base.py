@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import Field
 from sqlalchemy import (
     JSON,
     DateTime,
@@ -85,3 +86,9 @@ class Timestamps:
 def display_name(name: str, name_en: str | None, language: str) -> str:
     """A bilingual name in the language: the English one for English when there is one."""
     return name_en if language == "en" and name_en else name
+
+
+# An integer that fits the database's INTEGER columns. Callback data types its ids with it,
+# so a forged larger value is refused by the filter (the button counts as stale) instead of
+# failing in the database.
+DbInt = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]

@@ -17,7 +17,7 @@ from babel.dates import format_datetime
 from babel.lists import format_list
 from babel.numbers import format_decimal, format_percent
 
-from bot.models import Role
+from bot.models import DbInt, Role
 from bot.notices.registry import BABEL_LOCALES, Context, renders
 from bot.services.campaigns.notices import (
     CampaignApproval,
@@ -45,7 +45,7 @@ class CampaignControl(CallbackData, prefix="cpc"):
     required_role: ClassVar[Role] = Role.ADMIN
 
     action: ControlAction
-    campaign_id: int
+    campaign_id: DbInt
 
 
 def _locale(language: str) -> str:

@@ -11,6 +11,7 @@ from html import escape
 
 from aiogram.filters.callback_data import CallbackData
 
+from bot.models import DbInt
 from bot.notices.registry import Context, renders
 from bot.services.events.calendar import calendar_file, calendar_filename
 from bot.services.events.notices import (
@@ -38,15 +39,15 @@ class OfferReply(enum.StrEnum):
 class OfferAnswer(CallbackData, prefix="evo"):
     """Accept or decline a timed offer (from the notice or the event card)."""
 
-    registration_id: int
+    registration_id: DbInt
     answer: OfferReply
 
 
 class RateEvent(CallbackData, prefix="evf"):
     """A 1-5 rating from the feedback prompt; 0 skips the comment."""
 
-    event_id: int
-    rating: int
+    event_id: DbInt
+    rating: DbInt
 
 
 SKIP_RATING = 0

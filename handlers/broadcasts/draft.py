@@ -13,9 +13,8 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.delivery.rendering import localized
 from bot.i18n import N_
-from bot.models import BroadcastAudience, Role
+from bot.models import BroadcastAudience, DbInt, Role
 from bot.services import broadcasts
-from handlers.callbacks import DbInt
 from handlers.drafts import Draft, FormExpired
 
 OPEN_LINK = N_("🔗 Open link")

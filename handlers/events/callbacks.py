@@ -6,6 +6,7 @@ import enum
 
 from aiogram.filters.callback_data import CallbackData
 
+from bot.models import DbInt
 from bot.services.events.discovery import When
 
 
@@ -15,9 +16,9 @@ class EventList(CallbackData, prefix="evl"):
     when: str = When.ALL.value
     cat: str = ""
     aud: str = ""
-    dist: int = 0
-    near: int = 0
-    page: int = 0
+    dist: DbInt = 0
+    near: DbInt = 0
+    page: DbInt = 0
 
 
 class FilterKind(enum.StrEnum):
@@ -35,15 +36,15 @@ class EventFilterPick(CallbackData, prefix="evp"):
     when: str = When.ALL.value
     cat: str = ""
     aud: str = ""
-    dist: int = 0
-    near: int = 0
-    page: int = 0
+    dist: DbInt = 0
+    near: DbInt = 0
+    page: DbInt = 0
 
 
 class EventOpen(CallbackData, prefix="evc"):
     """Open an event's card."""
 
-    event_id: int
+    event_id: DbInt
 
 
 class CardAction(enum.StrEnum):
@@ -60,10 +61,10 @@ class EventAction(CallbackData, prefix="eva"):
     """One action on an event's card."""
 
     action: CardAction
-    event_id: int
+    event_id: DbInt
 
 
 class MyEventsOpen(CallbackData, prefix="evm"):
     """The reader's own registrations, a page of them."""
 
-    page: int = 0
+    page: DbInt = 0

@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from aiogram.filters.callback_data import CallbackData
 
-from bot.models import Role
+from bot.models import DbInt, Role
 
 
 class WizardStep(enum.StrEnum):
@@ -38,7 +38,7 @@ class OrganiserList(CallbackData, prefix="oel"):
 
     required_role: ClassVar[Role] = Role.ORGANISER
 
-    page: int = 0
+    page: DbInt = 0
 
 
 class OrganiserAction(enum.StrEnum):
@@ -63,7 +63,7 @@ class OrganiserEvent(CallbackData, prefix="oev"):
     required_role: ClassVar[Role] = Role.ORGANISER
 
     action: OrganiserAction
-    event_id: int
+    event_id: DbInt
 
 
 class AttendeePage(CallbackData, prefix="oap"):
@@ -71,8 +71,8 @@ class AttendeePage(CallbackData, prefix="oap"):
 
     required_role: ClassVar[Role] = Role.ORGANISER
 
-    event_id: int
-    page: int = 0
+    event_id: DbInt
+    page: DbInt = 0
 
 
 class OrganiserEdit(CallbackData, prefix="oed"):
@@ -80,7 +80,7 @@ class OrganiserEdit(CallbackData, prefix="oed"):
 
     required_role: ClassVar[Role] = Role.ORGANISER
 
-    event_id: int
+    event_id: DbInt
     field: str
 
 
@@ -96,7 +96,7 @@ class OrganiserSet(CallbackData, prefix="oes"):
 
     required_role: ClassVar[Role] = Role.ORGANISER
 
-    event_id: int
+    event_id: DbInt
     field: ChoiceField
     value: str
 
@@ -106,4 +106,4 @@ class MarkAttended(CallbackData, prefix="oat"):
 
     required_role: ClassVar[Role] = Role.ORGANISER
 
-    registration_id: int
+    registration_id: DbInt
