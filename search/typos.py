@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
 from whoosh.query import And, Term
+from whoosh.reading import TermNotFound
 
 from search.analysis import pinyin_query_terms, pinyin_segmentations, stem_english
 from search.syllables import pinyin_corrections, pinyin_respellings
@@ -54,13 +56,14 @@ class Corrections:
 def latin_variants(word: str, reader: Any, vocabulary: Vocabulary) -> tuple[str, ...]:
     """Known title and author words one edit or swap from a rare or unknown word.
 
-    A variant's stem must be in at least as many works as the word's, so a rare but real
-    word is not read as a typo of a rarer one; the most frequent come first.
+    If titles or authors have the word as typed, a variant's stem must be in at least as
+    many works as the word's, so a rare but real word is not read as a typo of a rarer
+    one. The most frequent come first.
     """
     if not FUZZY_MIN_CHARS <= len(word) <= FUZZY_MAX_CHARS or not word.isalpha():
         return ()
     stem = stem_english(word)
-    typed = reader.doc_frequency("text", stem)
+    typed = reader.doc_frequency("text", stem) if word in vocabulary else 0
     stems = {near: stem_english(near) for near in vocabulary.near(word, prefix=0)}
     frequencies = {
         variant: reader.doc_frequency("text", variant) for variant in set(stems.values())
@@ -91,20 +94,55 @@ def pinyin_matches(word: str, searcher: Any) -> bool:
     )
 
 
+class _PinyinWorks:
+    """Which works hold pinyin terms, read once per search and intersected in memory.
+
+    Checking that a correction's syllable pairs occur together in one work with a Whoosh
+    matcher per correction costs a few milliseconds each on 250,000 works; corrections of
+    one word share most pairs, so their works are read once and intersected rarest first.
+    """
+
+    def __init__(self, searcher: Any) -> None:
+        self._reader = searcher.reader()
+        self._works: dict[str, frozenset[int]] = {}
+
+    def _holding(self, term: str) -> frozenset[int]:
+        works = self._works.get(term)
+        if works is None:
+            with suppress(TermNotFound):
+                works = frozenset(self._reader.postings("pinyin", term).all_ids())
+            works = self._works[term] = works or frozenset()
+        return works
+
+    def count(self, syllables: Sequence[str]) -> int:
+        """How many works read as the syllables (hold all their pinyin query terms)."""
+        common: frozenset[int] | None = None
+        for works in sorted(map(self._holding, pinyin_query_terms(syllables)), key=len):
+            common = works if common is None else common & works
+            if not common:
+                return 0
+        return len(common or ())
+
+
 def pinyin_fixes(word: str, searcher: Any, known: KnownTerms) -> tuple[tuple[str, ...], ...]:
     """Splits of pinyin one typing error from the word that some work's title or author reads as.
 
     Only splits of two syllables or more: one syllable matches too much to be a correction.
+    Whole titles come first, then the splits most works read as.
     """
-    pinyin = known.pinyin()
-    fixes: list[tuple[str, ...]] = []
-    for syllables in sorted(pinyin_corrections(word)):
+    pinyin, works, reader = known.pinyin(), _PinyinWorks(searcher), searcher.reader()
+    counts: dict[tuple[str, ...], int] = {}
+    for syllables in pinyin_corrections(word):
         terms = pinyin_query_terms(syllables)
-        if len(syllables) < 2 or not all(term in pinyin for term in terms):
-            continue
-        if _pinyin_query(syllables).matcher(searcher).is_active():
-            fixes.append(syllables)
-    return tuple(fixes[:MAX_PINYIN_FIXES])
+        if (
+            len(syllables) > 1
+            and all(term in pinyin for term in terms)
+            and (count := works.count(syllables))
+        ):
+            counts[syllables] = count
+    titles = {fix: ("title_key", "".join(fix)) in reader for fix in counts}
+    ranked = sorted(counts, key=lambda fix: (not titles[fix], -counts[fix], fix))
+    return tuple(ranked[:MAX_PINYIN_FIXES])
 
 
 def pinyin_suggestion(word: str, searcher: Any, known: KnownTerms) -> str | None:
@@ -112,8 +150,9 @@ def pinyin_suggestion(word: str, searcher: Any, known: KnownTerms) -> str | None
     respellings = pinyin_respellings(
         word, known.pinyin().__contains__, max_errors=SUGGEST_PINYIN_ERRORS
     )
+    works = _PinyinWorks(searcher)
     for syllables in respellings[:SUGGEST_PINYIN_TRIES]:
-        if len(syllables) > 1 and _pinyin_query(syllables).matcher(searcher).is_active():
+        if len(syllables) > 1 and works.count(syllables):
             return "".join(syllables)
     return None
 
@@ -130,8 +169,10 @@ def find_corrections(
 
     ``words`` are the typed words that must match (no stop words); ``typed`` all of them.
     Nothing is looked for when the query as typed matched more than RARE_DOC_FREQUENCY
-    works, since each of its words is in at least as many. When it matched a few, only
-    words that no title or author has but whose stem a few works have are looked at
+    works, since each of its words is in at least as many. When it matched none, a word
+    is looked at if it is rare or no title or author has it as typed (its stem may be
+    another word's: "wirting" and the author "Wirt"). When it matched a few, only words
+    that no title or author has but whose stem a few works have are looked at
     ("miscellanes" matching "miscellaneous"): a word in no work at all matched as pinyin.
     """
     if exact_total > RARE_DOC_FREQUENCY:
@@ -150,7 +191,8 @@ def find_corrections(
     latin: dict[str, tuple[str, ...]] = {}
     pinyin: dict[str, tuple[tuple[str, ...], ...]] = {}
     for word in words:
-        if not is_rare(word, reader) or pinyin_matches(word, searcher):
+        unknown = is_rare(word, reader) or word not in known.spelling()
+        if not unknown or pinyin_matches(word, searcher):
             continue
         if variants := latin_variants(word, reader, known.spelling()):
             latin[word] = variants

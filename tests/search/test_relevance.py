@@ -10,6 +10,7 @@ import itertools
 import os
 import random
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -149,7 +150,7 @@ def misspelled_items(works: list[WorkDocument]) -> list[KnownItem]:
     rng = random.Random(20_261_122)
     titles = _unique(
         {
-            work.work_id: " ".join(_TYPED_WORD.findall(_main_title(work.title))[:6])
+            work.work_id: " ".join(_TYPED_WORD.findall(_typed(_main_title(work.title)))[:6])
             for work in works
             if work.work_id < 100_000
         }
@@ -181,6 +182,11 @@ def misspelled_items(works: list[WorkDocument]) -> list[KnownItem]:
                 KnownItem(f"pinyin, {kind}", misspell(pinyin[work_id], kind, rng), work_id)
             )
     return items
+
+
+def _typed(text: str) -> str:
+    """Text as a reader types it: letters and their accents composed ("a" + "̄" is "ā")."""
+    return unicodedata.normalize("NFKC", text)
 
 
 def _romanised(work: WorkDocument) -> str:

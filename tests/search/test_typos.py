@@ -73,6 +73,29 @@ def test_a_word_no_title_has_but_whose_stem_matches_is_corrected_too(
     assert ids(fresh_index.search("Miscellanes")) == [1, 2]
 
 
+def test_a_word_no_title_has_is_corrected_even_if_its_stem_is_another_word(
+    fresh_index: CatalogueIndex,
+) -> None:
+    fresh_index.rebuild(
+        [
+            WorkDocument(1, "Writing realism", subjects=("Realism in literature",)),
+            *(WorkDocument(i, f"Volume {i}", authors=("Williams, Wirt",)) for i in range(2, 6)),
+        ]
+    )
+    # "wirting" stems to "wirt", which four works have (an author), but no title or author
+    # has "wirting" itself: it is corrected, rather than the query loosened to any word.
+    result = fresh_index.search("Wirting realism")
+    assert (ids(result), result.total) == ([1], 1)
+
+
+def test_corrections_leave_out_deleted_works(fresh_index: CatalogueIndex) -> None:
+    fresh_index.rebuild(CORPUS)
+    assert ids(fresh_index.search("hongluomeng")) == [1]
+    fresh_index.delete([1])
+    assert fresh_index.search("hongluomeng").hits == []
+    assert fresh_index.search("honglumen").suggestion is None
+
+
 def test_frequent_words_are_not_corrected(catalogue: CatalogueIndex) -> None:
     # Works on gardens do not bring in works on "garden" typos, and vice versa.
     assert ids(catalogue.search("garden")) == [20, 21]
