@@ -42,8 +42,8 @@ class Corrections:
     """What the index knows near the typed words it does not know.
 
     ``latin`` maps a typed word to known title and author words, most frequent first;
-    ``pinyin`` maps a typed word, or the typed words of the query run
-    together, to syllable splits of corrected pinyin that some work's title or author has.
+    ``pinyin`` maps a typed word, or all typed words run together, to syllable splits of
+    corrected pinyin that some work's title or author reads as.
     """
 
     latin: dict[str, tuple[str, ...]] = field(default_factory=dict)
