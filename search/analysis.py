@@ -122,7 +122,7 @@ def warm_up() -> None:
     """Load jieba, OpenCC and the pinyin syllables now rather than on the first Chinese text."""
     _TOOLS.words("红楼梦")
     _TOOLS.to_simplified("紅樓夢")
-    _pinyin_syllable_set()
+    pinyin_syllables()
 
 
 def contains_han(text: str) -> bool:
@@ -322,7 +322,8 @@ class EnglishStemFilter(Filter):  # type: ignore[misc]
 
 
 @lru_cache(maxsize=1)
-def _pinyin_syllable_set() -> frozenset[str]:
+def pinyin_syllables() -> frozenset[str]:
+    """Toneless pinyin syllables of pypinyin's dictionary ("ü" written "u")."""
     from pypinyin.pinyin_dict import pinyin_dict
 
     syllables: set[str] = set()
@@ -364,7 +365,7 @@ def pinyin_segmentations(word: str, limit: int = 3) -> list[list[str]]:
     up to ``limit``.
     """
     word = word.replace("v", "u")
-    syllables = _pinyin_syllable_set()
+    syllables = pinyin_syllables()
     if not word.isascii() or not word.isalpha() or len(word) > MAX_TOKEN_CHARS:
         return []
     # best[i]: fewest syllables covering word[i:], and the splits achieving it.

@@ -24,7 +24,8 @@ from search.analysis import warm_up as load_chinese_tools
 from search.documents import SearchHit, SearchResult, WorkDocument
 from search.queries import QueryBuilder, QueryPlan, plan_query
 from search.schema import build_schema, document_fields, fingerprint, library_term
-from search.vocabulary import Vocabulary
+from search.typos import KnownTerms
+from search.vocabulary import GenerationVocabularies, Vocabulary
 
 MAX_LIMIT = 1000
 PROGRESS_EVERY = 1000
@@ -126,8 +127,8 @@ class CatalogueIndex:
         self._checked_at = 0.0
         self._closed = False
         self._spelling = self._schema["spelling"].analyzer
-        self._vocabulary_lock = threading.Lock()
-        self._vocabulary: tuple[Path, Vocabulary] | None = None
+        self._pinyin = self._schema["pinyin"].analyzer
+        self._vocabularies = GenerationVocabularies()
 
     @property
     def root(self) -> Path:
@@ -280,20 +281,18 @@ class CatalogueIndex:
             if not keep:
                 lease.searcher.close()
 
-    def _vocabulary_for(self, lease: _Lease) -> Vocabulary:
-        """The typo vocabulary of the lease's generation, loaded from the index if need be."""
-        with self._vocabulary_lock:
-            if self._vocabulary is None or self._vocabulary[0] != lease.directory:
-                loaded = Vocabulary.from_reader(lease.searcher.reader(), "spelling")
-                self._vocabulary = (lease.directory, loaded)
-            return self._vocabulary[1]
+    def _vocabulary_for(self, lease: _Lease, fieldname: str = "spelling") -> Vocabulary:
+        """A typo vocabulary of the lease's generation, loaded from the index if need be.
 
-    def _learn_words(self, directory: Path, words: set[str], *, fresh: bool) -> None:
-        with self._vocabulary_lock:
-            if fresh:
-                self._vocabulary = (directory, Vocabulary(words))
-            elif self._vocabulary is not None and self._vocabulary[0] == directory:
-                self._vocabulary[1].add(words)
+        "spelling": title and author words; "pinyin": pinyin syllables and syllable pairs.
+        """
+        return self._vocabularies.get(lease.directory, fieldname, lease.searcher.reader())
+
+    def _known_terms(self, lease: _Lease) -> KnownTerms:
+        return KnownTerms(
+            spelling=lambda: self._vocabulary_for(lease),
+            pinyin=lambda: self._vocabulary_for(lease, "pinyin"),
+        )
 
     # -- public API --------------------------------------------------------------------
 
@@ -302,6 +301,7 @@ class CatalogueIndex:
         load_chinese_tools()
         with suppress(IndexNotFoundError), self._lease() as lease:
             self._vocabulary_for(lease)
+            self._vocabulary_for(lease, "pinyin")
 
     def exists(self) -> bool:
         """Return True if the directory holds a live index."""
@@ -320,12 +320,12 @@ class CatalogueIndex:
                 self._remove_stale_generations()
             else:
                 ix = _storage(current).open_index(schema=self._schema)
-                words: set[str] = set()
+                terms: dict[str, set[str]] = {"spelling": set(), "pinyin": set()}
                 try:
-                    written = self._write(ix, docs, words, fresh=False, progress=None)
+                    written = self._write(ix, docs, terms, fresh=False, progress=None)
                 finally:
                     ix.close()
-                self._learn_words(current, words, fresh=False)
+                self._vocabularies.learn(current, terms, fresh=False)
             if written or current is None:
                 self._changed()
         return written
@@ -402,13 +402,20 @@ class CatalogueIndex:
                 hits, total = _run(searcher, self._queries.isbn(plan.isbn), scope, limit)
                 return SearchResult(hits, total, None, True)
             hits, total = _run(searcher, self._queries.strict(plan, reader), scope, limit)
+            corrections = self._queries.corrections(
+                plan, searcher, self._known_terms(lease), exact_total=total
+            )
+            if corrections:
+                tolerant = self._queries.strict(plan, reader, corrections)
+                near, total = _run(searcher, tolerant, scope, limit + len(hits))
+                hits = _exact_first(hits, near, limit)
             if total == 0:
                 vocabulary = self._vocabulary_for(lease)
                 loose = self._queries.loose(plan, reader, vocabulary)
                 hits, total = _run(searcher, loose, scope, limit)
             suggestion = None
             if total == 0:
-                suggestion = self._suggest(searcher, plan, scope, vocabulary)
+                suggestion = self._suggest(searcher, plan, scope, self._known_terms(lease))
         return SearchResult(hits, total, suggestion, False)
 
     def close(self) -> None:
@@ -423,11 +430,12 @@ class CatalogueIndex:
     # -- internals ---------------------------------------------------------------------
 
     def _suggest(
-        self, searcher: Any, plan: QueryPlan, scope: _Scope, vocabulary: Vocabulary
+        self, searcher: Any, plan: QueryPlan, scope: _Scope, known: KnownTerms
     ) -> str | None:
         """A corrected query, offered only if it finds something."""
         reader = searcher.reader()
-        suggestion = self._queries.suggest(plan, reader, vocabulary)
+        vocabulary = known.spelling()
+        suggestion = self._queries.suggest(plan, searcher, known)
         if suggestion is None:
             return None
         corrected = plan_query(suggestion)
@@ -439,30 +447,31 @@ class CatalogueIndex:
 
     def _build(self, docs: Iterable[WorkDocument], progress: Callable[[int], None] | None) -> int:
         target = self._new_generation_dir()
-        words: set[str] = set()
+        # Pinyin terms are read back from the new index when first needed, not collected.
+        terms: dict[str, set[str]] = {"spelling": set()}
         try:
             ix = _storage(target).create_index(self._schema)
             try:
-                count = self._write(ix, docs, words, fresh=True, progress=progress)
+                count = self._write(ix, docs, terms, fresh=True, progress=progress)
             finally:
                 ix.close()
             self._point_to(target)
         except BaseException:
             shutil.rmtree(target, ignore_errors=True)
             raise
-        self._learn_words(target, words, fresh=True)
+        self._vocabularies.learn(target, terms, fresh=True)
         return count
 
     def _write(
         self,
         ix: Any,
         docs: Iterable[WorkDocument],
-        words: set[str],
+        terms: dict[str, set[str]],
         *,
         fresh: bool,
         progress: Callable[[int], None] | None,
     ) -> int:
-        """Write works, collecting their title and author words.
+        """Write works, collecting the terms of the fields ``terms`` names.
 
         In an existing index, works whose fingerprint is unchanged are skipped.
         """
@@ -493,8 +502,9 @@ class CatalogueIndex:
                     if stored is not None and stored.get("fingerprint") == fingerprint(doc):
                         continue
                 fields = document_fields(doc)
-                if "spelling" in fields:
-                    words.update(token.text for token in self._spelling(fields["spelling"]))
+                for name, analyzer in (("spelling", self._spelling), ("pinyin", self._pinyin)):
+                    if name in terms and name in fields:
+                        terms[name].update(token.text for token in analyzer(fields[name]))
                 if writer is None:
                     writer = ix.writer(limitmb=self._limitmb)
                 if fresh and doc.work_id not in committed:
@@ -516,6 +526,12 @@ class CatalogueIndex:
         if progress is not None:
             progress(seen)
         return written
+
+
+def _exact_first(exact: list[SearchHit], near: list[SearchHit], limit: int) -> list[SearchHit]:
+    """Hits of the query as typed, then those only its corrections found."""
+    seen = {hit.work_id for hit in exact}
+    return [*exact, *(hit for hit in near if hit.work_id not in seen)][:limit]
 
 
 def _run(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,7 @@ from search.analysis import (
     title_key,
 )
 from search.isbn import isbn13
+from search.typos import Corrections, KnownTerms, find_corrections, pinyin_suggestion
 from search.vocabulary import Vocabulary
 
 MAX_QUERY_CHARS = 256
@@ -91,9 +93,17 @@ class QueryBuilder:
         return list(dict.fromkeys(token.text for token in self._analyzer(run.text, mode="query")))
 
     def _run_query(
-        self, run: TextRun, *, reader: Any, vocabulary: Vocabulary | None
+        self,
+        run: TextRun,
+        *,
+        reader: Any,
+        vocabulary: Vocabulary | None,
+        corrections: Corrections,
     ) -> Query | None:
-        """Query matching one run; with a vocabulary (loose) also partial CJK runs and typos."""
+        """Query matching one run; with a vocabulary (loose) also partial CJK runs and typos.
+
+        Corrections of the run's word match too, below the word itself.
+        """
         loose = vocabulary is not None
         alternatives: list[Query] = []
         terms = self._text_terms(run)
@@ -108,9 +118,16 @@ class QueryBuilder:
                     Term("text", variant, boost=FUZZY_BOOST)
                     for variant in _fuzzy_variants(run.text, reader, vocabulary)
                 )
+            variants = (stem_english(near) for near in corrections.latin.get(run.text, ()))
+            alternatives.extend(
+                Term("text", variant, boost=FUZZY_BOOST) for variant in dict.fromkeys(variants)
+            )
             pinyin = _pinyin_word_query(run.text, loose=loose)
             if pinyin is not None:
                 alternatives.append(pinyin)
+            fixes = _pinyin_query(corrections.pinyin.get(run.text, ()), boost=FUZZY_BOOST)
+            if fixes is not None:
+                alternatives.append(fixes)
             if len(run.text) == 4 and run.text.isascii() and run.text.isdigit():
                 alternatives.append(Term("year", int(run.text), boost=YEAR_BOOST))
         if not alternatives:
@@ -118,14 +135,24 @@ class QueryBuilder:
         return alternatives[0] if len(alternatives) == 1 else Or(alternatives)
 
     def _combined(
-        self, plan: QueryPlan, *, reader: Any, vocabulary: Vocabulary | None
+        self,
+        plan: QueryPlan,
+        *,
+        reader: Any,
+        vocabulary: Vocabulary | None,
+        corrections: Corrections,
     ) -> Query | None:
         """All (or, loose, any) runs but the weak ones, which match far too much to help."""
         queries = [
             query
             for run in plan.runs
             if not _is_weak(run)
-            and (query := self._run_query(run, reader=reader, vocabulary=vocabulary)) is not None
+            and (
+                query := self._run_query(
+                    run, reader=reader, vocabulary=vocabulary, corrections=corrections
+                )
+            )
+            is not None
         ]
         if not queries:
             return None
@@ -133,26 +160,55 @@ class QueryBuilder:
             return queries[0]
         return And(queries) if vocabulary is None else Or(queries)
 
-    def strict(self, plan: QueryPlan, reader: Any) -> Query | None:
+    def strict(
+        self, plan: QueryPlan, reader: Any, corrections: Corrections | None = None
+    ) -> Query | None:
         """Every run but weak ones must match; an exact title match ranks first.
 
         A query of weak runs only ("It", "to be or not to be") matches exact titles alone.
+        With corrections, a run also matches by the known words near it.
         """
-        keys = [title_key(" ".join(run.text for run in plan.runs)), _pinyin_key(plan)]
+        corrections = corrections or Corrections()
+        keys = [
+            title_key(" ".join(run.text for run in plan.runs)),
+            _pinyin_key(plan),
+            *_corrected_title_keys(plan, corrections),
+        ]
         exact_titles = [
             Term("title_key", key, TITLE_KEY_BOOST) for key in dict.fromkeys(keys) if key
         ]
-        query = self._combined(plan, reader=reader, vocabulary=None)
+        query = self._combined(plan, reader=reader, vocabulary=None, corrections=corrections)
         if query is None:
             return Or(exact_titles)
-        pinyin = _pinyin_sequence(plan)
-        if pinyin is not None:
-            query = Or([query, pinyin])
+        # Several typed words may be one run of pinyin ("hong lou meng").
+        sequences = [
+            _pinyin_sequence(plan),
+            _pinyin_query(corrections.pinyin.get(_joined(plan), ()), boost=FUZZY_BOOST)
+            if len(plan.runs) > 1
+            else None,
+        ]
+        if any(sequences):
+            query = Or([query, *(sequence for sequence in sequences if sequence is not None)])
         return AndMaybe(query, Or(exact_titles))
 
     def loose(self, plan: QueryPlan, reader: Any, vocabulary: Vocabulary) -> Query | None:
         """Any run may match; CJK runs match by any bigram, long Latin words also by typo."""
-        return self._combined(plan, reader=reader, vocabulary=vocabulary)
+        return self._combined(plan, reader=reader, vocabulary=vocabulary, corrections=Corrections())
+
+    @staticmethod
+    def corrections(
+        plan: QueryPlan,
+        searcher: Any,
+        known: KnownTerms,
+        *,
+        exact_total: int,
+    ) -> Corrections:
+        """Known words near the rare or unknown Latin words of the plan (typos, pinyin too)."""
+        if any(run.cjk for run in plan.runs):
+            return Corrections()
+        words = [run.text for run in plan.runs if not _is_weak(run)]
+        typed = [run.text for run in plan.runs]
+        return find_corrections(words, typed, searcher, known, exact_total=exact_total)
 
     @staticmethod
     def isbn(isbn: str) -> Query:
@@ -170,16 +226,23 @@ class QueryBuilder:
         return [Term("language", language.strip().lower(), boost=0.0)]
 
     @staticmethod
-    def suggest(plan: QueryPlan, reader: Any, vocabulary: Vocabulary) -> str | None:
-        """Replace unknown Latin words by the most frequent title or author word close by."""
+    def suggest(plan: QueryPlan, searcher: Any, known: KnownTerms) -> str | None:
+        """Replace unknown Latin words by the most frequent title or author word close by.
+
+        A word no title or author word is close to may be pinyin with a syllable or two
+        mistyped ("hongluomeng" for "hongloumeng").
+        """
         if any(run.cjk for run in plan.runs):
             return None
+        reader = searcher.reader()
         words: list[str] = []
         changed = False
         for run in plan.runs:
             word = run.text
             if len(word) >= SUGGEST_MIN_CHARS and not word.isdigit():
-                correction = _correct(word, reader, vocabulary)
+                correction = _correct(word, reader, known.spelling())
+                if correction is None and reader.doc_frequency("spelling", word) == 0:
+                    correction = pinyin_suggestion(word, searcher, known)
                 if correction is not None:
                     word, changed = correction, True
             words.append(word)
@@ -212,15 +275,35 @@ def _fuzzy_variants(word: str, reader: Any, vocabulary: Vocabulary) -> list[str]
     return ranked[:FUZZY_MAX_EXPANSIONS]
 
 
-def _pinyin_query(splits: list[list[str]]) -> Query | None:
+def _pinyin_query(splits: Sequence[Sequence[str]], boost: float = 1.0) -> Query | None:
     """Any of the syllable splits, each as all of its pinyin terms."""
     alternatives: list[Query] = []
     for syllables in splits:
-        terms = [Term("pinyin", term) for term in pinyin_query_terms(syllables)]
+        terms = [Term("pinyin", term, boost=boost) for term in pinyin_query_terms(syllables)]
         alternatives.append(terms[0] if len(terms) == 1 else And(terms))
     if not alternatives:
         return None
     return alternatives[0] if len(alternatives) == 1 else Or(alternatives)
+
+
+def _corrected_title_keys(plan: QueryPlan, corrections: Corrections) -> list[str]:
+    """Exact-title keys of the query with one word (or the pinyin run together) corrected."""
+    if not corrections:
+        return []
+    words = [run.text for run in plan.runs]
+    keys: list[str] = []
+    for position, word in enumerate(words):
+        fixes = ["".join(syllables) for syllables in corrections.pinyin.get(word, ())]
+        for fixed in (*corrections.latin.get(word, ()), *fixes):
+            keys.append(title_key(" ".join([*words[:position], fixed, *words[position + 1 :]])))
+    if len(words) > 1:
+        keys.extend("".join(syllables) for syllables in corrections.pinyin.get(_joined(plan), ()))
+    return keys
+
+
+def _joined(plan: QueryPlan) -> str:
+    """The words of a plan run together, as Corrections keys pinyin typed with spaces."""
+    return "".join(run.text for run in plan.runs)
 
 
 def _pinyin_word_query(word: str, *, loose: bool) -> Query | None:

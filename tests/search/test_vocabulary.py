@@ -70,10 +70,18 @@ def test_transpositions() -> None:
 def test_upserted_words_feed_fuzzy_matching(fresh_index: CatalogueIndex) -> None:
     fresh_index.rebuild(CORPUS)
     assert fresh_index.search("neuormancer").hits == []
-    fresh_index.upsert([WorkDocument(500, "Neuromancer", authors=("Gibson, William",))])
+    fresh_index.upsert(
+        [
+            WorkDocument(500, "Neuromancer", authors=("Gibson, William",)),
+            WorkDocument(501, "Ubik", authors=("Dick, Philip K.",)),
+        ]
+    )
     assert [hit.work_id for hit in fresh_index.search("neuormancer").hits] == [500]
     assert fresh_index.search("gibsno").suggestion is None  # found by a swap instead
-    assert fresh_index.search("gbson").suggestion == "gibson"
+    # A dropped letter in a longer word is found too (issue 22); a short word is suggested.
+    gbson = fresh_index.search("gbson")
+    assert ([hit.work_id for hit in gbson.hits], gbson.suggestion) == ([500], None)
+    assert fresh_index.search("ubki").suggestion == "ubik"
 
 
 def test_another_instance_loads_the_vocabulary_of_a_new_generation(tmp_path: Path) -> None:
