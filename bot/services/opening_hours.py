@@ -164,24 +164,26 @@ class Schedule:
         return day  # pragma: no cover - parse refuses hours with no open day
 
     def describe(self, language: str) -> str:
-        """The hours as a reader of ``language`` reads them: in Chinese with day names and
-        Chinese punctuation (周一至周五 08:00-21:30；周日 休息), otherwise in the grammar's
-        own tidy form (Mo-Fr 08:00-21:30; Su off); "" when unpublished."""
+        """The hours as a reader of ``language`` reads them, with the locale's day names:
+        周一至周五 08:00-21:30；周日 休息 in Chinese, Mon–Fri 08:00–21:30; Sun closed in
+        English; "" when unpublished."""
         chinese = language == "zh"
-        names = get_day_names("abbreviated", locale="zh_Hans_CN") if chinese else DAY_ABBREVIATIONS
+        locale = "zh_Hans_CN" if chinese else "en"
+        names = get_day_names("abbreviated", locale=locale)
+        through, spans_dash = ("至", "-") if chinese else ("–", "–")
         parts = []
         for rule in self.rules:
             if rule.days == EVERY_DAY and rule.spans == WHOLE_DAY:
-                parts.append("每天 24 小时" if chinese else ALWAYS)
+                parts.append("每天 24 小时" if chinese else "open 24 hours")
                 continue
-            days = ("、" if chinese else ",").join(
-                names[first]
-                if first == last
-                else names[first] + ("至" if chinese else "-") + names[last]
+            days = ("、" if chinese else ", ").join(
+                names[first] if first == last else names[first] + through + names[last]
                 for first, last in rule.days
             )
-            closed = "休息" if chinese else "off"
-            spans = ("、" if chinese else ",").join(str(span) for span in rule.spans)
+            closed = "休息" if chinese else "closed"
+            spans = ("、" if chinese else ", ").join(
+                str(span).replace("-", spans_dash) for span in rule.spans
+            )
             parts.append(f"{days} {spans or closed}")
         return ("；" if chinese else "; ").join(parts)
 

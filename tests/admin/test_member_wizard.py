@@ -263,19 +263,35 @@ def test_opening_hours_refusals_speak_the_admins_language(
 
 
 @pytest.mark.parametrize(
-    ("hours", "chinese"),
+    ("hours", "chinese", "english"),
     [
-        ("Tu-Su 09:00-21:00; Mo 14:00-21:00", "周二至周日 09:00-21:00；周一 14:00-21:00"),
+        (
+            "Tu-Su 09:00-21:00; Mo 14:00-21:00",
+            "周二至周日 09:00-21:00；周一 14:00-21:00",
+            "Tue–Sun 09:00–21:00; Mon 14:00–21:00",
+        ),
         (
             "Mo-Fr 08:00-21:30; Sa 09:00-17:00; Su off",
             "周一至周五 08:00-21:30；周六 09:00-17:00；周日 休息",
+            "Mon–Fri 08:00–21:30; Sat 09:00–17:00; Sun closed",
         ),
-        ("Mo,We 09:00-12:00,14:00-18:00", "周一、周三 09:00-12:00、14:00-18:00"),
-        ("not published in the format", "not published in the format"),
+        (
+            "Mo,We 09:00-12:00,14:00-18:00",
+            "周一、周三 09:00-12:00、14:00-18:00",
+            "Mon, Wed 09:00–12:00, 14:00–18:00",
+        ),
+        ("24/7", "每天 24 小时", "open 24 hours"),
+        (
+            "not published in the format",
+            "not published in the format",
+            "not published in the format",
+        ),
     ],
 )
-def test_opening_hours_read_in_chinese_day_names(hours: str, chinese: str) -> None:
+def test_opening_hours_read_in_the_readers_day_names(
+    hours: str, chinese: str, english: str
+) -> None:
     from bot.services.members import describe_opening_hours
 
     assert describe_opening_hours(hours, "zh") == chinese
-    assert describe_opening_hours(hours, "en") == hours
+    assert describe_opening_hours(hours, "en") == english

@@ -94,7 +94,7 @@ async def test_ready_notice_describes_opening_hours_as_the_work_card_does(
         await session.commit()
     for user_id, language, hours in (
         (921, "zh", "🕘 周二至周日 10:00-18:00"),
-        (922, "en", "🕘 Tu-Su 10:00-18:00"),
+        (922, "en", "🕘 Tue–Sun 10:00–18:00"),
     ):
         reader = await chat_reader(harness, user_id, language=language)
         await reader.send(f"/start wk_{work.id}")

@@ -87,7 +87,7 @@ async def test_reserve_transit_arrive_ready_collect(harness_factory: HarnessFact
     text = ready.text or ""
     assert text.startswith("📗 Your book is ready for pickup:")
     assert "🏛 City Library" in text and "📍 1 Market Street" in text
-    assert "🕘 Mo-Su 09:00-21:00" in text
+    assert "🕘 Mon–Sun 09:00–21:00" in text
     assert "(7 opening days)" in text
     assert inline_labels(ready) == ["🚶 On my way", "➕ 2 days", "🔁 Pass it on"]
     assert location.location is not None
@@ -175,7 +175,7 @@ async def test_several_ready_the_same_day_make_one_notice(
     assert "（3 个开馆日）" in zh
     # Opening hours in Chinese day names for Chinese readers, as stored for the others.
     assert "🕘 周一至周五 08:00-22:00" in zh
-    assert "🕘 Mo-Fr 08:00-22:00" in en
+    assert "🕘 Mon–Fri 08:00–22:00" in en
     assert len(read_notice(rows[0].payload).holds) == 2  # type: ignore[union-attr]
     assert rows[0].not_before > utcnow() + timedelta(minutes=4)
 

@@ -48,7 +48,7 @@ async def test_card_lists_holdings_nearest_to_the_shared_location(
     metres = round(haversine_km(31.301, 121.699, 31.3, 121.7) * 100) * 10
     assert f"• Riverside Library — {metres} m · public library" in lines
     assert "   ✅ available ×2, in transit · call number I242.47/C3" in lines
-    assert "   📍 7 River Lane · 🕘 Tu-Su 10:00-18:00" in lines
+    assert "   📍 7 River Lane · 🕘 Tue–Sun 10:00–18:00" in lines
     assert "   ⏳ on loan, missing · call number I242.47/C2" in lines
     assert any(
         line.startswith("• Campus Library — ") and "university library" in line for line in lines
