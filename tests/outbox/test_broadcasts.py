@@ -107,7 +107,7 @@ async def test_readers_follow_libraries_from_the_picker_list_and_card(
 
     [card] = await reader.send("/start lib_campus")
     assert _text(card).startswith("🏛 Campus Library")
-    assert "Opening hours: Mo-Su 09:00-21:00" in _text(card)
+    assert "Opening hours: Mon–Sun 09:00–21:00" in _text(card)
     await reader.tap("Follow this library")
     assert inline_labels(reader.last_bot_message()) == ["Unfollow"]
     [unknown] = await reader.send("/start lib_NOWHERE")
