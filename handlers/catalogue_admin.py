@@ -18,6 +18,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, Document, Message
 from aiogram.utils.i18n import gettext as _
+from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.catalogue.reading import count_records
@@ -29,6 +30,7 @@ from bot.services.catalogue_import.libraries import UnknownLibraryError, find_li
 from bot.services.catalogue_import.report import ImportReport, file_error_kind
 from bot.services.catalogue_import.run import import_catalogue
 from bot.services.indexing import CatalogueIndexer
+from handlers.drafts import Draft
 from handlers.filters import HasRole
 
 logger = logging.getLogger(__name__)
@@ -44,6 +46,15 @@ class CatalogueImport(StatesGroup):
     """Waiting for the catalogue file after /import CODE."""
 
     document = State()
+
+
+class ImportDraft(Draft):
+    """The library whose catalogue the next file is."""
+
+    key = "catalogue_import"
+    command = "/import"
+
+    library: str = Field(min_length=1)
 
 
 def _too_large(error: CatalogueTooLargeError) -> str:
@@ -293,7 +304,7 @@ async def import_command(
         )
         return
     await state.set_state(CatalogueImport.document)
-    await state.update_data(library=library.code)
+    await ImportDraft(library=library.code).save(state)
     await message.answer(
         _(
             "Send me the catalogue of {library} as a file (MARC 21, MARCXML or CSV, "
@@ -313,17 +324,11 @@ async def document_received(
     settings: Settings,
 ) -> None:
     """The file after /import CODE."""
-    data = await state.get_data()
+    draft = await ImportDraft.load(state)
     await state.clear()
     await session.commit()
     assert message.document is not None
-    library = data.get("library")
-    if not isinstance(library, str) or not library:
-        # The state outlived its data (Redis keeps them apart): ask for the command again.
-        await message.answer(
-            _("This form has expired. Please start again with {command}.").format(command="/import")
-        )
-        return
+    library = draft.library
     await _run_import(
         message, message.document, library, bot, reader, sessionmaker, indexer, settings
     )
