@@ -118,9 +118,9 @@ async def place_all(
     url: str,
     plan: list[tuple[int, list[tuple[int, int]]]],
     concurrency: int,
-) -> tuple[list[float], list[float], int, float]:
+) -> tuple[list[float], list[float], int, float, float]:
     """Place every planned hold with ``concurrency`` tasks: service and end-to-end latencies,
-    refusals, seconds."""
+    refusals, seconds, and the CPU seconds this process spent (all its threads)."""
     # SQLite takes one writer at a time (BEGIN IMMEDIATE): with many connections, waiters
     # sleep in SQLite's busy handler and some starve past its timeout; one pooled
     # connection queues them fairly instead. PostgreSQL gets the ordinary pool.
@@ -158,12 +158,14 @@ async def place_all(
                     waits.append((done - tapped) * 1000)
 
     started = time.perf_counter()
+    cpu_started = time.process_time()
     try:
         await asyncio.gather(*(worker() for _ in range(concurrency)))
     finally:
         seconds = time.perf_counter() - started
+        cpu_seconds = time.process_time() - cpu_started
         await engine.dispose()
-    return latencies, waits, refused, seconds
+    return latencies, waits, refused, seconds, cpu_seconds
 
 
 async def check(url: str) -> dict[str, int]:
@@ -212,7 +214,9 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
             left -= count
             chosen = rng.sample(work_ids, count)
             plan.append((reader_id, [(w, rng.choice(library_ids)) for w in chosen]))
-        latencies, waits, refused, seconds = await place_all(url, plan, args.concurrency)
+        latencies, waits, refused, seconds, cpu_seconds = await place_all(
+            url, plan, args.concurrency
+        )
         checked = await check(url)
     placed = len(latencies) - refused
 
@@ -228,6 +232,7 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
         "concurrency": args.concurrency,
         "seconds": round(seconds, 1),
         "holds_per_s": round(placed / seconds, 1) if seconds else 0.0,
+        "cpu_ms_per_hold": round(cpu_seconds * 1000 / len(latencies), 3) if latencies else 0.0,
         "p50_ms": round(statistics.median(latencies), 2) if latencies else 0.0,
         "p95_ms": round(p95(latencies), 2),
         "end_to_end_p95_ms": round(p95(waits), 2),
@@ -249,7 +254,8 @@ def main(argv: list[str] | None = None) -> int:
     result = asyncio.run(benchmark(args))
     print(
         f"{result['holds']} holds in {result['seconds']} s: {result['holds_per_s']} holds/s, "
-        f"p95 {result['p95_ms']} ms, double assignments {result['double_assignments']}",
+        f"p95 {result['p95_ms']} ms, CPU {result['cpu_ms_per_hold']} ms/hold, "
+        f"double assignments {result['double_assignments']}",
         flush=True,
     )
     print("RESULT " + json.dumps(result), flush=True)

@@ -20,6 +20,8 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 from sqlalchemy.pool import NullPool
 
+from bot.sqlite_thread import ThreadDBAPI
+
 logger = logging.getLogger(__name__)
 
 # How long SQLite waits for another process's write lock before giving up.
@@ -79,6 +81,8 @@ def create_engine(
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"timeout": SQLITE_TIMEOUT_S}
+        # One trip to the connection's thread per statement (see bot/sqlite_thread.py).
+        kwargs["module"] = ThreadDBAPI()
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
@@ -139,6 +143,10 @@ def _ended(session: Session, transaction: SessionTransaction) -> None:
         session.info.pop(_WROTE, None)
 
 
+def _is_sqlite(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
+
+
 def _only_read(session: AsyncSession) -> bool:
     """Whether the session's open transaction has read and nothing more (nothing pending)."""
     sync = session.sync_session
@@ -150,9 +158,10 @@ async def write(session: AsyncSession) -> AsyncIterator[AsyncSession]:
     """A unit of work that writes: committed when the block ends, rolled back if it raises.
 
     On SQLite it holds the write lock from its BEGIN, so two writers never both read stale
-    state and then collide. A transaction that had only read is committed first (what it
-    loaded stays usable), so the block sees the latest data; one that has already written
-    is joined. Make changes, and lock rows (``with_for_update``), inside the block. A
+    state and then collide: a transaction that had only read is committed first (what it
+    loaded stays usable), so the block sees the latest data. On PostgreSQL (read committed)
+    an open transaction goes on into the block. One that has already written is joined.
+    Make changes, and lock rows (``with_for_update``), inside the block. A
     ``write`` inside another joins it: the outermost one commits. A block that raises
     before writing anything leaves loaded objects usable; one that wrote is rolled back
     (which expires them, as any rollback does).
@@ -160,7 +169,10 @@ async def write(session: AsyncSession) -> AsyncIterator[AsyncSession]:
     if session.info.get(_WRITING):
         yield session
         return
-    if session.in_transaction() and _only_read(session):
+    if session.in_transaction() and _only_read(session) and _is_sqlite(session):
+        # A deferred SQLite read transaction cannot safely become a writer (its snapshot may
+        # be stale by then): end it, and begin again with the write lock. PostgreSQL reads
+        # committed data at every statement, so there the open transaction simply goes on.
         await session.commit()
     if not session.in_transaction():
         await session.connection(execution_options={WRITE_OPTION: True})
