@@ -98,7 +98,7 @@ async def test_the_flow_in_chinese(harness: BotHarness) -> None:
     [bad] = await staff.send(f"/redeem {voucher.code} 四十五")
     assert (bad.text or "").startswith("“四十五”不是价格")
     [done] = await staff.send(f"/redeem {voucher.code} 45")
-    assert (done.text or "").startswith(f"✅ 代金券 {voucher.code} 已确认")
+    assert (done.text or "").startswith(f"✅ 购书券 {voucher.code} 已确认")
     await deliver(harness)
     [notice] = reader.new_bot_messages()
     assert "借给你" in (notice.text or "")
