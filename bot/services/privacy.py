@@ -214,9 +214,7 @@ READER_LINKS: tuple[ReaderLink, ...] = (
         ("bookstore_id", "granted_at"),
         Forget.KEEP,
     ),
-    ReaderLink(
-        "choose_rules", "updated_by_id", "purchase_rules_set", ("library_id",), Forget.KEEP
-    ),
+    ReaderLink("choose_rules", "updated_by_id", "purchase_rules_set", ("library_id",), Forget.KEEP),
     ReaderLink(
         "settlements",
         "approved_by_id",

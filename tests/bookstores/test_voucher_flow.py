@@ -70,7 +70,9 @@ async def test_a_reader_chooses_staff_confirm_and_the_library_lends(harness: Bot
         assert await session.scalar(select(ChooseBudget.spent)) == 4580
         entry = await session.scalar(select(AuditLog).where(AuditLog.action == "voucher.confirm"))
         assert entry is not None
-        assert entry.details["store"] == "PAGE" and entry.details["store_address"] == "2 Book Street"
+        assert (
+            entry.details["store"] == "PAGE" and entry.details["store_address"] == "2 Book Street"
+        )
 
     await deliver(harness)
     [notice] = reader.new_bot_messages()

@@ -114,7 +114,7 @@ async def _copies(session: AsyncSession, work: Work | None) -> list[tuple[Librar
         .join(Item, Item.library_id == Library.id)
         .where(Item.work_id == work.id, Item.status != ItemStatus.MISSING)
     )
-    return [(library, status) for library, status in rows.tuples()]
+    return [(library, status) for library, status in rows.all()]
 
 
 def _nearest(store: Bookstore, copies: list[tuple[Library, ItemStatus]]) -> NearestCopy | None:

@@ -204,7 +204,7 @@ async def store_views(session: AsyncSession) -> list[StoreView]:
                     BookstoreStaff.bookstore_id
                 )
             )
-        ).tuples()
+        ).all()
     )
     views = []
     for store in stores:
