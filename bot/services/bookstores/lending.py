@@ -121,9 +121,9 @@ def lending_csv(balance: LendingBalance) -> str:
     )
     rate = balance.rate
     for pair in balance.pairs:
-        amount = "" if rate is None else yuan(pair.loans * rate)
+        owed = "" if rate is None else yuan(pair.loans * rate)
         writer.writerow(
-            ["pair", pair.lender.code, pair.borrower.code, pair.loans, "", "", "", amount]
+            ["pair", pair.lender.code, pair.borrower.code, pair.loans, "", "", "", owed]
         )
     for member in balance.members:
         amount = member.amount(rate)
