@@ -52,6 +52,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("choose", N_("You choose, we pay: a book from a partner bookstore")),
     CommandSpec("bookstores", N_("Partner bookstores, their staff and rules"), Role.ADMIN),
     CommandSpec("lending", N_("Who lent books to whose readers"), Role.ADMIN),
+    CommandSpec("settlement", N_("A month's bookstore vouchers, to approve"), Role.ADMIN),
 )
 
 ROLE_ORDER = (Role.READER, Role.LIBRARIAN, Role.ORGANISER, Role.ADMIN)

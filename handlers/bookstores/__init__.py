@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers.bookstores import admin, choose, redeem, reports
+from handlers.bookstores import admin, choose, redeem, reports, settlement
 
 
 def build_router() -> Router:
@@ -13,6 +13,7 @@ def build_router() -> Router:
     router.include_routers(
         admin.build_router(),
         reports.build_router(),
+        settlement.build_router(),
         redeem.build_router(),
         choose.build_router(),
     )
