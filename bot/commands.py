@@ -53,6 +53,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("bookstores", N_("Partner bookstores, their staff and rules"), Role.ADMIN),
     CommandSpec("lending", N_("Who lent books to whose readers"), Role.ADMIN),
     CommandSpec("settlement", N_("A month's bookstore vouchers, to approve"), Role.ADMIN),
+    CommandSpec("evaluation", N_("Evaluation report of the member libraries"), Role.ADMIN),
 )
 
 ROLE_ORDER = (Role.READER, Role.LIBRARIAN, Role.ORGANISER, Role.ADMIN)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers.bookstores import admin, choose, redeem, reports, settlement
+from handlers.bookstores import admin, choose, evaluation, redeem, reports, settlement
 
 
 def build_router() -> Router:
@@ -14,6 +14,7 @@ def build_router() -> Router:
         admin.build_router(),
         reports.build_router(),
         settlement.build_router(),
+        evaluation.build_router(),
         redeem.build_router(),
         choose.build_router(),
     )
