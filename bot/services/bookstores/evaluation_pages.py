@@ -6,6 +6,7 @@ Chinese only when a CJK font is installed (the caller picks the language).
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping, Sequence
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -33,8 +34,11 @@ HEADINGS = (
 def _cells(row: LibraryEvaluation, language: str) -> list[str]:
     rating = "—" if row.rating is None else f"{row.rating:.1f} ({row.feedback})"
     wait = "—" if row.hold_to_ready_hours is None else f"{row.hold_to_ready_hours:.0f}"
+    library = row.library
+    # An English page draws no Chinese (there may be no font for it): the code alone then.
+    name = library.display_name(language) if language != "en" or library.name_en else ""
     return [
-        f"{row.library.code} {row.library.display_name(language)}"[:34],
+        f"{library.code} {name}".strip()[:34],
         str(row.filled_for_others),
         str(row.events),
         str(row.attended),
@@ -59,14 +63,14 @@ def table_page(
     rows: Sequence[LibraryEvaluation], title: str, words: Mapping[str, str], language: str
 ) -> bytes:
     """One page of the table (at most ROWS_PER_PAGE libraries)."""
-    figure = Figure(figsize=(13, 1.4 + 0.42 * max(1, len(rows))))
+    figure = Figure(figsize=(13, 1.2 + 0.3 * max(1, len(rows))))
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
     axes.axis("off")
     axes.set_title(title, loc="left", fontsize=12)
     table = axes.table(
         cellText=[_cells(row, language) for row in rows] or [["—"] * len(HEADINGS)],
-        colLabels=[words[name] for name in HEADINGS],
+        colLabels=[textwrap.fill(words[name], 13) for name in HEADINGS],
         loc="upper left",
         cellLoc="center",
         colWidths=[0.27] + [0.081] * (len(HEADINGS) - 1),
@@ -74,6 +78,10 @@ def table_page(
     table.auto_set_font_size(False)
     table.set_fontsize(9)
     table.scale(1, 1.4)
+    for column in range(len(HEADINGS)):
+        heading = table[0, column]
+        heading.set_height(heading.get_height() * 1.8)
+        heading.set_facecolor("#e8eef6")
     _fonts(figure)
     figure.tight_layout()
     return charts.png(figure, dpi=100)
