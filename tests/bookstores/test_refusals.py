@@ -145,7 +145,8 @@ async def test_vouchers_that_cannot_be_used(harness: BotHarness) -> None:
     assert (reply.text or "").startswith("That voucher expired at ")
     assert await counts(harness) == before
     # A person without the bookstore role (the reader leaves /choose for it).
-    *_, reply = await reader.send(f"/redeem {code} 30")
+    left, reply = await reader.send(f"/redeem {code} 30")
+    assert left.text == "You left “you choose, we pay”."
     assert reply.text == "Only a partner bookstore's staff can confirm vouchers."
     assert await counts(harness) == before
 
