@@ -18,7 +18,16 @@ from bot.models import (
 from tests.harness import BotHarness, inline_labels
 from tests.holds.chat import deliver
 
-from .conftest import NEW_BOOK, chat_user, city_in, counts, ean13_png, make_staff, vouchers
+from .conftest import (
+    NEW_BOOK,
+    OTHER_NEW_BOOK,
+    chat_user,
+    city_in,
+    counts,
+    ean13_png,
+    make_staff,
+    vouchers,
+)
 
 CODE = re.compile(r"code ([23456789A-HJKMNP-Z]{8})")
 
@@ -104,3 +113,10 @@ async def test_the_flow_in_chinese(harness: BotHarness) -> None:
     await deliver(harness)
     [notice] = reader.new_bot_messages()
     assert "借给你" in (notice.text or "")
+    # The quota (two books a month) in Chinese: one more, then no.
+    [yes] = await reader.send(OTHER_NEW_BOOK)
+    assert "本月已选书：2 / 2 本。" in (yes.caption or "")
+    [no] = await reader.send("9787544253994")
+    assert no.text == (
+        "❌ 这次不行：市图书馆不能为 ISBN 9787544253994 付款，因为你本月的 2 本额度已经用完。"
+    )
