@@ -14,7 +14,7 @@ def voucher_loan(notice: VoucherLoan, ctx: Context) -> OutboxMessage:
     """The chosen book is paid for and lent to the reader."""
     text = ctx._(
         "📚 {title} from {store} is paid for by {library} and lent to you until {due}. "
-        "Enjoy it, then return it to {library}."
+        "Enjoy it, then return it to any member library."
     ).format(
         title=f"<b>{escape(ctx.name(notice.title))}</b>",
         store=escape(ctx.name(notice.store)),
