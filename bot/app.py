@@ -47,6 +47,7 @@ from bot.scheduler import SchedulerService
 from bot.services.indexing import CatalogueIndexer
 from handlers import admin as admin_console
 from handlers import audit as audit_viewer
+from handlers import bookstores as partner_bookstores
 from handlers import broadcasts as broadcast_wizard
 from handlers import campaigns as campaign_console
 from handlers import (
@@ -102,6 +103,7 @@ def feature_routers() -> list[Router]:
         help.build_router(),
         reader_holds.build_router(),
         librarian_desk.build_router(),
+        partner_bookstores.build_router(),
         reading_events.build_router(),
         broadcast_wizard.build_router(),
         reach_view.build_router(),

@@ -48,6 +48,12 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("reach", N_("Reach by district, and the under-reached ones"), Role.ADMIN),
     CommandSpec("newcampaign", N_("Prepare a campaign for readers"), Role.ADMIN),
     CommandSpec("campaigns", N_("Campaigns and how they did"), Role.ADMIN),
+    # Partner bookstores.
+    CommandSpec("choose", N_("You choose, we pay: a book from a partner bookstore")),
+    CommandSpec("bookstores", N_("Partner bookstores, their staff and rules"), Role.ADMIN),
+    CommandSpec("lending", N_("Who lent books to whose readers"), Role.ADMIN),
+    CommandSpec("settlement", N_("A month's bookstore vouchers, to approve"), Role.ADMIN),
+    CommandSpec("evaluation", N_("Evaluation report of the member libraries"), Role.ADMIN),
 )
 
 ROLE_ORDER = (Role.READER, Role.LIBRARIAN, Role.ORGANISER, Role.ADMIN)

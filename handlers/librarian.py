@@ -57,6 +57,11 @@ def _outcome_text(outcome: StaffOutcome, settings: Settings, language: str) -> s
             "❓ {copy} is marked missing. It was the last copy: the library cancelled the holds "
             "on it and the readers have been told."
         ).format(copy=copy)
+    if outcome.action is DeskAction.SEND_HOME:
+        assert outcome.destination is not None
+        return _(
+            "📦 Checked in {copy}, returned here: nobody is waiting, send it home to {library}."
+        ).format(copy=copy, library=library_name_html(outcome.destination, language))
     assert hold is not None
     if outcome.action is DeskAction.SET_ASIDE:
         assert hold.ready_until is not None

@@ -2,4 +2,4 @@
 
 from __future__ import annotations
 
-from bot.notices import campaigns, events, holds, suggestions  # noqa: F401
+from bot.notices import bookstores, campaigns, events, holds, suggestions  # noqa: F401

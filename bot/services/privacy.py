@@ -185,6 +185,43 @@ READER_LINKS: tuple[ReaderLink, ...] = (
         ("id", "query", "status", "decided_at"),
         Forget.KEEP,
     ),
+    ReaderLink(
+        "vouchers",
+        "reader_id",
+        "vouchers",
+        ("code", "isbn", "bookstore_id", "status", "issued_at", "price", "due_at"),
+        # Kept on the tombstone: settlements and budgets must still add up.
+        Forget.KEEP,
+    ),
+    ReaderLink(
+        "vouchers",
+        "confirmed_by_id",
+        "vouchers_confirmed",
+        ("code", "price", "confirmed_at"),
+        Forget.KEEP,
+    ),
+    ReaderLink(
+        "bookstore_staff",
+        "reader_id",
+        "bookstore_roles",
+        ("bookstore_id", "granted_at"),
+        Forget.DELETE,
+    ),
+    ReaderLink(
+        "bookstore_staff",
+        "granted_by_id",
+        "bookstore_roles_granted",
+        ("bookstore_id", "granted_at"),
+        Forget.KEEP,
+    ),
+    ReaderLink("choose_rules", "updated_by_id", "purchase_rules_set", ("library_id",), Forget.KEEP),
+    ReaderLink(
+        "settlements",
+        "approved_by_id",
+        "settlements_approved",
+        ("bookstore_id", "library_id", "month", "approved_at"),
+        Forget.KEEP,
+    ),
 )
 
 # What happens to each column of the reader's own row when they are forgotten.

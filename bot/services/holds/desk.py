@@ -53,6 +53,7 @@ class DeskAction(enum.StrEnum):
     RETARGETED = "retargeted"  # its hold took another copy
     REQUEUED = "requeued"  # its hold went back to the queue
     CANCELLED = "cancelled"  # it was the last copy: the work's holds were cancelled
+    SEND_HOME = "send_home"  # returned at another member library: back to its own
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,16 @@ def _to_hold(item: Item, hold: Hold) -> StaffOutcome:
     return StaffOutcome(item, hold, action, hold.pickup_library)
 
 
+async def _returned_elsewhere(
+    session: AsyncSession, item: Item, libraries: frozenset[int] | None
+) -> Library | None:
+    """The librarian's library when a copy on loan comes back there, not to its own library
+    (a reader may return a book to any member library)."""
+    if item.status is not ItemStatus.ON_LOAN or not libraries or item.library_id in libraries:
+        return None
+    return await session.get(Library, min(libraries))
+
+
 async def check_in(
     session: AsyncSession,
     librarian: Reader,
@@ -131,7 +142,9 @@ async def check_in(
     now = now or utcnow()
     async with write(session):
         item = await _item_by_barcode(session, barcode)
-        _check_library(item.library, libraries)
+        elsewhere = await _returned_elsewhere(session, item, libraries)
+        if elsewhere is None:
+            _check_library(item.library, libraries)
         hold = await _active_hold_on(session, item)
         if hold is not None:
             # The copy was assigned from the shelf (pull list): this is its capture.
@@ -142,9 +155,12 @@ async def check_in(
             found = item.status is ItemStatus.MISSING
             item.due_at = None
             next_hold = await fill_next(
-                session, item, item.library, pulled=True, settings=settings, now=now
+                session, item, elsewhere or item.library, pulled=True, settings=settings, now=now
             )
-            if next_hold is None:
+            if next_hold is None and elsewhere is not None:
+                item.status = ItemStatus.IN_TRANSIT  # home, where /checkin shelves it
+                outcome = StaffOutcome(item, None, DeskAction.SEND_HOME, item.library)
+            elif next_hold is None:
                 action = DeskAction.FOUND if found else DeskAction.AVAILABLE
                 outcome = StaffOutcome(item, None, action)
             else:

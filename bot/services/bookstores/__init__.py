@@ -1,0 +1,1 @@
+"""Partner bookstores: "you choose, we pay" vouchers, settlements and the lending balance."""
