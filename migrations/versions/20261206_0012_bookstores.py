@@ -1,6 +1,6 @@
 """bookstores: partner stores and their staff, "you choose, we pay" rules, vouchers, settlements
 
-Revision ID: 0018_bookstores
+Revision ID: 0012_bookstores
 Revises: 0011_outbox_outcomes
 Create Date: 2026-12-06 07:20:00
 """
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0018_bookstores"
+revision: str = "0012_bookstores"
 down_revision: str | None = "0011_outbox_outcomes"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
