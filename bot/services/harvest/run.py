@@ -1,0 +1,325 @@
+"""A harvest: the pages of what changed since the last one, each stored in one unit of work."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.catalogue.records import RecordProblem
+from bot.config import Settings
+from bot.db import write
+from bot.models import CatalogueChange, HarvestRecord, HarvestSource, Library, utcnow
+from bot.services import audit
+from bot.services.catalogue_import.libraries import member_codes
+from bot.services.catalogue_import.matching import ImportState
+from bot.services.catalogue_import.planning import PlannedRecord, plan_record
+from bot.services.catalogue_import.report import ImportReport
+from bot.services.catalogue_import.writing import lock_catalogue, write_batch
+from bot.services.harvest.formats import RecordReader, UnsupportedFormatError, record_reader
+from bot.services.harvest.protocol import HarvestError, OaiRecord, Page, Repository, from_stamp
+from bot.services.harvest.sources import source_of
+from bot.services.holds.withdrawal import withdraw_copies
+from bot.services.indexing import CatalogueIndexer
+
+__all__ = ["HarvestReport", "harvest_all", "harvest_library"]
+
+logger = logging.getLogger(__name__)
+
+_ERROR_CHARS = 1000
+
+
+@dataclass
+class HarvestReport:
+    """What one harvest of one library did; ``error`` is set when it stopped part way."""
+
+    library_code: str
+    records: int = 0
+    deleted: int = 0
+    pages: int = 0
+    complete: bool = False
+    error: HarvestError | None = None
+    imported: ImportReport = field(default_factory=lambda: ImportReport("", "oai-pmh"))
+    changed_work_ids: set[int] = field(default_factory=set)
+    seconds: float = 0.0
+
+    @property
+    def skipped(self) -> int:
+        """Records that could not be read (reported in ``imported.problems``)."""
+        return self.imported.records_skipped
+
+    def summary(self) -> str:
+        """One English line for the command line and the log."""
+        line = (
+            f"{self.library_code}: {self.records} records harvested, {self.deleted} deleted, "
+            f"{self.skipped} skipped in {self.pages} page(s); works "
+            f"{self.imported.works_created} created, {self.imported.works_updated} updated, "
+            f"{self.imported.works_unchanged} unchanged; {self.seconds:.1f} s"
+        )
+        if self.error is not None:
+            return f"{line}; stopped: {self.error}"
+        return line
+
+
+@dataclass
+class _Harvest:
+    """One library's harvest while its pages are stored."""
+
+    sessionmaker: async_sessionmaker[AsyncSession]
+    settings: Settings
+    library: Library
+    source_id: int
+    reader: RecordReader
+    codes: dict[str, str]
+    report: HarvestReport
+    state: ImportState
+    indexer: CatalogueIndexer | None
+    progress: Callable[[int], None] | None
+    pending_from: str | None = None
+    number: int = 0
+
+    def _skip(self, record: OaiRecord, reason: str) -> None:
+        self.report.imported.problems.append(
+            RecordProblem(self.number, f"{record.identifier or 'a record'}: {reason}")
+        )
+        self.report.imported.records_skipped += 1
+
+    def _plan(self, record: OaiRecord) -> PlannedRecord | None:
+        self.number += 1
+        self.report.imported.records_read += 1
+        if not record.identifier:
+            self._skip(record, "it has no identifier")
+            return None
+        if record.metadata is None:
+            self._skip(record, "it has no metadata")
+            return None
+        item = self.reader(record.metadata, self.number)
+        if isinstance(item, RecordProblem):
+            self._skip(record, item.reason)
+            return None
+        return plan_record(item, self.library, self.codes, 1, self.report.imported.problems)
+
+    async def store(self, page: Page) -> None:
+        """Write one page, its deletions and the harvest's position in one unit of work."""
+        planned: dict[str, PlannedRecord] = {}
+        deleted: list[OaiRecord] = []
+        for record in page.records:
+            if record.deleted:
+                deleted.append(record)
+            elif (plan := self._plan(record)) is not None:
+                planned[record.identifier] = plan
+        async with self.sessionmaker() as session, write(session):
+            await lock_catalogue(session)
+            if planned:
+                await write_batch(session, list(planned.values()), self.state)
+            withdrawn = await self._remember(session, page.records, planned)
+            if withdrawn:
+                session.add(CatalogueChange(work_ids=sorted(withdrawn)))
+            source = await session.get(HarvestSource, self.source_id, with_for_update=True)
+            assert source is not None
+            source.resume_token = page.token
+            source.pending_from = self.pending_from if page.token else None
+        self.report.pages += 1
+        self.report.records += len(page.records) - len(deleted)
+        self.report.deleted += len(deleted)
+        self.report.changed_work_ids |= self.state.changed | withdrawn
+        if self.indexer is not None:
+            await self.indexer.sync_chunked(sorted(self.state.changed | withdrawn))
+        self.state.changed.clear()
+        if self.progress is not None:
+            self.progress(self.report.records + self.report.deleted)
+
+    async def _remember(
+        self,
+        session: AsyncSession,
+        records: list[OaiRecord],
+        planned: dict[str, PlannedRecord],
+    ) -> set[int]:
+        """Record what each identifier brought; withdraw the copies it no longer brings."""
+        identifiers = [record.identifier for record in records if record.identifier]
+        known = {
+            row.identifier: row
+            for row in await session.scalars(
+                select(HarvestRecord).where(
+                    HarvestRecord.source_id == self.source_id,
+                    HarvestRecord.identifier.in_(identifiers),
+                )
+            )
+        }
+        gone: set[str] = set()
+        for record in records:
+            if not record.identifier:
+                continue
+            plan = planned.get(record.identifier)
+            if plan is None and not record.deleted:
+                continue  # unreadable: what it brought before stays
+            barcodes = [] if plan is None else [copy.barcode for copy in plan.copies]
+            row = known.get(record.identifier)
+            if row is None:
+                row = HarvestRecord(source_id=self.source_id, identifier=record.identifier)
+                session.add(row)
+                known[record.identifier] = row
+            else:
+                gone.update(set(row.barcodes or ()) - set(barcodes))
+            row.datestamp = record.datestamp[:32]
+            row.deleted = record.deleted
+            row.barcodes = barcodes
+        return await withdraw_copies(
+            session, self.library.id, gone, settings=self.settings, now=utcnow()
+        )
+
+
+async def _started(sessionmaker: async_sessionmaker[AsyncSession], source_id: int) -> None:
+    async with sessionmaker() as session, write(session):
+        source = await session.get(HarvestSource, source_id, with_for_update=True)
+        assert source is not None
+        source.last_started_at = utcnow()
+
+
+async def _finish(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    source_id: int,
+    report: HarvestReport,
+    *,
+    next_from: str | None,
+    granularity: str | None,
+) -> None:
+    """Store the outcome: where the next harvest starts, the counts, the error if any."""
+    now = utcnow()
+    async with sessionmaker() as session, write(session):
+        source = await session.get(HarvestSource, source_id, with_for_update=True)
+        assert source is not None
+        source.records_harvested = report.records
+        source.records_deleted = report.deleted
+        source.records_skipped = report.skipped
+        if granularity is not None:
+            source.granularity = granularity
+        error = report.error
+        if error is None:
+            source.harvested_from = next_from
+            source.resume_token = source.pending_from = None
+            source.last_success_at = now
+            source.last_error_kind = source.last_error = source.last_error_at = None
+        else:
+            source.last_error_kind = error.kind
+            source.last_error = str(error)[:_ERROR_CHARS]
+            source.last_error_at = now
+            if error.kind == "bad_resumption_token":
+                source.resume_token = source.pending_from = None
+        audit.record(
+            session,
+            None,
+            "catalogue.harvest",
+            target_type="library",
+            target_id=source.library_id,
+            records=report.records,
+            deleted=report.deleted,
+            skipped=report.skipped,
+            pages=report.pages,
+            error=None if error is None else error.kind,
+        )
+
+
+@dataclass(frozen=True)
+class _Start:
+    """Where a harvest starts: a ``from`` or a resumption token, and the next ``from``."""
+
+    from_: str | None
+    token: str | None
+    next_from: str
+
+
+def _start(source: HarvestSource, stamp: str, *, full: bool) -> _Start:
+    if full:
+        return _Start(None, None, stamp)
+    if source.resume_token:
+        return _Start(None, source.resume_token, source.pending_from or source.harvested_from or "")
+    return _Start(source.harvested_from, None, stamp)
+
+
+async def _pages(repository: Repository, source: HarvestSource, start: _Start) -> Iterator[Page]:
+    return repository.pages(
+        source.metadata_prefix, from_=start.from_, set_spec=source.set_spec, token=start.token
+    )
+
+
+async def harvest_library(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    library_code: str,
+    *,
+    full: bool = False,
+    indexer: CatalogueIndexer | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> HarvestReport:
+    """Harvest what changed at a library's repository since its last complete harvest.
+
+    ``full`` harvests everything. A stop part way (``report.error``) keeps the pages stored
+    before it, and the next harvest resumes after them. Raises UnknownLibraryError and
+    NotConnectedError; ``progress`` gets the number of records fetched so far.
+    """
+    started = asyncio.get_running_loop().time()
+    async with sessionmaker() as session:
+        library, source = await source_of(session, library_code)
+        codes = await member_codes(session)
+    report = HarvestReport(library.code, imported=ImportReport(library.code, source.url))
+    next_from = granularity = None
+    repository = Repository(source.url, timeout=settings.harvest_timeout_s)
+    try:
+        try:
+            reader = record_reader(source.metadata_prefix)
+        except UnsupportedFormatError as exc:
+            raise HarvestError("format", str(exc)) from exc
+        await _started(sessionmaker, source.id)
+        identity = await asyncio.to_thread(repository.identify)
+        granularity = identity.granularity
+        start = _start(source, from_stamp(identity.response_date, granularity), full=full)
+        state = ImportState(library.id, report.imported)
+        harvest = _Harvest(
+            sessionmaker,
+            settings,
+            library,
+            source.id,
+            reader,
+            codes,
+            report,
+            state,
+            indexer,
+            progress,
+            pending_from=start.next_from,
+        )
+        pages = await _pages(repository, source, start)
+        while (page := await asyncio.to_thread(next, pages, None)) is not None:
+            await harvest.store(page)
+        report.complete = True
+        next_from = start.next_from or None
+    except HarvestError as exc:
+        report.error = exc
+    finally:
+        await asyncio.to_thread(repository.close)
+    report.seconds = asyncio.get_running_loop().time() - started
+    await _finish(sessionmaker, source.id, report, next_from=next_from, granularity=granularity)
+    logger.info("harvest %s", report.summary())
+    return report
+
+
+async def harvest_all(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    *,
+    indexer: CatalogueIndexer | None = None,
+) -> list[HarvestReport]:
+    """Harvest every connected library in turn; one library's failure stops only its own."""
+    async with sessionmaker() as session:
+        codes = list(
+            await session.scalars(
+                select(Library.code)
+                .join(HarvestSource, HarvestSource.library_id == Library.id)
+                .order_by(Library.code)
+            )
+        )
+    return [await harvest_library(sessionmaker, settings, code, indexer=indexer) for code in codes]
