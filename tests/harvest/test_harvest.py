@@ -1,0 +1,195 @@
+"""Harvest from pyoai's repository over HTTP: pages, changes, deletions, withdrawn copies."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.config import Settings
+from bot.models import (
+    HarvestRecord,
+    HarvestSource,
+    Hold,
+    HoldStatus,
+    Item,
+    Notification,
+    Work,
+)
+from bot.services.harvest.run import harvest_library
+from bot.services.harvest.sources import connect, list_sources
+from bot.services.holds.placing import place_hold
+from bot.services.indexing import CatalogueIndexer
+from tests.factories import make_library, make_reader
+from tests.harvest.conftest import BATCH, RECORDS
+from tests.harvest.repository import TestRepository, retitled
+
+
+async def _items(session: AsyncSession) -> int:
+    await session.commit()
+    return await session.scalar(select(func.count(Item.id))) or 0
+
+
+async def _source(session: AsyncSession) -> HarvestSource:
+    await session.commit()
+    source = await session.scalar(select(HarvestSource))
+    assert source is not None
+    await session.refresh(source)
+    return source
+
+
+async def _connected(session: AsyncSession, repository: TestRepository, **kw: str) -> None:
+    await make_library(session, code="EAST")
+    await session.commit()
+    await connect(session, "EAST", repository.url, **kw)
+
+
+async def test_first_harvest_follows_resumption_tokens_into_the_catalogue_and_index(
+    session: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    harvest_settings: Settings,
+    repository: TestRepository,
+    loc_records: list[bytes],
+    indexer: CatalogueIndexer,
+) -> None:
+    await _connected(session, repository)
+    seen: list[int] = []
+    report = await harvest_library(
+        sessionmaker, harvest_settings, "east", indexer=indexer, progress=seen.append
+    )
+    assert report.error is None and report.complete
+    assert report.records == RECORDS and report.deleted == 0
+    assert report.pages == 3  # 10 + 10 + 5
+    assert seen == [BATCH, 2 * BATCH, RECORDS]
+    tokens = [r for r in repository.requests if "resumptionToken" in r]
+    assert len(tokens) == 2
+    assert await _items(session) == RECORDS
+    assert await session.scalar(select(func.count(HarvestRecord.id))) == RECORDS
+    source = await _source(session)
+    assert source.granularity == "YYYY-MM-DDThh:mm:ssZ"
+    assert source.harvested_from is not None and source.harvested_from.endswith("Z")
+    assert source.resume_token is None and source.last_error is None
+    assert source.records_harvested == RECORDS
+    # The index was updated page by page: a harvested title is found, held at EAST.
+    work = await session.scalar(select(Work).order_by(Work.id).limit(1))
+    assert work is not None
+    found = await indexer.index.search(work.title, library_codes=["EAST"])
+    assert work.id in [hit.work_id for hit in found.hits]
+    # The console's view.
+    [view] = await list_sources(session)
+    assert (view.library_code, view.records_harvested, view.error) == ("EAST", RECORDS, None)
+
+
+async def test_second_harvest_fetches_only_the_change_and_the_deletion(
+    session: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    harvest_settings: Settings,
+    repository: TestRepository,
+    loc_records: list[bytes],
+    indexer: CatalogueIndexer,
+) -> None:
+    await _connected(session, repository)
+    identifiers = sorted(repository.catalogue.entries)
+    await harvest_library(sessionmaker, harvest_settings, "EAST", indexer=indexer)
+    changed_id, deleted_id = identifiers[3], identifiers[7]
+    old = repository.catalogue.entries[changed_id].payload
+    assert old is not None
+    row = await session.scalar(select(HarvestRecord).where(HarvestRecord.identifier == deleted_id))
+    assert row is not None and len(row.barcodes) == 1
+    deleted_work = await session.scalar(select(Item.work_id).where(Item.barcode == row.barcodes[0]))
+    assert deleted_work is not None
+    repository.catalogue.change(changed_id, retitled(old, "A harvested new title"))
+    repository.catalogue.delete(deleted_id)
+    repository.requests.clear()
+
+    report = await harvest_library(sessionmaker, harvest_settings, "EAST", indexer=indexer)
+    assert report.error is None
+    assert (report.records, report.deleted, report.pages) == (1, 1, 1)
+    assert repository.requests[-1].get("from")  # an incremental ListRecords
+    assert await _items(session) == RECORDS - 1
+    retitled_work = await session.scalar(
+        select(Work).where(Work.title.startswith("A harvested new title"))
+    )
+    assert retitled_work is not None
+    found = await indexer.index.search("harvested new title", library_codes=["EAST"])
+    assert retitled_work.id in [hit.work_id for hit in found.hits]
+    # The deleted record's copy left the catalogue and the index (its work stays, held nowhere).
+    deleted = await session.get(Work, deleted_work)
+    assert deleted is not None
+    found = await indexer.index.search(deleted.title, library_codes=["EAST"])
+    assert deleted_work not in [hit.work_id for hit in found.hits]
+
+    # A third harvest with nothing new: noRecordsMatch is simply nothing to do.
+    report = await harvest_library(sessionmaker, harvest_settings, "EAST", indexer=indexer)
+    assert report.error is None and report.complete
+    assert (report.records, report.deleted) == (0, 0)
+    assert await _items(session) == RECORDS - 1
+
+
+async def test_a_hold_on_a_withdrawn_copy_follows_the_holds_rules(
+    session: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    harvest_settings: Settings,
+    repository: TestRepository,
+) -> None:
+    await _connected(session, repository)
+    await harvest_library(sessionmaker, harvest_settings, "EAST")
+    identifier = sorted(repository.catalogue.entries)[0]
+    row = await session.scalar(select(HarvestRecord).where(HarvestRecord.identifier == identifier))
+    assert row is not None
+    item = await session.scalar(select(Item).where(Item.barcode == row.barcodes[0]))
+    assert item is not None
+    reader = await make_reader(session)
+    await session.commit()
+    placement = await place_hold(
+        session, reader, item.work_id, item.library_id, settings=harvest_settings
+    )
+    hold_id = placement.hold.id
+    await session.commit()
+
+    repository.catalogue.delete(identifier)
+    report = await harvest_library(sessionmaker, harvest_settings, "EAST")
+    assert report.deleted == 1 and report.error is None
+    await session.commit()
+    hold = await session.get(Hold, hold_id, populate_existing=True)
+    assert hold is not None
+    # It was the work's only copy: the library cancels the hold and the reader is told.
+    assert hold.status is HoldStatus.CANCELLED and hold.item_id is None
+    kinds = list(
+        await session.scalars(select(Notification.kind).where(Notification.reader_id == reader.id))
+    )
+    assert "hold.cancelled" in kinds
+
+
+async def test_a_later_record_brings_a_withdrawn_copy_back(
+    session: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    harvest_settings: Settings,
+    repository: TestRepository,
+) -> None:
+    await _connected(session, repository)
+    await harvest_library(sessionmaker, harvest_settings, "EAST")
+    identifier = sorted(repository.catalogue.entries)[2]
+    payload = repository.catalogue.entries[identifier].payload
+    assert payload is not None
+    repository.catalogue.delete(identifier)
+    await harvest_library(sessionmaker, harvest_settings, "EAST")
+    assert await _items(session) == RECORDS - 1
+    repository.catalogue.change(identifier, payload)
+    report = await harvest_library(sessionmaker, harvest_settings, "EAST")
+    assert report.records == 1
+    assert await _items(session) == RECORDS
+
+
+async def test_unimarc_and_cnmarc_are_not_yet_supported(
+    session: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    harvest_settings: Settings,
+    repository: TestRepository,
+) -> None:
+    await _connected(session, repository, prefix="cnmarc")
+    report = await harvest_library(sessionmaker, harvest_settings, "EAST")
+    assert report.error is not None and report.error.kind == "format"
+    assert "cnmarc records is not yet supported" in str(report.error)
+    assert repository.requests == []
+    source = await _source(session)
+    assert source.last_error_kind == "format"
