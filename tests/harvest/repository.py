@@ -204,10 +204,11 @@ class TestRepository:
             self.catalogue, registry, resumption_batch_size=self.batch_size
         )
 
+    port: int = field(default=0, init=False)
+
     @property
     def url(self) -> str:
-        assert self._http is not None
-        return f"http://127.0.0.1:{self._http.server_port}/oai"
+        return f"http://127.0.0.1:{self.port}/oai"
 
     def _app(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterator[bytes]:
         query = dict(
@@ -225,8 +226,14 @@ class TestRepository:
         start_response("200 OK", [("Content-Type", "text/xml; charset=utf-8")])
         return iter([body])
 
-    def start(self) -> TestRepository:
-        self._http = make_server("127.0.0.1", 0, self._app, handler_class=_QuietHandler)
+    def answer(self, query: dict[str, str]) -> bytes:
+        """pyoai's own answer to a request (for faults that change what is asked)."""
+        return bytes(self._server.handleRequest(dict(query)))
+
+    def start(self, port: int = 0) -> TestRepository:
+        """Serve (again) on 127.0.0.1, on ``port`` or a free one."""
+        self._http = make_server("127.0.0.1", port, self._app, handler_class=_QuietHandler)
+        self.port = self._http.server_port
         self.catalogue.base_url = self.url
         self._thread = threading.Thread(target=self._http.serve_forever, daemon=True)
         self._thread.start()
@@ -238,6 +245,7 @@ class TestRepository:
             self._http.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
+        self._http = self._thread = None
 
     def load(self, payloads: list[bytes]) -> list[str]:
         """Add records under identifiers made from their 001; the identifiers in order."""
