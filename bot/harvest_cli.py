@@ -101,7 +101,8 @@ async def _harvest(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"record {problem.record_number}: {problem.reason}", file=sys.stderr)
             if report.error is not None:
                 print(
-                    f"bookbridge: harvest of {report.library_code} stopped: {report.error}",
+                    f"bookbridge: harvest of {report.library_code} stopped: {report.error}; "
+                    "the next harvest resumes there",
                     file=sys.stderr,
                 )
                 failed = True

@@ -147,6 +147,11 @@ def _translated(exc: Exception, url: str) -> Exception:
     return exc
 
 
+def _raise_for_status(response: httpx2.Response) -> None:
+    if response.is_error:
+        response.raise_for_status()
+
+
 def _reraise(exc: Exception, url: str) -> NoReturn:
     translated = _translated(exc, url)
     if translated is exc:
@@ -162,15 +167,27 @@ class Repository:
         self._scythe = Scythe(
             url, http_config=HTTPConfig(timeout=timeout), iterator=OAIResponseIterator
         )
+        # An HTTP error is reported as such, whatever body came with it.
+        self._scythe.client.event_hooks["response"].append(_raise_for_status)
 
     def close(self) -> None:
         """Close the HTTP connections."""
         self._scythe.close()
 
+    def _answer(self, responses: Iterator[OAIResponse]) -> OAIResponse | None:
+        """The next answer; None after the last page."""
+        try:
+            return next(responses, None)
+        except AttributeError as exc:
+            # oaipmh-scythe reads a body that is not XML at all as None, then trips on it.
+            raise HarvestError("invalid_xml", "the answer is not XML") from exc
+
     def identify(self) -> Identity:
         """Identify: the granularity of datestamps and the repository's time now."""
         try:
-            root = _strict_root(self._scythe.harvest({"verb": "Identify"}).http_response.content)
+            answer = self._answer(iter([self._scythe.harvest({"verb": "Identify"})]))
+            assert answer is not None
+            root = _strict_root(answer.http_response.content)
         except Exception as exc:
             _reraise(exc, self.url)
         granularity = _text(root, f"{OAI}Identify/{OAI}granularity") or DAY_GRANULARITY
@@ -194,7 +211,7 @@ class Repository:
                 responses = self._scythe.list_records(
                     from_=from_, metadata_prefix=prefix, set_=set_spec
                 )
-            for response in responses:
+            while (response := self._answer(responses)) is not None:
                 yield _page(response)
         except oai_errors.NoRecordsMatch:
             return
