@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -10,7 +11,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.catalogue.records import RecordProblem
+from bot.catalogue.records import BibRecord, RecordProblem
 from bot.config import Settings
 from bot.db import write
 from bot.models import CatalogueChange, HarvestRecord, HarvestSource, Library, utcnow
@@ -19,6 +20,7 @@ from bot.services.catalogue_import.libraries import member_codes
 from bot.services.catalogue_import.matching import ImportState
 from bot.services.catalogue_import.planning import PlannedRecord, plan_record
 from bot.services.catalogue_import.report import ImportReport
+from bot.services.catalogue_import.run import sync_index
 from bot.services.catalogue_import.writing import lock_catalogue, write_batch
 from bot.services.harvest.formats import RecordReader, UnsupportedFormatError, record_reader
 from bot.services.harvest.protocol import HarvestError, OaiRecord, Page, Repository, from_stamp
@@ -31,6 +33,8 @@ __all__ = ["HarvestReport", "harvest_all", "harvest_library"]
 logger = logging.getLogger(__name__)
 
 _ERROR_CHARS = 1000
+# The index is brought up to date when this many works changed, and when a harvest ends.
+INDEX_EVERY_WORKS = 5000
 
 
 @dataclass
@@ -65,6 +69,14 @@ class HarvestReport:
         return line
 
 
+@dataclass(frozen=True)
+class _Fetched:
+    """A page with its records read (None for a deleted record)."""
+
+    page: Page
+    items: list[BibRecord | RecordProblem | None]
+
+
 @dataclass
 class _Harvest:
     """One library's harvest while its pages are stored."""
@@ -81,36 +93,52 @@ class _Harvest:
     progress: Callable[[int], None] | None
     pending_from: str | None = None
     number: int = 0
+    unindexed: set[int] = field(default_factory=set)
 
-    def _skip(self, record: OaiRecord, reason: str) -> None:
-        self.report.imported.problems.append(
-            RecordProblem(self.number, f"{record.identifier or 'a record'}: {reason}")
-        )
-        self.report.imported.records_skipped += 1
+    async def sync_index(self) -> None:
+        """Index the works stored since the last sync (the whole index if there is none)."""
+        if self.indexer is not None and self.unindexed:
+            await sync_index(self.indexer, sorted(self.unindexed))
+        self.unindexed.clear()
 
-    def _plan(self, record: OaiRecord) -> PlannedRecord | None:
-        self.number += 1
-        self.report.imported.records_read += 1
-        if not record.identifier:
-            self._skip(record, "it has no identifier")
+    def read(self, pages: Iterator[Page]) -> _Fetched | None:
+        """Fetch the next page and read its records (blocking: runs in a worker thread)."""
+        page = next(pages, None)
+        if page is None:
             return None
-        if record.metadata is None:
-            self._skip(record, "it has no metadata")
-            return None
-        item = self.reader(record.metadata, self.number)
+        items: list[BibRecord | RecordProblem | None] = []
+        for record in page.records:
+            item: BibRecord | RecordProblem | None = None
+            if not record.deleted:
+                self.number += 1
+                if not record.identifier:
+                    item = RecordProblem(self.number, "it has no identifier")
+                elif record.metadata is None:
+                    item = RecordProblem(self.number, "it has no metadata")
+                else:
+                    item = self.reader(record.metadata, self.number)
+            items.append(item)
+        return _Fetched(page, items)
+
+    def _plan(self, record: OaiRecord, item: BibRecord | RecordProblem) -> PlannedRecord | None:
+        imported = self.report.imported
+        imported.records_read += 1
         if isinstance(item, RecordProblem):
-            self._skip(record, item.reason)
+            name = record.identifier or "a record"
+            imported.problems.append(RecordProblem(item.record_number, f"{name}: {item.reason}"))
+            imported.records_skipped += 1
             return None
-        return plan_record(item, self.library, self.codes, 1, self.report.imported.problems)
+        return plan_record(item, self.library, self.codes, 1, imported.problems)
 
-    async def store(self, page: Page) -> None:
+    async def store(self, fetched: _Fetched) -> None:
         """Write one page, its deletions and the harvest's position in one unit of work."""
+        page = fetched.page
         planned: dict[str, PlannedRecord] = {}
         deleted: list[OaiRecord] = []
-        for record in page.records:
-            if record.deleted:
+        for record, item in zip(page.records, fetched.items, strict=True):
+            if item is None:
                 deleted.append(record)
-            elif (plan := self._plan(record)) is not None:
+            elif (plan := self._plan(record, item)) is not None:
                 planned[record.identifier] = plan
         async with self.sessionmaker() as session, write(session):
             await lock_catalogue(session)
@@ -126,10 +154,11 @@ class _Harvest:
         self.report.pages += 1
         self.report.records += len(page.records) - len(deleted)
         self.report.deleted += len(deleted)
-        self.report.changed_work_ids |= self.state.changed | withdrawn
-        if self.indexer is not None:
-            await self.indexer.sync_chunked(sorted(self.state.changed | withdrawn))
+        self.unindexed |= self.state.changed | withdrawn
+        self.report.changed_work_ids |= self.unindexed
         self.state.changed.clear()
+        if len(self.unindexed) >= INDEX_EVERY_WORKS:
+            await self.sync_index()
         if self.progress is not None:
             self.progress(self.report.records + self.report.deleted)
 
@@ -247,6 +276,26 @@ async def _pages(repository: Repository, source: HarvestSource, start: _Start) -
     )
 
 
+async def _run(harvest: _Harvest, pages: Iterator[Page]) -> None:
+    """Store page after page, the next one fetched and read while one is stored."""
+
+    def fetch_next() -> asyncio.Future[_Fetched | None]:
+        return asyncio.ensure_future(asyncio.to_thread(harvest.read, pages))
+
+    pending: asyncio.Future[_Fetched | None] | None = fetch_next()
+    try:
+        while pending is not None and (fetched := await pending) is not None:
+            pending = fetch_next()
+            await harvest.store(fetched)
+        pending = None
+    finally:
+        if pending is not None:
+            with contextlib.suppress(Exception):
+                await pending
+        # The pages stored before a stop are searchable too.
+        await harvest.sync_index()
+
+
 async def harvest_library(
     sessionmaker: async_sessionmaker[AsyncSession],
     settings: Settings,
@@ -293,8 +342,7 @@ async def harvest_library(
             pending_from=start.next_from,
         )
         pages = await _pages(repository, source, start)
-        while (page := await asyncio.to_thread(next, pages, None)) is not None:
-            await harvest.store(page)
+        await _run(harvest, pages)
         report.complete = True
         next_from = start.next_from or None
     except HarvestError as exc:
