@@ -7,8 +7,9 @@ import contextlib
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.catalogue.records import BibRecord, RecordProblem
@@ -360,14 +361,24 @@ async def harvest_all(
     settings: Settings,
     *,
     indexer: CatalogueIndexer | None = None,
+    started_before: datetime | None = None,
 ) -> list[HarvestReport]:
-    """Harvest every connected library in turn; one library's failure stops only its own."""
-    async with sessionmaker() as session:
-        codes = list(
-            await session.scalars(
-                select(Library.code)
-                .join(HarvestSource, HarvestSource.library_id == Library.id)
-                .order_by(Library.code)
+    """Harvest every connected library in turn; one library's failure stops only its own.
+
+    With ``started_before``, only the libraries whose last harvest started before then.
+    """
+    query = (
+        select(Library.code)
+        .join(HarvestSource, HarvestSource.library_id == Library.id)
+        .order_by(Library.code)
+    )
+    if started_before is not None:
+        query = query.where(
+            or_(
+                HarvestSource.last_started_at.is_(None),
+                HarvestSource.last_started_at < started_before,
             )
         )
+    async with sessionmaker() as session:
+        codes = list(await session.scalars(query))
     return [await harvest_library(sessionmaker, settings, code, indexer=indexer) for code in codes]
