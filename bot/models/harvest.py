@@ -15,7 +15,8 @@ class HarvestSource(Timestamps, Base):
 
     ``harvested_from`` is the ``from`` of the next incremental harvest (at the repository's
     granularity); ``resume_token`` and ``pending_from`` carry a harvest that stopped part way
-    to the next run. The counts are those of the last harvest that ran.
+    to the next run; ``claimed_until`` is the lease of the harvest running now, if any. The
+    counts are those of the last harvest that ran.
     """
 
     __tablename__ = "harvest_sources"
@@ -31,6 +32,7 @@ class HarvestSource(Timestamps, Base):
     harvested_from: Mapped[str | None] = mapped_column(String(32))
     pending_from: Mapped[str | None] = mapped_column(String(32))
     resume_token: Mapped[str | None] = mapped_column(Text)
+    claimed_until: Mapped[datetime | None]
     last_started_at: Mapped[datetime | None]
     last_success_at: Mapped[datetime | None]
     records_harvested: Mapped[int] = mapped_column(Integer, default=0)

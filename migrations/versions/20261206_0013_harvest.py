@@ -30,6 +30,7 @@ def upgrade() -> None:
         sa.Column("harvested_from", sa.String(length=32), nullable=True),
         sa.Column("pending_from", sa.String(length=32), nullable=True),
         sa.Column("resume_token", sa.Text(), nullable=True),
+        sa.Column("claimed_until", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_started_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_success_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("records_harvested", sa.Integer(), nullable=False),

@@ -199,3 +199,24 @@ async def test_unimarc_and_cnmarc_are_not_yet_supported(
     assert repository.requests == []
     source = await _source(session)
     assert source.last_error_kind == "format"
+
+
+async def test_two_harvests_of_one_library_at_once_run_one_after_the_other(
+    session: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    harvest_settings: Settings,
+    repository: TestRepository,
+) -> None:
+    await _connected(session, repository)
+    first, second = await asyncio.gather(
+        harvest_library(sessionmaker, harvest_settings, "EAST"),
+        harvest_library(sessionmaker, harvest_settings, "EAST"),
+    )
+    errors = sorted(r.error.kind if r.error else "" for r in (first, second))
+    assert errors == ["", "busy"]
+    assert await _items(session) == RECORDS
+    source = await _source(session)
+    assert source.claimed_until is None and source.last_error is None
+    # Once it is done, the library can be harvested again.
+    report = await harvest_library(sessionmaker, harvest_settings, "EAST")
+    assert report.error is None

@@ -7,9 +7,9 @@ import contextlib
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.catalogue.records import BibRecord, RecordProblem
@@ -34,6 +34,8 @@ __all__ = ["HarvestReport", "harvest_all", "harvest_library"]
 logger = logging.getLogger(__name__)
 
 _ERROR_CHARS = 1000
+# A harvest holds its source this long past its last stored page (a crashed one lets go).
+CLAIM_LEASE = timedelta(minutes=15)
 # The index is brought up to date when this many works changed, and when a harvest ends.
 INDEX_EVERY_WORKS = 5000
 
@@ -151,6 +153,7 @@ class _Harvest:
             source = await session.get(HarvestSource, self.source_id, with_for_update=True)
             assert source is not None
             source.resume_token = page.token
+            source.claimed_until = utcnow() + CLAIM_LEASE
             source.pending_from = self.pending_from if page.token else None
         self.report.pages += 1
         self.report.records += len(page.records) - len(deleted)
@@ -203,11 +206,23 @@ class _Harvest:
         )
 
 
-async def _started(sessionmaker: async_sessionmaker[AsyncSession], source_id: int) -> None:
+async def _claim(
+    sessionmaker: async_sessionmaker[AsyncSession], source_id: int
+) -> HarvestSource | None:
+    """Claim the source for one harvest (a lease), and read it; None while another runs."""
+    now = utcnow()
     async with sessionmaker() as session, write(session):
-        source = await session.get(HarvestSource, source_id, with_for_update=True)
-        assert source is not None
-        source.last_started_at = utcnow()
+        result = await session.execute(
+            update(HarvestSource)
+            .where(
+                HarvestSource.id == source_id,
+                or_(HarvestSource.claimed_until.is_(None), HarvestSource.claimed_until < now),
+            )
+            .values(claimed_until=now + CLAIM_LEASE, last_started_at=now)
+        )
+        if getattr(result, "rowcount", 0) != 1:
+            return None
+        return await session.get(HarvestSource, source_id, populate_existing=True)
 
 
 async def _finish(
@@ -223,6 +238,7 @@ async def _finish(
     async with sessionmaker() as session, write(session):
         source = await session.get(HarvestSource, source_id, with_for_update=True)
         assert source is not None
+        source.claimed_until = None
         source.records_harvested = report.records
         source.records_deleted = report.deleted
         source.records_skipped = report.skipped
@@ -317,6 +333,11 @@ async def harvest_library(
         library, source = await source_of(session, library_code)
         codes = await member_codes(session)
     report = HarvestReport(library.code, imported=ImportReport(library.code, source.url))
+    claimed = await _claim(sessionmaker, source.id)
+    if claimed is None:
+        report.error = HarvestError("busy", f"another harvest of {library.code} is running")
+        return report
+    source = claimed
     next_from = granularity = None
     repository = Repository(source.url, timeout=settings.harvest_timeout_s)
     try:
@@ -324,7 +345,6 @@ async def harvest_library(
             reader = record_reader(source.metadata_prefix)
         except UnsupportedFormatError as exc:
             raise HarvestError("format", str(exc)) from exc
-        await _started(sessionmaker, source.id)
         identity = await asyncio.to_thread(repository.identify)
         granularity = identity.granularity
         start = _start(source, from_stamp(identity.response_date, granularity), full=full)
