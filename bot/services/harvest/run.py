@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.catalogue.records import BibRecord, RecordProblem
@@ -150,11 +150,15 @@ class _Harvest:
             withdrawn = await self._remember(session, page.records, planned)
             if withdrawn:
                 session.add(CatalogueChange(work_ids=sorted(withdrawn)))
-            source = await session.get(HarvestSource, self.source_id, with_for_update=True)
-            assert source is not None
-            source.resume_token = page.token
-            source.claimed_until = utcnow() + CLAIM_LEASE
-            source.pending_from = self.pending_from if page.token else None
+            await session.execute(
+                update(HarvestSource)
+                .where(HarvestSource.id == self.source_id)
+                .values(
+                    resume_token=page.token,
+                    pending_from=self.pending_from if page.token else None,
+                    claimed_until=utcnow() + CLAIM_LEASE,
+                )
+            )
         self.report.pages += 1
         self.report.records += len(page.records) - len(deleted)
         self.report.deleted += len(deleted)
@@ -174,33 +178,40 @@ class _Harvest:
     ) -> set[int]:
         """Record what each identifier brought; withdraw the copies it no longer brings."""
         identifiers = [record.identifier for record in records if record.identifier]
-        known = {
-            row.identifier: row
-            for row in await session.scalars(
-                select(HarvestRecord).where(
-                    HarvestRecord.source_id == self.source_id,
-                    HarvestRecord.identifier.in_(identifiers),
-                )
+        rows = await session.execute(
+            select(HarvestRecord.id, HarvestRecord.identifier, HarvestRecord.barcodes).where(
+                HarvestRecord.source_id == self.source_id,
+                HarvestRecord.identifier.in_(identifiers),
             )
-        }
+        )
+        known = {identifier: (row_id, barcodes) for row_id, identifier, barcodes in rows}
+        inserts: dict[str, dict[str, object]] = {}
+        updates: dict[str, dict[str, object]] = {}
         gone: set[str] = set()
         for record in records:
-            if not record.identifier:
-                continue
             plan = planned.get(record.identifier)
-            if plan is None and not record.deleted:
+            if not record.identifier or (plan is None and not record.deleted):
                 continue  # unreadable: what it brought before stays
             barcodes = [] if plan is None else [copy.barcode for copy in plan.copies]
-            row = known.get(record.identifier)
-            if row is None:
-                row = HarvestRecord(source_id=self.source_id, identifier=record.identifier)
-                session.add(row)
-                known[record.identifier] = row
+            values = {
+                "datestamp": record.datestamp[:32],
+                "deleted": record.deleted,
+                "barcodes": barcodes,
+            }
+            if record.identifier in known:
+                row_id, before = known[record.identifier]
+                gone.update(set(before or ()) - set(barcodes))
+                updates[record.identifier] = {"id": row_id, **values}
             else:
-                gone.update(set(row.barcodes or ()) - set(barcodes))
-            row.datestamp = record.datestamp[:32]
-            row.deleted = record.deleted
-            row.barcodes = barcodes
+                inserts[record.identifier] = {
+                    "source_id": self.source_id,
+                    "identifier": record.identifier,
+                    **values,
+                }
+        if inserts:
+            await session.execute(insert(HarvestRecord), list(inserts.values()))
+        if updates:
+            await session.execute(update(HarvestRecord), list(updates.values()))
         return await withdraw_copies(
             session, self.library.id, gone, settings=self.settings, now=utcnow()
         )
