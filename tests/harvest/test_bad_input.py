@@ -185,3 +185,39 @@ async def test_connect_refuses_bad_urls_and_prefixes(
     with pytest.raises(InvalidInputError, match="setSpec"):
         await connect(session, "EAST", repository.url, set_spec="two words")
     assert await session.scalar(select(func.count(HarvestSource.id))) == 0
+
+
+@pytest.mark.usefixtures("east")
+async def test_unreadable_records_are_reported_one_by_one_and_the_others_land(
+    session: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    harvest_settings: Settings,
+    repository: TestRepository,
+) -> None:
+    marc = "http://www.loc.gov/MARC21/slim"
+    no_code = (
+        f'<record xmlns="{marc}"><datafield tag="245" ind1="0" ind2="0">'
+        "<subfield>no code</subfield></datafield></record>"
+    )
+    huge = (
+        f'<record xmlns="{marc}"><controlfield tag="001">big1</controlfield>'
+        f'<datafield tag="245" ind1="0" ind2="0"><subfield code="a">{"x" * 300_000}'
+        "</subfield></datafield></record>"
+    )
+    repository.catalogue.add("oai:test:zz-no-code", no_code.encode())
+    repository.catalogue.add("oai:test:zz-huge", huge.encode())
+    report = await harvest_library(sessionmaker, harvest_settings, "EAST")
+    assert report.error is None and report.complete
+    assert report.records == RECORDS + 2 and report.skipped == 2
+    reasons = [problem.reason for problem in report.imported.problems]
+    assert any("oai:test:zz-no-code" in r and "has no code" in r for r in reasons), reasons
+    assert any("oai:test:zz-huge" in r and "longer than" in r for r in reasons), reasons
+    items, source = await _state(session)
+    assert items == RECORDS and source.records_skipped == 2
+
+
+def test_from_follows_the_repository_s_granularity() -> None:
+    from bot.services.harvest.protocol import from_stamp
+
+    assert from_stamp("2026-12-06T07:20:40Z", "YYYY-MM-DDThh:mm:ssZ") == "2026-12-06T07:20:40Z"
+    assert from_stamp("2026-12-06T07:20:40Z", "YYYY-MM-DD") == "2026-12-06"

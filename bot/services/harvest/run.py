@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.catalogue.records import BibRecord, RecordProblem
+from bot.catalogue.records import BibRecord, CatalogueFileError, RecordProblem
 from bot.config import Settings
 from bot.db import write
 from bot.models import CatalogueChange, HarvestRecord, HarvestSource, Library, utcnow
@@ -119,9 +119,15 @@ class _Harvest:
                 elif record.metadata is None:
                     item = RecordProblem(self.number, "it has no metadata")
                 else:
-                    item = self.reader(record.metadata, self.number)
+                    item = self._read_one(record.metadata)
             items.append(item)
         return _Fetched(page, items)
+
+    def _read_one(self, metadata: bytes) -> BibRecord | RecordProblem:
+        try:
+            return self.reader(metadata, self.number)
+        except CatalogueFileError as exc:  # past a read limit: this record only
+            return RecordProblem(self.number, str(exc))
 
     def _plan(self, record: OaiRecord, item: BibRecord | RecordProblem) -> PlannedRecord | None:
         imported = self.report.imported
@@ -298,7 +304,7 @@ def _start(source: HarvestSource, stamp: str, *, full: bool) -> _Start:
     return _Start(source.harvested_from, None, stamp)
 
 
-async def _pages(repository: Repository, source: HarvestSource, start: _Start) -> Iterator[Page]:
+def _pages(repository: Repository, source: HarvestSource, start: _Start) -> Iterator[Page]:
     return repository.pages(
         source.metadata_prefix, from_=start.from_, set_spec=source.set_spec, token=start.token
     )
@@ -373,7 +379,7 @@ async def harvest_library(
             progress,
             pending_from=start.next_from,
         )
-        pages = await _pages(repository, source, start)
+        pages = _pages(repository, source, start)
         await _run(harvest, pages)
         report.complete = True
         next_from = start.next_from or None
