@@ -220,3 +220,38 @@ async def test_two_harvests_of_one_library_at_once_run_one_after_the_other(
     # Once it is done, the library can be harvested again.
     report = await harvest_library(sessionmaker, harvest_settings, "EAST")
     assert report.error is None
+
+
+async def test_a_ready_hold_on_a_withdrawn_copy_takes_another_library_s_copy(
+    session: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    harvest_settings: Settings,
+    repository: TestRepository,
+) -> None:
+    await _connected(session, repository)
+    await harvest_library(sessionmaker, harvest_settings, "EAST")
+    identifier = sorted(repository.catalogue.entries)[1]
+    row = await session.scalar(select(HarvestRecord).where(HarvestRecord.identifier == identifier))
+    assert row is not None
+    east_copy = await session.scalar(select(Item).where(Item.barcode == row.barcodes[0]))
+    assert east_copy is not None
+    west = await make_library(session, code="WEST")
+    session.add(Item(work_id=east_copy.work_id, library_id=west.id, barcode="WEST-1"))
+    reader = await make_reader(session)
+    await session.commit()
+    placement = await place_hold(
+        session, reader, east_copy.work_id, east_copy.library_id, settings=harvest_settings
+    )
+    hold_id = placement.hold.id
+    assert placement.hold.status is HoldStatus.READY  # the copy on EAST's shelf
+    await session.commit()
+
+    repository.catalogue.delete(identifier)
+    report = await harvest_library(sessionmaker, harvest_settings, "EAST")
+    assert report.deleted == 1
+    await session.commit()
+    hold = await session.get(Hold, hold_id, populate_existing=True)
+    assert hold is not None and hold.status is HoldStatus.IN_TRANSIT
+    west_copy = await session.scalar(select(Item).where(Item.barcode == "WEST-1"))
+    assert west_copy is not None and hold.item_id == west_copy.id
+    assert await session.get(Item, east_copy.id, populate_existing=True) is None
