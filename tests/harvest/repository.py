@@ -9,8 +9,9 @@ keeps the records and serves pyoai's answers over HTTP (wsgiref, in a thread), w
 
 from __future__ import annotations
 
-import cgi
+import sys
 import threading
+import types
 import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -20,16 +21,29 @@ from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from lxml import etree
+
+# pyoai 2.5 decodes resumption tokens with cgi.parse_qs, which Python 3.8 removed (its
+# replacement is urllib.parse.parse_qs, same arguments); Python 3.13 removed cgi itself.
+try:
+    import cgi
+except ImportError:  # pragma: no cover - Python 3.13 and later
+    cgi = types.ModuleType("cgi")
+    sys.modules["cgi"] = cgi
+if not hasattr(cgi, "parse_qs"):
+    cgi.parse_qs = urllib.parse.parse_qs  # type: ignore[attr-defined]
+
+# pyoai 2.5 imports pkg_resources (only to describe itself in Identify, which is turned off
+# here); newer setuptools no longer ship it.
+try:
+    import pkg_resources  # type: ignore[import-untyped]  # noqa: F401
+except ImportError:  # pragma: no cover - depends on the installed setuptools
+    sys.modules["pkg_resources"] = types.ModuleType("pkg_resources")
+
 from oaipmh import common, error, metadata, server
 
 MARC_NS = "http://www.loc.gov/MARC21/slim"
 GRANULARITY = "YYYY-MM-DDThh:mm:ssZ"
 FIRST_DATESTAMP = datetime(2026, 1, 1, 8, 0, 0)
-
-# pyoai 2.5 decodes resumption tokens with cgi.parse_qs, which Python 3.8 removed (its
-# replacement is urllib.parse.parse_qs, same arguments).
-if not hasattr(cgi, "parse_qs"):
-    cgi.parse_qs = urllib.parse.parse_qs  # type: ignore[attr-defined]
 
 
 def _append_record(element: Any, payload: bytes) -> None:
