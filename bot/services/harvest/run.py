@@ -97,12 +97,43 @@ class _Harvest:
     pending_from: str | None = None
     number: int = 0
     unindexed: set[int] = field(default_factory=set)
+    seen: set[str] = field(default_factory=set)
 
     async def sync_index(self) -> None:
         """Index the works stored since the last sync (the whole index if there is none)."""
         if self.indexer is not None and self.unindexed:
             await sync_index(self.indexer, sorted(self.unindexed))
         self.unindexed.clear()
+
+    async def withdraw_unseen(self) -> None:
+        """After a complete full harvest: what the repository no longer lists is withdrawn
+        (for repositories that keep no trace of deleted records)."""
+        async with self.sessionmaker() as session, write(session):
+            await lock_catalogue(session)
+            rows = await session.execute(
+                select(HarvestRecord.id, HarvestRecord.identifier, HarvestRecord.barcodes).where(
+                    HarvestRecord.source_id == self.source_id, HarvestRecord.deleted.is_(False)
+                )
+            )
+            missing = [
+                (row_id, barcodes) for row_id, name, barcodes in rows if name not in self.seen
+            ]
+            if not missing:
+                return
+            await session.execute(
+                update(HarvestRecord),
+                [{"id": row_id, "deleted": True, "barcodes": []} for row_id, _codes in missing],
+            )
+            gone = {barcode for _row_id, barcodes in missing for barcode in barcodes or ()}
+            withdrawn = await withdraw_copies(
+                session, self.library.id, gone, settings=self.settings, now=utcnow()
+            )
+            if withdrawn:
+                session.add(CatalogueChange(work_ids=sorted(withdrawn)))
+        self.report.deleted += len(missing)
+        self.report.changed_work_ids |= withdrawn
+        self.unindexed |= withdrawn
+        await self.sync_index()
 
     def read(self, pages: Iterator[Page]) -> _Fetched | None:
         """Fetch the next page and read its records (blocking: runs in a worker thread)."""
@@ -166,6 +197,7 @@ class _Harvest:
                 )
             )
         self.report.pages += 1
+        self.seen.update(record.identifier for record in page.records)
         self.report.records += len(page.records) - len(deleted)
         self.report.deleted += len(deleted)
         self.unindexed |= self.state.changed | withdrawn
@@ -341,7 +373,8 @@ async def harvest_library(
 ) -> HarvestReport:
     """Harvest what changed at a library's repository since its last complete harvest.
 
-    ``full`` harvests everything. A stop part way (``report.error``) keeps the pages stored
+    ``full`` harvests everything, and then withdraws what the repository no longer lists.
+    A stop part way (``report.error``) keeps the pages stored
     before it, and the next harvest resumes after them. Raises UnknownLibraryError and
     NotConnectedError; ``progress`` gets the number of records fetched so far.
     """
@@ -381,6 +414,8 @@ async def harvest_library(
         )
         pages = _pages(repository, source, start)
         await _run(harvest, pages)
+        if full:
+            await harvest.withdraw_unseen()
         report.complete = True
         next_from = start.next_from or None
     except HarvestError as exc:
