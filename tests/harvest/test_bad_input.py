@@ -221,3 +221,19 @@ def test_from_follows_the_repository_s_granularity() -> None:
 
     assert from_stamp("2026-12-06T07:20:40Z", "YYYY-MM-DDThh:mm:ssZ") == "2026-12-06T07:20:40Z"
     assert from_stamp("2026-12-06T07:20:40Z", "YYYY-MM-DD") == "2026-12-06"
+
+
+@pytest.mark.usefixtures("east")
+@pytest.mark.parametrize("body", [BILLION_LAUGHS, EXTERNAL_ENTITY], ids=["bomb", "entity"])
+async def test_an_unsafe_first_answer_is_refused_before_anything_is_stored(
+    body: bytes,
+    session: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    harvest_settings: Settings,
+    repository: TestRepository,
+) -> None:
+    repository.faults.append(lambda query: (200, body) if query.get("verb") == "Identify" else None)
+    report = await harvest_library(sessionmaker, harvest_settings, "EAST")
+    assert report.error is not None and report.error.kind == "unsafe_xml"
+    items, source = await _state(session)
+    assert items == 0 and source.last_error_kind == "unsafe_xml"
