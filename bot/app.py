@@ -64,6 +64,7 @@ from handlers import (
 )
 from handlers import events as reading_events
 from handlers import follow as library_follows
+from handlers import harvest as harvest_console
 from handlers import holds as reader_holds
 from handlers import inline as inline_search
 from handlers import librarian as librarian_desk
@@ -108,6 +109,7 @@ def feature_routers() -> list[Router]:
         broadcast_wizard.build_router(),
         reach_view.build_router(),
         campaign_console.build_router(),
+        harvest_console.build_router(),
         library_follows.build_router(),
         notification_controls.build_router(),
         catalogue_search.build_router(),

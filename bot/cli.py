@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.config import Settings, SettingsError, load_settings
+from bot.harvest_cli import add_connect_options, add_harvest_command, cmd_connect_oai
 from bot.migrate import SchemaBehindError
 
 if TYPE_CHECKING:
@@ -313,6 +314,11 @@ def _add_catalogue_commands(commands: Any) -> None:
         )
         member_import.add_argument("file", metavar="FILE.csv")
         member_import.set_defaults(handler=cmd_import_members, entity=entity)
+        if entity == "libraries":
+            connect = actions.add_parser("connect", help="connect a library to its source")
+            connect.add_argument("code", metavar="CODE", help="member library code")
+            add_connect_options(connect)
+            connect.set_defaults(handler=cmd_connect_oai)
 
     catalogue = commands.add_parser(
         "import-catalogue", help="import a library's MARC 21, MARCXML or CSV catalogue file"
@@ -403,6 +409,7 @@ def build_parser() -> argparse.ArgumentParser:
     revision.add_argument("message", help="what the migration changes")
     revision.set_defaults(handler=cmd_makemigration)
     _add_catalogue_commands(commands)
+    add_harvest_command(commands)
     return parser
 
 

@@ -138,6 +138,11 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
     throttle_enabled: bool = True
 
+    # OAI-PMH harvest of connected libraries (`bookbridge libraries connect ... --oai-pmh`):
+    # every this many minutes (0: no scheduled harvest), each request waiting this long.
+    harvest_interval_minutes: int = Field(default=60, ge=0, le=7 * 24 * 60)
+    harvest_timeout_s: float = Field(default=60.0, gt=0, le=600)
+
     @field_validator("admin_ids", "event_reminder_hours", mode="before")
     @classmethod
     def _comma_separated_ints(cls, value: Any) -> Any:

@@ -43,6 +43,7 @@ ADMIN_SECTIONS: tuple[AdminSection, ...] = (
     AdminSection("reach", N_("📍 Reach")),
     AdminSection("campaigns", N_("📣 Campaigns")),
     AdminSection("newcampaign", N_("➕ New campaign")),
+    AdminSection("harvest", N_("🔄 Catalogue harvest")),
 )
 
 

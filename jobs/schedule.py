@@ -15,6 +15,7 @@ from bot.scheduler import Scheduler
 from jobs.broadcasts import BroadcastReporter, report_broadcasts
 from jobs.campaigns import prepare_weekly_campaign, run_campaigns
 from jobs.events import EventsTick, tick_events
+from jobs.harvest import harvest_connected
 from jobs.holds import HoldsJob, run_holds_tick
 from jobs.outbox import deliver_outbox
 from jobs.reach import measure_reach
@@ -67,6 +68,12 @@ class Jobs:
                 self.settings.auto_campaign_hours * 3600,
                 partial(prepare_weekly_campaign, *args),
                 name="campaign-automation",
+            )
+        if self.sessionmaker is not None and self.settings.harvest_interval_minutes > 0:
+            scheduler.every(
+                self.settings.harvest_interval_minutes * 60,
+                partial(harvest_connected, self.sessionmaker, self.settings),
+                name="harvest",
             )
 
     async def stop(self) -> None:

@@ -52,6 +52,7 @@ from bot.models.enums import (
     SuggestionStatus,
 )
 from bot.models.events import Event, EventSeries, Feedback, Registration
+from bot.models.harvest import HarvestRecord, HarvestSource
 from bot.models.holds import Hold
 from bot.models.members import District, Library
 from bot.models.messages import (
@@ -91,6 +92,8 @@ __all__ = [
     "EventSeries",
     "EventStatus",
     "Feedback",
+    "HarvestRecord",
+    "HarvestSource",
     "Hold",
     "HoldStatus",
     "Item",

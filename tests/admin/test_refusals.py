@@ -33,8 +33,9 @@ async def test_admin_sees_every_section(staff: Staff) -> None:
         "📍 Reach",
         "📣 Campaigns",
         "➕ New campaign",
+        "🔄 Catalogue harvest",
     ]
-    assert [section.key for section in ADMIN_SECTIONS][-1] == "newcampaign"
+    assert [section.key for section in ADMIN_SECTIONS][-1] == "harvest"
     replies = await staff.admin.tap("📥 Catalogue import")
     assert "/import LIBRARY_CODE" in (replies[0].text or "")
     assert "Known codes: HOME" in (replies[0].text or "")

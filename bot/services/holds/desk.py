@@ -295,7 +295,7 @@ async def collected(
     return outcomes
 
 
-async def _cancel_holds_of_lost_work(
+async def cancel_holds_of_lost_work(
     session: AsyncSession, work_id: int, *, settings: Settings, now: datetime
 ) -> bool:
     """The work's last copy went missing: the library cancels its holds, with a notice."""
@@ -347,7 +347,7 @@ async def mark_missing(
             else:
                 action = DeskAction.REQUEUED
         if not await circulating_copies(session, item.work_id) and (
-            await _cancel_holds_of_lost_work(session, item.work_id, settings=settings, now=now)
+            await cancel_holds_of_lost_work(session, item.work_id, settings=settings, now=now)
         ):
             action = DeskAction.CANCELLED
         audit.record(
