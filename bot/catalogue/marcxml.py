@@ -23,10 +23,14 @@ from bot.catalogue.records import (
     ReadLimits,
     RecordProblem,
 )
+from bot.catalogue.unimarc import mojibake
+from bot.catalogue.unimarc_fields import UNIMARC_TAGS, unimarc_record
 
-__all__ = ["read_marcxml", "root_element"]
+__all__ = ["read_marcxml", "read_unimarc_element", "root_element"]
 
 _BLOCK_BYTES = 64 * 1024
+# A record is read as MARC 21 or UNIMARC as its fields show, so both formats' fields are kept.
+_KEPT_TAGS = USED_TAGS | UNIMARC_TAGS
 
 
 def _local(tag: str) -> str:
@@ -107,7 +111,7 @@ class _RecordBuilder:
             return _Open("other", draft)
         tag = tag.strip().zfill(3) if tag.strip().isdigit() else tag.strip()
         draft.tags.add(tag)
-        if tag not in USED_TAGS:
+        if tag not in _KEPT_TAGS:
             return _Open("other", draft)
         if name == "controlfield":
             return _Open("control", draft, tag, text=[])
@@ -165,14 +169,66 @@ class _RecordBuilder:
         return finished
 
 
-def _record(number: int, draft: _Draft) -> BibRecord | RecordProblem:
+def _unimarc(number: int, fields: Fields) -> BibRecord | RecordProblem:
+    for data_field in fields.data:
+        for _code, value in data_field.subfields:
+            if mojibake(value):
+                return RecordProblem(
+                    number, f"field {data_field.tag}: the text is garbled (mojibake)"
+                )
+    return unimarc_record(number, fields)
+
+
+def _record(number: int, draft: _Draft, *, unimarc: bool = False) -> BibRecord | RecordProblem:
     if draft.problem is not None:
         return RecordProblem(number, draft.problem)
-    return bib_record(number, Fields(draft.tags, draft.control, draft.data))
+    fields = Fields(draft.tags, draft.control, draft.data)
+    if unimarc or ("200" in draft.tags and "245" not in draft.tags):
+        return _unimarc(number, fields)
+    return bib_record(number, fields)
 
 
-def read_marcxml(stream: Readable, limits: ReadLimits) -> Iterator[BibRecord | RecordProblem]:
-    """The records of a MARCXML file in document order, numbered from 1."""
+def read_unimarc_element(element: ET.Element, number: int = 1) -> BibRecord | RecordProblem:
+    """One UNIMARC/CNMARC ``record`` element (MARCXML or marcxchange style, any namespace).
+
+    For records that arrive one at a time (OAI-PMH): ``controlfield``/``datafield``/
+    ``subfield`` children are read as a UNIMARC file's would be.
+    """
+    draft = _Draft()
+    for child in element:
+        kind = _local(child.tag)
+        if kind not in ("controlfield", "datafield"):
+            continue
+        tag = (child.get("tag") or "").strip()
+        tag = tag.zfill(3) if tag.isdigit() else tag
+        if not tag:
+            return RecordProblem(number, f"a {kind} has no tag attribute")
+        draft.tags.add(tag)
+        if tag not in UNIMARC_TAGS:
+            continue
+        if kind == "controlfield":
+            draft.control.setdefault(tag, child.text or "")
+            continue
+        data_field = DataField(tag, (child.get("ind2") or " ")[:1], [])
+        for sub in child:
+            if _local(sub.tag) != "subfield":
+                continue
+            code = sub.get("code")
+            if code is None:
+                return RecordProblem(number, f"a subfield in field {tag} has no code")
+            data_field.subfields.append((code, sub.text or ""))
+        draft.data.append(data_field)
+    return _record(number, draft, unimarc=True)
+
+
+def read_marcxml(
+    stream: Readable, limits: ReadLimits, *, unimarc: bool = False
+) -> Iterator[BibRecord | RecordProblem]:
+    """The records of a MARCXML file in document order, numbered from 1.
+
+    Each record is read as MARC 21 or, when it has a 200 and no 245, as UNIMARC; every one
+    as UNIMARC with `unimarc`.
+    """
     builder = _RecordBuilder(limits)
     parser = ET.XMLParser(target=builder)
     number = 0
@@ -187,17 +243,17 @@ def read_marcxml(stream: Readable, limits: ReadLimits) -> Iterator[BibRecord | R
                 raise CatalogueTooLargeError("line", limits.line)
             for draft in builder.take():
                 number += 1
-                yield _record(number, draft)
+                yield _record(number, draft, unimarc=unimarc)
         parser.close()
     except ET.ParseError as exc:
         for draft in builder.take():
             number += 1
-            yield _record(number, draft)
+            yield _record(number, draft, unimarc=unimarc)
         yield RecordProblem(number + 1, f"the XML is not well-formed ({exc}); reading stopped")
         return
     for draft in builder.take():
         number += 1
-        yield _record(number, draft)
+        yield _record(number, draft, unimarc=unimarc)
 
 
 class _RootFound(Exception):

@@ -34,6 +34,7 @@ from handlers.search.wording import (
     title_html,
     title_plain,
 )
+from handlers.subjects import clc_line
 
 WORK_LINK_PREFIX = "wk"
 CARD_LIBRARIES = 10
@@ -82,6 +83,8 @@ def card_text(card: WorkCard, language: str) -> str:
         lines.append(escape(facts_line))
     if card.isbns:
         lines.append("ISBN " + escape(", ".join(card.isbns[:3])))
+    if card.clc_numbers:
+        lines.append(escape(clc_line(card.clc_numbers)))
     if card.summary:
         lines.append(f"<i>{escape(clip(card.summary, SUMMARY_CHARS))}</i>")
     lines.append("")

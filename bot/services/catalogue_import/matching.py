@@ -16,7 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.catalogue.records import RecordProblem
 from bot.models import Item, Work, WorkIsbn
-from bot.services.catalogue_import.planning import WORK_FIELDS, PlannedCopy, PlannedRecord
+from bot.services.catalogue_import.planning import (
+    LIST_FIELDS,
+    WORK_FIELDS,
+    PlannedCopy,
+    PlannedRecord,
+)
 from bot.services.catalogue_import.report import ImportReport
 
 __all__ = ["BatchChanges", "ExistingItem", "ImportState", "Loaded", "WorkState", "load", "merge"]
@@ -96,7 +101,7 @@ _WORK_COLUMNS = (
 
 def _state_from_row(row: Any) -> WorkState:
     values = {name: getattr(row, name) for name in WORK_FIELDS}
-    for name in ("authors", "original_authors", "subjects"):
+    for name in LIST_FIELDS:
         values[name] = list(values[name] or [])
     return WorkState(id=row.id, values=values, work_key=row.work_key, fingerprint=row.fingerprint)
 

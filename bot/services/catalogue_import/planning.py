@@ -13,6 +13,7 @@ from bot.catalogue.records import BibRecord, RecordProblem
 from bot.models import Library
 
 __all__ = [
+    "LIST_FIELDS",
     "WORK_FIELDS",
     "PlannedCopy",
     "PlannedRecord",
@@ -28,6 +29,8 @@ _LANGUAGE_MAX = 8
 _KEY_MAX = 255
 _BARCODE_MAX = 64
 _CALL_NUMBER_MAX = 100
+_CLC_MAX = 40
+_SERIES_MAX = 500
 _SAFE_KEY = re.compile(r"[A-Za-z0-9._-]{1,24}")
 
 WORK_FIELDS = (
@@ -40,7 +43,13 @@ WORK_FIELDS = (
     "year",
     "publisher",
     "summary",
+    "variant_titles",
+    "clc_numbers",
+    "edition",
+    "series",
 )
+# The list-valued ones.
+LIST_FIELDS = ("authors", "original_authors", "subjects", "variant_titles", "clc_numbers")
 
 
 def _clean(text: str | None, limit: int | None = None) -> str | None:
@@ -57,7 +66,17 @@ def _clean_list(values: Iterable[str]) -> list[str]:
 
 
 def record_fingerprint(record: BibRecord) -> str:
-    """A hash of a record's bibliographic fields (not its holdings)."""
+    """A hash of a record's bibliographic fields (not its holdings).
+
+    The fields only UNIMARC records have count only when present, so a MARC 21 record's
+    hash is what it was before they were read.
+    """
+    extras = [
+        list(record.variant_titles),
+        list(record.clc_numbers),
+        record.edition,
+        record.series,
+    ]
     payload = json.dumps(
         [
             record.title,
@@ -71,6 +90,7 @@ def record_fingerprint(record: BibRecord) -> str:
             record.summary,
             list(record.isbns),
             record.work_key,
+            *([extras] if any(extras) else []),
         ],
         ensure_ascii=False,
         separators=(",", ":"),
@@ -105,6 +125,10 @@ def _work_values(record: BibRecord) -> dict[str, Any]:
         "year": record.year if record.year is not None and 0 <= record.year <= 2999 else None,
         "publisher": _clean(record.publisher, _PUBLISHER_MAX),
         "summary": _clean(record.summary),
+        "variant_titles": [value[:_TITLE_MAX] for value in _clean_list(record.variant_titles)],
+        "clc_numbers": [value[:_CLC_MAX] for value in _clean_list(record.clc_numbers)],
+        "edition": _clean(record.edition, _PUBLISHER_MAX),
+        "series": _clean(record.series, _SERIES_MAX),
     }
 
 

@@ -39,7 +39,14 @@ def _text_size(item: ReadItem) -> int:
     if isinstance(item, RecordProblem):
         return len(item.reason)
     texts = (item.title, item.original_title, item.publisher, item.summary)
-    lists = (item.authors, item.original_authors, item.subjects, item.isbns, item.warnings)
+    lists = (
+        item.authors,
+        item.original_authors,
+        item.subjects,
+        item.isbns,
+        item.warnings,
+        item.variant_titles,
+    )
     holdings = (
         len(h.library_code or "") + len(h.barcode or "") + len(h.call_number or "")
         for h in item.holdings
