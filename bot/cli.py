@@ -315,15 +315,17 @@ def _add_catalogue_commands(commands: Any) -> None:
         member_import.set_defaults(handler=cmd_import_members, entity=entity)
 
     catalogue = commands.add_parser(
-        "import-catalogue", help="import a library's MARC 21, MARCXML or CSV catalogue file"
+        "import-catalogue",
+        help="import a library's MARC 21, CNMARC/UNIMARC, MARCXML or CSV catalogue file",
     )
     catalogue.add_argument("--library", required=True, metavar="CODE", help="member library code")
     catalogue.add_argument("file", metavar="FILE", help="catalogue file (.xz and .gz are read too)")
     catalogue.add_argument(
         "--format",
-        choices=("auto", "marc", "marcxml", "csv"),
+        choices=("auto", "marc", "marcxml", "csv", "cnmarc", "unimarc"),
         default="auto",
-        help="file format (default: detected from the content)",
+        help="file format (default: detected from the content, record by record for MARC 21 "
+        "and CNMARC/UNIMARC); cnmarc and unimarc read every record as UNIMARC, ISO 2709 or XML",
     )
     catalogue.add_argument(
         "--copies",

@@ -48,6 +48,8 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("reach", N_("Reach by district, and the under-reached ones"), Role.ADMIN),
     CommandSpec("newcampaign", N_("Prepare a campaign for readers"), Role.ADMIN),
     CommandSpec("campaigns", N_("Campaigns and how they did"), Role.ADMIN),
+    # Browse by subject (Chinese Library Classification).
+    CommandSpec("subjects", N_("Browse the catalogue by subject")),
 )
 
 ROLE_ORDER = (Role.READER, Role.LIBRARIAN, Role.ORGANISER, Role.ADMIN)

@@ -17,13 +17,24 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import N_
+from bot.services.search.query import KindFilter, LanguageFilter, SearchFilters
+from bot.services.search.results import SearchPage
 from bot.services.subjects import CLC_CLASSES, SUBJECT_PAGE_SIZE, SubjectPage, subject_page
 from handlers.common import edit_message
 from handlers.filters import Onboarded
-from handlers.search.callbacks import WorkOpen, button
+from handlers.search.callbacks import ResultsPage, WorkOpen, button
 from handlers.search.wording import byline, title_html, title_plain
 
-__all__ = ["SubjectList", "build_router", "clc_line", "subject_label", "subjects_keyboard"]
+__all__ = [
+    "SubjectFilter",
+    "SubjectList",
+    "browse_button",
+    "build_router",
+    "clc_line",
+    "subject_filter_button",
+    "subject_label",
+    "subjects_keyboard",
+]
 
 BUTTON_TITLE_CHARS = 48
 
@@ -76,6 +87,67 @@ class SubjectList(CallbackData, prefix="sj"):
 
     letter: str = ""
     page: int = 0
+
+
+class SubjectFilter(CallbackData, prefix="sf"):
+    """Choose the subject filter of one of the reader's searches (the rest: its filters)."""
+
+    search_id: int
+    available: bool = False
+    language: LanguageFilter = LanguageFilter.ANY
+    kind: KindFilter = KindFilter.ANY
+    author: bool = False
+    subject: str = ""
+
+    def results(self, subject: str) -> ResultsPage:
+        """Page one of the search with `subject` ("" for any) and the other filters kept."""
+        return ResultsPage(
+            search_id=self.search_id,
+            page=0,
+            available=self.available,
+            language=self.language,
+            kind=self.kind,
+            author=self.author,
+            subject=subject,
+        )
+
+
+def subject_filter_button(results: SearchPage) -> InlineKeyboardButton:
+    """The results' subject filter: "📚 Subject…", or the chosen class ticked."""
+    filters: SearchFilters = results.filters
+    label = (
+        f"✓ {subject_label(filters.subject)}" if filters.subject in _LABELS else _("📚 Subject…")
+    )
+    target = SubjectFilter(
+        search_id=results.search_id,
+        available=filters.available,
+        language=filters.language,
+        kind=filters.kind,
+        author=results.author,
+        subject=filters.subject,
+    )
+    return button(label, target)
+
+
+async def pick_subject(query: CallbackQuery, callback_data: SubjectFilter) -> None:
+    """The classes to filter a search by, in place of the results' buttons."""
+    buttons = [
+        button(subject_label(letter), callback_data.results(letter)) for letter in CLC_CLASSES
+    ]
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    rows.append([button(_("Any subject"), callback_data.results(""))])
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(
+            reply_markup=InlineKeyboardMarkup(inline_keyboard=rows)
+        )
+
+
+def browse_button() -> InlineKeyboardMarkup:
+    """The "browse by subject" entry under the Search prompt."""
+    return InlineKeyboardMarkup(
+        inline_keyboard=[[button(_("📚 Browse by subject"), SubjectList())]]
+    )
 
 
 def subjects_keyboard() -> InlineKeyboardMarkup:
@@ -152,4 +224,5 @@ def build_router() -> Router:
     router.callback_query.filter(Onboarded())
     router.message.register(show_subjects, Command("subjects"))
     router.callback_query.register(open_subject, SubjectList.filter())
+    router.callback_query.register(pick_subject, SubjectFilter.filter())
     return router

@@ -18,10 +18,13 @@ class ResultsPage(CallbackData, prefix="sr"):
     language: LanguageFilter = LanguageFilter.ANY
     kind: KindFilter = KindFilter.ANY
     author: bool = False
+    subject: str = ""
 
     @property
     def filters(self) -> SearchFilters:
-        return SearchFilters(available=self.available, language=self.language, kind=self.kind)
+        return SearchFilters(
+            available=self.available, language=self.language, kind=self.kind, subject=self.subject
+        )
 
     @classmethod
     def of(cls, results: SearchPage, *, page: int, filters: SearchFilters) -> ResultsPage:
@@ -33,6 +36,7 @@ class ResultsPage(CallbackData, prefix="sr"):
             language=filters.language,
             kind=filters.kind,
             author=results.author,
+            subject=filters.subject,
         )
 
 
@@ -46,6 +50,7 @@ class WorkOpen(CallbackData, prefix="wk"):
     language: LanguageFilter = LanguageFilter.ANY
     kind: KindFilter = KindFilter.ANY
     author: bool = False
+    subject: str = ""
 
     def back(self) -> ResultsPage | None:
         """Where "Back to results" goes, if the card was opened from results."""
@@ -58,6 +63,7 @@ class WorkOpen(CallbackData, prefix="wk"):
             language=self.language,
             kind=self.kind,
             author=self.author,
+            subject=self.subject,
         )
 
 

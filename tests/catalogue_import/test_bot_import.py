@@ -102,7 +102,7 @@ async def test_import_end_to_end(
     admin = await _alliance(harness, sessionmaker)
     content = shared_data("bad-marc", "bad_records.mrc").read_bytes()
     [prompt] = await admin.send("/import EAST")
-    assert "MARC 21, MARCXML or CSV" in _text(prompt)
+    assert "MARC 21, CNMARC/UNIMARC, MARCXML or CSV" in _text(prompt)
     status, report = await admin.send_document("bad_records.mrc", content)
     # One status message, edited from "Downloading" through progress to the summary.
     lines = _text(status).splitlines()
