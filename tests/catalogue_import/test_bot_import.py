@@ -55,7 +55,9 @@ async def test_usage_unknown_code_and_bad_files(
 ) -> None:
     admin = await _alliance(harness, sessionmaker)
     [usage] = await admin.send("/import")
-    assert _text(usage) == "Usage: /import LIBRARY_CODE\nKnown codes: EAST, WEST"
+    assert _text(usage) == (
+        "Usage: /import LIBRARY_CODE [cnmarc|unimarc|marc|marcxml|csv]\nKnown codes: EAST, WEST"
+    )
     [unknown] = await admin.send("/import NORTH")
     assert _text(unknown) == "No library has the code “NORTH”. Known codes: EAST, WEST"
 
