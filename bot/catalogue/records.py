@@ -20,8 +20,8 @@ __all__ = [
 ]
 
 CatalogueFormat = Literal["marc", "marcxml", "csv", "unimarc"]
-# What a holding's exported item status says (None: nothing, so on the shelf).
-HoldingStatus = Literal["lost", "not_for_loan", "on_loan"]
+# What a holding's exported item status says; None where the export says nothing of it.
+HoldingStatus = Literal["available", "lost", "not_for_loan", "on_loan"]
 
 CSV_COLUMNS = (
     "title",

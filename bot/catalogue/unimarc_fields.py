@@ -22,8 +22,11 @@
 * holdings: each 905 (the CNMARC holdings field: $a library code, $b accession number or
   barcode, $d class number and $e book number joined by "/" as the call number, $f how many
   copies when there is no barcode); each 906 read alike; and each Koha UNIMARC item, 995
-  ($b home library, else $c; $f barcode; $k call number; $o a non-zero not-for-loan code;
-  $n the due date of a copy on loan).
+  ($b home library, else $c; $f barcode; $k call number);
+* item status: a Koha 995 is on loan with a due date in $n, not for loan with a $o other
+  than 0, else available; a 905/906 says it in words in $s where the library's system
+  exports one ("lost"/"丢失"/"遗失", "not for loan"/"不外借"/"阅览", "on loan"/"借出" with
+  the due date in $n); without $s its status is not known and a copy keeps its own.
 
 The character set of an ISO 2709 record is the reader's business (``unimarc``); this module
 sees Unicode text only.
@@ -62,7 +65,8 @@ _YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)")
 _LANGUAGE = re.compile(r"[a-z]{3}")
 _DUE = re.compile(r"(\d{4})-?(\d{2})-?(\d{2})")
 _LOST = frozenset({"lost", "missing", "withdrawn", "丢失", "遗失", "剔除", "注销"})
-_ON_LOAN = frozenset({"on loan", "checked out", "借出", "外借"})
+_ON_LOAN = frozenset({"on loan", "checked out", "借出", "外借", "已借出"})
+_NOT_FOR_LOAN = frozenset({"not for loan", "reference", "不外借", "阅览", "馆内阅览"})
 
 
 def _clean(text: str) -> str:
@@ -174,16 +178,18 @@ def _due(text: str | None) -> date | None:
 
 
 def _status(item: DataField) -> tuple[HoldingStatus | None, date | None]:
-    """An item's status from a Koha 995 ($o not for loan, $n due) or a 905/906 $s word."""
+    """An item's status: Koha's 995 ($o not for loan, $n due date), a 905/906 $s word."""
     if item.tag == "995":
         due = _due(item.first("n"))
         if due is not None:
             return "on_loan", due
         flag = (item.first("o") or "").strip()
-        return ("not_for_loan" if flag not in ("", "0") else None), None
+        return ("not_for_loan" if flag not in ("", "0") else "available"), None
     word = (item.first("s") or "").strip().lower()
     if word in _LOST:
         return "lost", None
+    if word in _NOT_FOR_LOAN:
+        return "not_for_loan", None
     if word in _ON_LOAN:
         return "on_loan", _due(item.first("n"))
     return None, None

@@ -7,10 +7,11 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime, time
 from typing import Any
 
-from bot.catalogue.records import BibRecord, RecordProblem
-from bot.models import Library
+from bot.catalogue.records import BibRecord, Holding, HoldingStatus, RecordProblem
+from bot.models import ItemStatus, Library
 
 __all__ = [
     "LIST_FIELDS",
@@ -132,12 +133,37 @@ def _work_values(record: BibRecord) -> dict[str, Any]:
     }
 
 
+# Exported item statuses as copies take them; HELD and IN_TRANSIT belong to the holds rules.
+EXPORTED_STATUSES: dict[HoldingStatus, ItemStatus] = {
+    "available": ItemStatus.AVAILABLE,
+    "lost": ItemStatus.MISSING,
+    "not_for_loan": ItemStatus.NOT_FOR_LOAN,
+    "on_loan": ItemStatus.ON_LOAN,
+}
+
+
 @dataclass
 class PlannedCopy:
-    """A copy a record brings: its barcode and call number."""
+    """A copy a record brings: its barcode, call number and the status its export gives.
+
+    ``status`` None: the export says nothing of it (a new copy is available, a known one
+    keeps its status); ``due_at`` goes with ON_LOAN.
+    """
 
     barcode: str
     call_number: str | None
+    status: ItemStatus | None = None
+    due_at: datetime | None = None
+
+
+def _exported(holding: Holding) -> tuple[ItemStatus | None, datetime | None]:
+    if holding.status is None:
+        return None, None
+    status = EXPORTED_STATUSES[holding.status]
+    due = holding.due if status is ItemStatus.ON_LOAN else None
+    # Due at the end of the day it names.
+    due_at = datetime.combine(due, time(23, 59), tzinfo=UTC) if due is not None else None
+    return status, due_at
 
 
 @dataclass
@@ -179,11 +205,12 @@ def _planned_copies(
                     RecordProblem(number, f"barcode {barcode[:20]}… is longer than 64 characters")
                 )
                 continue
-            planned.append(PlannedCopy(barcode, call_number))
+            planned.append(PlannedCopy(barcode, call_number, *_exported(holding)))
             continue
         for _ in range(max(1, holding.copies)):
             generated += 1
-            planned.append(PlannedCopy(copy_barcode(library.code, record, generated), call_number))
+            barcode = copy_barcode(library.code, record, generated)
+            planned.append(PlannedCopy(barcode, call_number, *_exported(holding)))
     return planned
 
 
