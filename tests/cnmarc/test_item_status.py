@@ -12,7 +12,7 @@ from bot.models import Item, ItemStatus, Work
 from bot.services.catalogue_import.run import import_catalogue
 from bot.services.holds.access import circulating_copies
 from tests.catalogue.builders import FIXED_008, datafield, marc_record
-from tests.cnmarc.records import Field, book, iso2709, isbn13
+from tests.cnmarc.records import Field, book, isbn13, iso2709
 from tests.factories import make_library
 from tests.harness import BotHarness
 
