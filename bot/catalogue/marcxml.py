@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from bot.catalogue.fields import USED_TAGS, DataField, Fields, bib_record
+from bot.catalogue.holdings_map import HoldingsMap
 from bot.catalogue.records import (
     BibRecord,
     CatalogueTooLargeError,
@@ -66,8 +67,9 @@ class _Open:
 class _RecordBuilder:
     """An XMLParser target that keeps only what the reader uses of each record."""
 
-    def __init__(self, limits: ReadLimits) -> None:
+    def __init__(self, limits: ReadLimits, kept: frozenset[str] = _KEPT_TAGS) -> None:
         self._limits = limits
+        self._kept = kept
         self._open: list[_Open] = []
         self.finished: list[_Draft] = []
         # Bytes fed since the parser last reported anything: it is holding one token.
@@ -103,15 +105,14 @@ class _RecordBuilder:
             return _Open("subfield", draft, code, parent.data_field, text=[])
         return _Open("other", draft)
 
-    @staticmethod
-    def _field(name: str, attrib: dict[str, str], draft: _Draft) -> _Open:
+    def _field(self, name: str, attrib: dict[str, str], draft: _Draft) -> _Open:
         tag = attrib.get("tag")
         if tag is None:
             draft.problem = f"a {name} has no tag attribute"
             return _Open("other", draft)
         tag = tag.strip().zfill(3) if tag.strip().isdigit() else tag.strip()
         draft.tags.add(tag)
-        if tag not in _KEPT_TAGS:
+        if tag not in self._kept:
             return _Open("other", draft)
         if name == "controlfield":
             return _Open("control", draft, tag, text=[])
@@ -169,26 +170,36 @@ class _RecordBuilder:
         return finished
 
 
-def _unimarc(number: int, fields: Fields) -> BibRecord | RecordProblem:
+def _unimarc(
+    number: int, fields: Fields, holdings_map: HoldingsMap | None
+) -> BibRecord | RecordProblem:
     for data_field in fields.data:
         for _code, value in data_field.subfields:
             if mojibake(value):
                 return RecordProblem(
                     number, f"field {data_field.tag}: the text is garbled (mojibake)"
                 )
-    return unimarc_record(number, fields)
+    return unimarc_record(number, fields, holdings_map)
 
 
-def _record(number: int, draft: _Draft, *, unimarc: bool = False) -> BibRecord | RecordProblem:
+def _record(
+    number: int,
+    draft: _Draft,
+    *,
+    unimarc: bool = False,
+    holdings_map: HoldingsMap | None = None,
+) -> BibRecord | RecordProblem:
     if draft.problem is not None:
         return RecordProblem(number, draft.problem)
     fields = Fields(draft.tags, draft.control, draft.data)
     if unimarc or ("200" in draft.tags and "245" not in draft.tags):
-        return _unimarc(number, fields)
+        return _unimarc(number, fields, holdings_map)
     return bib_record(number, fields)
 
 
-def read_unimarc_element(element: ET.Element, number: int = 1) -> BibRecord | RecordProblem:
+def read_unimarc_element(
+    element: ET.Element, number: int = 1, holdings_map: HoldingsMap | None = None
+) -> BibRecord | RecordProblem:
     """One UNIMARC/CNMARC ``record`` element (MARCXML or marcxchange style, any namespace).
 
     For records that arrive one at a time (OAI-PMH): ``controlfield``/``datafield``/
@@ -204,7 +215,7 @@ def read_unimarc_element(element: ET.Element, number: int = 1) -> BibRecord | Re
         if not tag:
             return RecordProblem(number, f"a {kind} has no tag attribute")
         draft.tags.add(tag)
-        if tag not in UNIMARC_TAGS:
+        if tag not in UNIMARC_TAGS and (holdings_map is None or tag != holdings_map.tag):
             continue
         if kind == "controlfield":
             draft.control.setdefault(tag, child.text or "")
@@ -218,18 +229,23 @@ def read_unimarc_element(element: ET.Element, number: int = 1) -> BibRecord | Re
                 return RecordProblem(number, f"a subfield in field {tag} has no code")
             data_field.subfields.append((code, sub.text or ""))
         draft.data.append(data_field)
-    return _record(number, draft, unimarc=True)
+    return _record(number, draft, unimarc=True, holdings_map=holdings_map)
 
 
 def read_marcxml(
-    stream: Readable, limits: ReadLimits, *, unimarc: bool = False
+    stream: Readable,
+    limits: ReadLimits,
+    *,
+    unimarc: bool = False,
+    holdings_map: HoldingsMap | None = None,
 ) -> Iterator[BibRecord | RecordProblem]:
     """The records of a MARCXML file in document order, numbered from 1.
 
     Each record is read as MARC 21 or, when it has a 200 and no 245, as UNIMARC; every one
     as UNIMARC with `unimarc`.
     """
-    builder = _RecordBuilder(limits)
+    kept = _KEPT_TAGS if holdings_map is None else _KEPT_TAGS | {holdings_map.tag}
+    builder = _RecordBuilder(limits, kept)
     parser = ET.XMLParser(target=builder)
     number = 0
     try:
@@ -243,17 +259,17 @@ def read_marcxml(
                 raise CatalogueTooLargeError("line", limits.line)
             for draft in builder.take():
                 number += 1
-                yield _record(number, draft, unimarc=unimarc)
+                yield _record(number, draft, unimarc=unimarc, holdings_map=holdings_map)
         parser.close()
     except ET.ParseError as exc:
         for draft in builder.take():
             number += 1
-            yield _record(number, draft, unimarc=unimarc)
+            yield _record(number, draft, unimarc=unimarc, holdings_map=holdings_map)
         yield RecordProblem(number + 1, f"the XML is not well-formed ({exc}); reading stopped")
         return
     for draft in builder.take():
         number += 1
-        yield _record(number, draft, unimarc=unimarc)
+        yield _record(number, draft, unimarc=unimarc, holdings_map=holdings_map)
 
 
 class _RootFound(Exception):

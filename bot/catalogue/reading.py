@@ -15,6 +15,7 @@ from typing import Literal
 
 from bot.catalogue.csv_rows import check_csv, read_csv
 from bot.catalogue.files import READ_ERRORS, Unpacked, compressed, detect, opened, read_head
+from bot.catalogue.holdings_map import HoldingsMap
 from bot.catalogue.marc21 import marc_chunks
 from bot.catalogue.marcxml import read_marcxml
 from bot.catalogue.records import (
@@ -65,25 +66,25 @@ def _container(stream: Unpacked, limits: ReadLimits) -> CatalogueFormat:
 
 
 def _reader(
-    stream: Unpacked, chosen: CatalogueFormat, limits: ReadLimits
+    stream: Unpacked, chosen: CatalogueFormat, limits: ReadLimits, holdings: HoldingsMap | None
 ) -> Iterator[BibRecord | RecordProblem]:
     unimarc = chosen == "unimarc"
     if unimarc:
         chosen = _container(stream, limits)
     if chosen == "marc":
-        return read_iso2709(stream, unimarc=unimarc)
+        return read_iso2709(stream, unimarc=unimarc, holdings_map=holdings)
     if chosen == "marcxml":
-        return read_marcxml(stream, limits, unimarc=unimarc)
+        return read_marcxml(stream, limits, unimarc=unimarc, holdings_map=holdings)
     return read_csv(stream, limits)
 
 
 def _records(
-    path: Path, chosen: CatalogueFormat, limits: ReadLimits
+    path: Path, chosen: CatalogueFormat, limits: ReadLimits, holdings: HoldingsMap | None
 ) -> Iterator[BibRecord | RecordProblem]:
     with opened(path, limits) as stream:
         number = 0
         try:
-            for item in _reader(stream, chosen, limits):
+            for item in _reader(stream, chosen, limits, holdings):
                 number = item.record_number
                 yield item
         except READ_ERRORS as exc:
@@ -98,15 +99,22 @@ def _records(
 
 
 def read_records(
-    path: Path, *, format: FileFormat = "auto", limits: ReadLimits | None = None
+    path: Path,
+    *,
+    format: FileFormat = "auto",
+    limits: ReadLimits | None = None,
+    holdings_map: HoldingsMap | None = None,
 ) -> Iterator[BibRecord | RecordProblem]:
-    """Stream the records of a catalogue file in order; raises CatalogueFileError at once."""
+    """Stream the records of a catalogue file in order; raises CatalogueFileError at once.
+
+    ``holdings_map``: the library's own holdings field in its UNIMARC records.
+    """
     limits = limits or ReadLimits()
     with opened(path, limits) as stream:
         chosen = _chosen(stream, format, limits)
         if chosen == "unimarc":
             _container(stream, limits)
-    return _records(path, chosen, limits)
+    return _records(path, chosen, limits, holdings_map)
 
 
 def count_records(path: Path, *, format: FileFormat = "auto") -> int | None:

@@ -21,14 +21,16 @@ more ISO 2709 records, and ``bot.catalogue.marcxml.read_unimarc_element`` for on
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 
 from pymarc import Record
 
 from bot.catalogue.fields import DataField, Fields
+from bot.catalogue.holdings_map import HoldingsMap
 from bot.catalogue.marc21 import (
     MarcChunk,
     Parse,
@@ -145,14 +147,16 @@ def _decoder(charset: str | None, *, declared: bool) -> Callable[[bytes], str]:
     return decode
 
 
-def _decoded_fields(record: Record, decode: Callable[[bytes], str]) -> Fields:
+def _decoded_fields(
+    record: Record, decode: Callable[[bytes], str], used: Collection[str]
+) -> Fields:
     tags: set[str] = set()
     control: dict[str, str] = {}
     data: list[DataField] = []
     for marc_field in record.fields:
         tag = marc_field.tag
         tags.add(tag)
-        if tag not in UNIMARC_TAGS:
+        if tag not in used:
             continue
         try:
             if marc_field.control_field:
@@ -166,15 +170,18 @@ def _decoded_fields(record: Record, decode: Callable[[bytes], str]) -> Fields:
     return Fields(tags, control, data)
 
 
-def unimarc_fields_record(number: int, data: bytes, record: Record) -> BibRecord | RecordProblem:
+def unimarc_fields_record(
+    number: int, data: bytes, record: Record, holdings_map: HoldingsMap | None = None
+) -> BibRecord | RecordProblem:
     """The BibRecord of a parsed UNIMARC record, decoded in its character set."""
     declared = _declared(record) is not None
     decode = _decoder(_charset(record, data), declared=declared)
+    used = UNIMARC_TAGS if holdings_map is None else UNIMARC_TAGS | {holdings_map.tag}
     try:
-        fields = _decoded_fields(record, decode)
+        fields = _decoded_fields(record, decode, used)
     except _FieldError as exc:
         return RecordProblem(number, str(exc))
-    return unimarc_record(number, fields)
+    return unimarc_record(number, fields, holdings_map)
 
 
 def looks_unimarc(record: Record) -> bool:
@@ -182,39 +189,53 @@ def looks_unimarc(record: Record) -> bool:
     return bool(record.get_fields("200")) and not record.get_fields("245")
 
 
-def _parse_unimarc(number: int, data: bytes) -> BibRecord | RecordProblem:
+def _parse_unimarc(
+    number: int, data: bytes, *, holdings_map: HoldingsMap | None = None
+) -> BibRecord | RecordProblem:
     record = record_structure(number, data)
     if isinstance(record, RecordProblem):
         return record
-    return unimarc_fields_record(number, data, record)
+    return unimarc_fields_record(number, data, record, holdings_map)
 
 
-def _parse_either(number: int, data: bytes) -> BibRecord | RecordProblem:
+def _parse_either(
+    number: int, data: bytes, *, holdings_map: HoldingsMap | None = None
+) -> BibRecord | RecordProblem:
     record = record_structure(number, data)
     if isinstance(record, RecordProblem):
         return record
     if looks_unimarc(record):
-        return unimarc_fields_record(number, data, record)
+        return unimarc_fields_record(number, data, record, holdings_map)
     return marc21_record(number, data, record)
 
 
-def read_iso2709(stream: Readable, *, unimarc: bool = False) -> Iterator[BibRecord | RecordProblem]:
+def read_iso2709(
+    stream: Readable, *, unimarc: bool = False, holdings_map: HoldingsMap | None = None
+) -> Iterator[BibRecord | RecordProblem]:
     """The records of an ISO 2709 file, each read as MARC 21 or UNIMARC as its fields show
-    (every one as UNIMARC with `unimarc`), in order, numbered from 1."""
-    parse: Parse = _parse_unimarc if unimarc else _parse_either
+    (every one as UNIMARC with `unimarc`), in order, numbered from 1. ``holdings_map``: the
+    library's own holdings field in its UNIMARC records."""
+    parse: Parse = functools.partial(
+        _parse_unimarc if unimarc else _parse_either, holdings_map=holdings_map
+    )
     return read_marc(stream, parse)
 
 
-def unimarc_chunk(number: int, chunk: MarcChunk) -> BibRecord | RecordProblem:
+def unimarc_chunk(
+    number: int, chunk: MarcChunk, holdings_map: HoldingsMap | None = None
+) -> BibRecord | RecordProblem:
     """The record (or the problem) in one chunk of a UNIMARC file."""
-    return marc_record(number, chunk, _parse_unimarc)
+    return marc_record(number, chunk, functools.partial(_parse_unimarc, holdings_map=holdings_map))
 
 
-def read_unimarc(data: bytes) -> Iterator[BibRecord | RecordProblem]:
+def read_unimarc(
+    data: bytes, holdings_map: HoldingsMap | None = None
+) -> Iterator[BibRecord | RecordProblem]:
     """The CNMARC/UNIMARC records in `data` (ISO 2709 bytes: one record or several), in order.
 
     Yields what the MARC 21 reader yields: a ``BibRecord`` per good record, a
-    ``RecordProblem`` (its number and the field at fault) per bad one.
+    ``RecordProblem`` (its number and the field at fault) per bad one. ``holdings_map``:
+    the library's own holdings field, if it has one (``HoldingsMap.parse``).
     """
     for number, chunk in enumerate(marc_chunks(io.BytesIO(data)), start=1):
-        yield unimarc_chunk(number, chunk)
+        yield unimarc_chunk(number, chunk, holdings_map)

@@ -38,6 +38,7 @@ import re
 from datetime import date
 
 from bot.catalogue.fields import DataField, Fields
+from bot.catalogue.holdings_map import HoldingsMap
 from bot.catalogue.keys import work_key
 from bot.catalogue.records import BibRecord, Holding, HoldingStatus, RecordProblem
 from bot.catalogue.text import nfc, trim, trim_name, unbracket, unique
@@ -212,8 +213,46 @@ def _holding(item: DataField) -> Holding | None:
     return Holding(library, barcode, call_number, max(1, min(copies, 100)), status, due)
 
 
-def unimarc_record(number: int, fields: Fields) -> BibRecord | RecordProblem:
-    """Build a BibRecord from a CNMARC/UNIMARC record, or say why it is not usable."""
+def _mapped_holding(item: DataField, mapping: HoldingsMap) -> Holding | None:
+    """A holding read as the library's own mapping says (see ``holdings_map``)."""
+    library = _value(item.first(mapping.library)) if mapping.library else None
+    barcode = _value(item.first(mapping.barcode)) if mapping.barcode else None
+    parts = (_value(item.first(code)) for code in mapping.call)
+    call_number = "/".join(part for part in parts if part) or None
+    if not any((library, barcode, call_number)):
+        return None
+    count = (item.first(mapping.copies) or "").strip() if mapping.copies else ""
+    copies = int(count) if count.isdigit() and barcode is None else 1
+    word = (item.first(mapping.status) or "").strip().lower() if mapping.status else ""
+    due = _due(item.first(mapping.due)) if mapping.due else None
+    status: HoldingStatus | None = None
+    if word in _LOST:
+        status = "lost"
+    elif word in _NOT_FOR_LOAN:
+        status = "not_for_loan"
+    elif word in _ON_LOAN or due is not None:
+        status = "on_loan"
+    return Holding(library, barcode, call_number, max(1, min(copies, 100)), status, due)
+
+
+def _holdings(fields: Fields, mapping: HoldingsMap | None) -> tuple[Holding, ...]:
+    tags = _HOLDING_TAGS if mapping is None else (*_HOLDING_TAGS, mapping.tag)
+    holdings = (
+        _mapped_holding(item, mapping)
+        if mapping is not None and item.tag == mapping.tag
+        else _holding(item)
+        for item in fields.all(*dict.fromkeys(tags))
+    )
+    return tuple(holding for holding in holdings if holding is not None)
+
+
+def unimarc_record(
+    number: int, fields: Fields, holdings_map: HoldingsMap | None = None
+) -> BibRecord | RecordProblem:
+    """Build a BibRecord from a CNMARC/UNIMARC record, or say why it is not usable.
+
+    ``holdings_map``: the library's own holdings field, read instead of the standard one.
+    """
     title_fields = fields.all("200")
     title = _title(title_fields[0]) if title_fields else ""
     if not title:
@@ -221,7 +260,6 @@ def unimarc_record(number: int, fields: Fields) -> BibRecord | RecordProblem:
     authors = _authors(fields)
     isbns = (find_isbn13(value) for f in fields.all("010") for value in f.values("a"))
     summary = next((v for note in fields.all("330") if (v := _value(note.first("a")))), None)
-    holdings = (_holding(item) for item in fields.all(*_HOLDING_TAGS))
     control = (fields.control.get("001") or "").strip()
     return BibRecord(
         record_number=number,
@@ -238,7 +276,7 @@ def unimarc_record(number: int, fields: Fields) -> BibRecord | RecordProblem:
         publisher=_publisher(fields),
         isbns=unique(isbn for isbn in isbns if isbn),
         summary=summary,
-        holdings=tuple(holding for holding in holdings if holding is not None),
+        holdings=_holdings(fields, holdings_map),
         work_key=work_key(title, authors[0] if authors else None),
         variant_titles=_variant_titles(fields),
         clc_numbers=_clc_numbers(fields),

@@ -1,5 +1,6 @@
 """cnmarc: variant titles, Chinese Library Classification, edition and series of works;
-copies may be not for loan (item status from catalogue exports)
+copies may be not for loan (item status from catalogue exports); a library's own CNMARC
+holdings field
 
 Revision ID: 0012_cnmarc
 Revises: 0011_outbox_outcomes
@@ -44,6 +45,8 @@ def _statuses(values: tuple[str, ...]) -> None:
 
 def upgrade() -> None:
     _statuses(_WITH_NOT_FOR_LOAN)
+    with op.batch_alter_table("libraries") as batch:
+        batch.add_column(sa.Column("holdings_fields", sa.String(length=200), nullable=True))
     with op.batch_alter_table("works") as batch:
         batch.add_column(
             sa.Column("variant_titles", sa.JSON(), nullable=False, server_default=sa.text("'[]'"))
@@ -58,6 +61,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute("UPDATE items SET status = 'available' WHERE status = 'not_for_loan'")
     _statuses(_STATUSES)
+    with op.batch_alter_table("libraries") as batch:
+        batch.drop_column("holdings_fields")
     with op.batch_alter_table("works") as batch:
         batch.drop_column("series")
         batch.drop_column("edition")
