@@ -27,6 +27,7 @@ from bot.catalogue.records import (
     RecordProblem,
 )
 from bot.catalogue.unimarc import read_iso2709
+from bot.catalogue.xml_encoding import utf8_xml
 
 __all__ = ["FileFormat", "count_records", "detect_format", "read_records"]
 
@@ -74,7 +75,7 @@ def _reader(
     if chosen == "marc":
         return read_iso2709(stream, unimarc=unimarc, holdings_map=holdings)
     if chosen == "marcxml":
-        return read_marcxml(stream, limits, unimarc=unimarc, holdings_map=holdings)
+        return read_marcxml(utf8_xml(stream), limits, unimarc=unimarc, holdings_map=holdings)
     return read_csv(stream, limits)
 
 

@@ -196,10 +196,10 @@ def iso2709(fields: list[Field], encoding: str) -> bytes:
     return leader + directory + body + b"\x1d"
 
 
-def unimarc_xml(records: list[list[Field]]) -> str:
-    """A marcxchange collection of UNIMARC records."""
+def unimarc_xml(records: list[list[Field]], encoding: str = "UTF-8") -> str:
+    """A marcxchange collection of UNIMARC records (its declaration naming `encoding`)."""
     lines = [
-        '<?xml version="1.0" encoding="UTF-8"?>',
+        f'<?xml version="1.0" encoding="{encoding}"?>',
         '<collection xmlns="info:lc/xmlns/marcxchange-v1" format="UNIMARC" type="Bibliographic">',
     ]
     for fields in records:
@@ -269,6 +269,8 @@ def fixture_files() -> dict[str, bytes]:
         "cnmarc-gbk.mrc": good_gbk,
         "cnmarc-broken.mrc": broken,
         "unimarc.xml": xml.encode(),
+        # Declared GBK, as Chinese systems export it; 镕 is outside GB 2312.
+        "unimarc-gbk.xml": unimarc_xml([to_live(), zhu()], "GBK").encode("gbk"),
     }
 
 

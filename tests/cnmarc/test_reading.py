@@ -84,6 +84,21 @@ def test_unimarc_xml_is_detected_and_read() -> None:
     assert untitled == RecordProblem(2, "no title (200 $a)")
 
 
+def test_gbk_xml_is_read_through_utf8() -> None:
+    assert detect_format(FIXTURES / "unimarc-gbk.xml") == "marcxml"
+    titles = [item.title for item in _read("unimarc-gbk.xml") if isinstance(item, BibRecord)]
+    assert titles == ["活着", "朱镕基答记者问"]
+
+
+def test_gbk_xml_with_bytes_outside_gbk_is_refused_with_the_field(tmp_path: Path) -> None:
+    content = (FIXTURES / "unimarc-gbk.xml").read_bytes().replace("活着".encode("gbk"), b"\xff\xff")
+    path = tmp_path / "broken.xml"
+    path.write_bytes(content)
+    first, second = read_records(path)
+    assert first == RecordProblem(1, "field 200: the text is garbled (mojibake)")
+    assert isinstance(second, BibRecord) and second.title == "朱镕基答记者问"
+
+
 def test_the_format_can_be_forced_and_files_are_counted() -> None:
     assert detect_format(FIXTURES / "cnmarc-gbk.mrc") == "marc"
     for name in ("cnmarc", "unimarc"):
