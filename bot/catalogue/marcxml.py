@@ -27,7 +27,7 @@ from bot.catalogue.records import (
 from bot.catalogue.unimarc import mojibake
 from bot.catalogue.unimarc_fields import UNIMARC_TAGS, unimarc_record
 
-__all__ = ["read_marcxml", "read_unimarc_element", "root_element"]
+__all__ = ["read_marcxml", "read_record_element", "read_unimarc_element", "root_element"]
 
 _BLOCK_BYTES = 64 * 1024
 # A record is read as MARC 21 or UNIMARC as its fields show, so both formats' fields are kept.
@@ -197,14 +197,7 @@ def _record(
     return bib_record(number, fields)
 
 
-def read_unimarc_element(
-    element: ET.Element, number: int = 1, holdings_map: HoldingsMap | None = None
-) -> BibRecord | RecordProblem:
-    """One UNIMARC/CNMARC ``record`` element (MARCXML or marcxchange style, any namespace).
-
-    For records that arrive one at a time (OAI-PMH): ``controlfield``/``datafield``/
-    ``subfield`` children are read as a UNIMARC file's would be.
-    """
+def _element_draft(element: ET.Element, kept: frozenset[str]) -> _Draft:
     draft = _Draft()
     for child in element:
         kind = _local(child.tag)
@@ -213,9 +206,10 @@ def read_unimarc_element(
         tag = (child.get("tag") or "").strip()
         tag = tag.zfill(3) if tag.isdigit() else tag
         if not tag:
-            return RecordProblem(number, f"a {kind} has no tag attribute")
+            draft.problem = f"a {kind} has no tag attribute"
+            return draft
         draft.tags.add(tag)
-        if tag not in UNIMARC_TAGS and (holdings_map is None or tag != holdings_map.tag):
+        if tag not in kept:
             continue
         if kind == "controlfield":
             draft.control.setdefault(tag, child.text or "")
@@ -226,10 +220,35 @@ def read_unimarc_element(
                 continue
             code = sub.get("code")
             if code is None:
-                return RecordProblem(number, f"a subfield in field {tag} has no code")
+                draft.problem = f"a subfield in field {tag} has no code"
+                return draft
             data_field.subfields.append((code, sub.text or ""))
         draft.data.append(data_field)
-    return _record(number, draft, unimarc=True, holdings_map=holdings_map)
+    return draft
+
+
+def read_record_element(
+    element: ET.Element,
+    number: int = 1,
+    *,
+    unimarc: bool = False,
+    holdings_map: HoldingsMap | None = None,
+) -> BibRecord | RecordProblem:
+    """One ``record`` element (MARCXML or marcxchange style, any namespace), on its own.
+
+    For records that arrive one at a time (OAI-PMH): read as MARC 21 or, with a 200 and no
+    245, as UNIMARC, exactly as in a file; every record as UNIMARC with `unimarc`.
+    """
+    kept = _KEPT_TAGS if holdings_map is None else _KEPT_TAGS | {holdings_map.tag}
+    draft = _element_draft(element, kept)
+    return _record(number, draft, unimarc=unimarc, holdings_map=holdings_map)
+
+
+def read_unimarc_element(
+    element: ET.Element, number: int = 1, holdings_map: HoldingsMap | None = None
+) -> BibRecord | RecordProblem:
+    """One UNIMARC/CNMARC ``record`` element (MARCXML or marcxchange style, any namespace)."""
+    return read_record_element(element, number, unimarc=True, holdings_map=holdings_map)
 
 
 def read_marcxml(

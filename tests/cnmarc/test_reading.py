@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.catalogue.marcxml import read_unimarc_element
+from bot.catalogue.marcxml import read_record_element, read_unimarc_element
 from bot.catalogue.reading import count_records, detect_format, read_records
 from bot.catalogue.records import BibRecord, CatalogueFileError, Holding, RecordProblem
 from bot.catalogue.unimarc import mojibake, read_unimarc
@@ -148,6 +148,18 @@ def test_read_unimarc_element_takes_one_xml_record_in_any_namespace() -> None:
     assert read_unimarc_element(plain, 7) == RecordProblem(
         7, "field 200: the text is garbled (mojibake)"
     )
+    # Either kind, told by its fields, as in a file.
+    marc21 = ET.fromstring(
+        '<record xmlns="http://www.loc.gov/MARC21/slim">'
+        '<datafield tag="245" ind1="1" ind2="0"><subfield code="a">The hobbit</subfield>'
+        "</datafield></record>"
+    )
+    hobbit = read_record_element(marc21)
+    assert isinstance(hobbit, BibRecord) and hobbit.title == "The hobbit"
+    fortress = read_record_element(first)
+    assert isinstance(fortress, BibRecord) and fortress.clc_numbers == ("I246.57",)
+    broken = ET.fromstring('<record><datafield ind1=" "/></record>')
+    assert read_record_element(broken) == RecordProblem(1, "a datafield has no tag attribute")
 
 
 @pytest.mark.parametrize(
