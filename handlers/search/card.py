@@ -77,12 +77,19 @@ def card_text(card: WorkCard, language: str) -> str:
     """The work card: facts, then each holding library, nearest first."""
     work = card.work
     lines = [f"📖 {title_html(work)}"]
-    facts = [authors_plain(work), str(work.year) if work.year else "", work.publisher or ""]
+    facts = [
+        authors_plain(work),
+        str(work.year) if work.year else "",
+        work.publisher or "",
+        card.edition or "",
+    ]
     facts_line = " · ".join(clip(fact, TITLE_CHARS) for fact in facts if fact)
     if facts_line:
         lines.append(escape(facts_line))
     if card.isbns:
         lines.append("ISBN " + escape(", ".join(card.isbns[:3])))
+    if card.series:
+        lines.append(escape(_("Series: {series}").format(series=clip(card.series, TITLE_CHARS))))
     if card.clc_numbers:
         lines.append(escape(clc_line(card.clc_numbers)))
     if card.summary:

@@ -55,10 +55,11 @@ async def test_a_chinese_reader_finds_a_cnmarc_book_every_way(harness: BotHarnes
     [results] = await user.send("红楼梦")
     await user.tap(inline_labels(results)[0])
     lines = _text(user.last_bot_message()).splitlines()
-    assert lines[:5] == [
+    assert lines[:6] == [
         "📖 红楼梦",
-        "曹雪芹, 高鹗 · 1996 · 人民文学出版社",
+        "曹雪芹, 高鹗 · 1996 · 人民文学出版社 · 第3版",
         "ISBN 9787020002207",
+        "丛书：中国古典文学读本丛书",
         "中图分类号：I242.4（文学）",
         "以贾、史、王、薛四大家族为背景的长篇小说。",
     ]

@@ -49,6 +49,8 @@ class WorkCard:
     origin: ReaderOrigin
     # Chinese Library Classification numbers (CNMARC 690), e.g. "I242.4".
     clc_numbers: tuple[str, ...] = ()
+    edition: str | None = None
+    series: str | None = None
 
     @property
     def author(self) -> str | None:
@@ -116,4 +118,6 @@ async def work_card(session: AsyncSession, reader: Reader, work_id: int) -> Work
         holdings=tuple(await _holdings(session, work, origin)),
         origin=origin,
         clc_numbers=tuple(work.clc_numbers or ()),
+        edition=work.edition,
+        series=work.series,
     )
