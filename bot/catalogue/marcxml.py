@@ -27,7 +27,13 @@ from bot.catalogue.records import (
 from bot.catalogue.unimarc import mojibake
 from bot.catalogue.unimarc_fields import UNIMARC_TAGS, unimarc_record
 
-__all__ = ["read_marcxml", "read_record_element", "read_unimarc_element", "root_element"]
+__all__ = [
+    "read_marcxml",
+    "read_record_element",
+    "read_unimarc_element",
+    "read_unimarc_xml",
+    "root_element",
+]
 
 _BLOCK_BYTES = 64 * 1024
 # A record is read as MARC 21 or UNIMARC as its fields show, so both formats' fields are kept.
@@ -249,6 +255,25 @@ def read_unimarc_element(
 ) -> BibRecord | RecordProblem:
     """One UNIMARC/CNMARC ``record`` element (MARCXML or marcxchange style, any namespace)."""
     return read_record_element(element, number, unimarc=True, holdings_map=holdings_map)
+
+
+def read_unimarc_xml(
+    payload: bytes, number: int = 1, holdings_map: HoldingsMap | None = None
+) -> BibRecord | RecordProblem:
+    """The first UNIMARC/CNMARC record in serialised XML (an OAI-PMH record's metadata).
+
+    Numbered `number`; a payload without a record, or that is not well-formed, is a problem.
+    """
+    try:
+        root = ET.fromstring(payload)
+    except ET.ParseError as exc:
+        return RecordProblem(number, f"the XML is not well-formed ({exc})")
+    record = root if _local(root.tag) == "record" else None
+    if record is None:
+        record = next((e for e in root.iter() if _local(e.tag) == "record"), None)
+    if record is None:
+        return RecordProblem(number, "the record's metadata holds no UNIMARC record")
+    return read_unimarc_element(record, number, holdings_map)
 
 
 def read_marcxml(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.catalogue.marcxml import read_record_element, read_unimarc_element
+from bot.catalogue.marcxml import read_record_element, read_unimarc_element, read_unimarc_xml
 from bot.catalogue.reading import count_records, detect_format, read_records
 from bot.catalogue.records import BibRecord, CatalogueFileError, Holding, RecordProblem
 from bot.catalogue.unimarc import mojibake, read_unimarc
@@ -177,3 +177,18 @@ def test_read_unimarc_element_takes_one_xml_record_in_any_namespace() -> None:
 )
 def test_mojibake(text: str, garbled: bool) -> None:
     assert mojibake(text) is garbled
+
+
+def test_read_unimarc_xml_takes_one_serialised_record() -> None:
+    xml = (FIXTURES / "unimarc.xml").read_bytes()
+    root = ET.fromstring(xml)
+    payload = ET.tostring(next(iter(root)))
+    record = read_unimarc_xml(payload, 42)
+    assert isinstance(record, BibRecord)
+    assert (record.record_number, record.title) == (42, "围城")
+    assert read_unimarc_xml(xml, 3) == read_unimarc_xml(payload, 3)  # the first record
+    assert read_unimarc_xml(b"<metadata/>", 5) == RecordProblem(
+        5, "the record's metadata holds no UNIMARC record"
+    )
+    problem = read_unimarc_xml(b"<record>", 6)
+    assert isinstance(problem, RecordProblem) and "not well-formed" in problem.reason
