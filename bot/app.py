@@ -74,6 +74,7 @@ from handlers import privacy as reader_privacy
 from handlers import reach as reach_view
 from handlers import search as catalogue_search
 from handlers import stats as statistics_console
+from handlers import subjects as subject_browser
 from handlers import suggestions_review as suggestion_console
 from handlers.deeplinks import DeepLinks
 from jobs.schedule import build_jobs
@@ -112,6 +113,7 @@ def feature_routers() -> list[Router]:
         harvest_console.build_router(),
         library_follows.build_router(),
         notification_controls.build_router(),
+        subject_browser.build_router(),
         catalogue_search.build_router(),
         inline_search.build_router(),
         refusals.build_router(),

@@ -140,7 +140,11 @@ def _progress_bar(total: int | None, unit: str, description: str) -> Any:
 async def _import_catalogue(args: argparse.Namespace, settings: Settings) -> int:
     from bot.catalogue.reading import count_records
     from bot.catalogue.records import CatalogueFileError, ReadLimits
-    from bot.services.catalogue_import.libraries import UnknownLibraryError, find_library
+    from bot.services.catalogue_import.libraries import (
+        UnknownLibraryError,
+        find_library,
+        set_holdings_map,
+    )
     from bot.services.catalogue_import.report import report_text
     from bot.services.catalogue_import.run import import_catalogue
     from bot.services.errors import InvalidInputError
@@ -152,6 +156,8 @@ async def _import_catalogue(args: argparse.Namespace, settings: Settings) -> int
         try:
             async with app.sessionmaker() as session:
                 await find_library(session, args.library)
+                if args.holdings is not None:
+                    await set_holdings_map(session, args.library, args.holdings)
             total = await asyncio.to_thread(count_records, path, format=args.format)
             limits = ReadLimits.of(
                 unpacked_mb=settings.catalogue_max_unpacked_mb,
@@ -321,15 +327,17 @@ def _add_catalogue_commands(commands: Any) -> None:
             connect.set_defaults(handler=cmd_connect_oai)
 
     catalogue = commands.add_parser(
-        "import-catalogue", help="import a library's MARC 21, MARCXML or CSV catalogue file"
+        "import-catalogue",
+        help="import a library's MARC 21, CNMARC/UNIMARC, MARCXML or CSV catalogue file",
     )
     catalogue.add_argument("--library", required=True, metavar="CODE", help="member library code")
     catalogue.add_argument("file", metavar="FILE", help="catalogue file (.xz and .gz are read too)")
     catalogue.add_argument(
         "--format",
-        choices=("auto", "marc", "marcxml", "csv"),
+        choices=("auto", "marc", "marcxml", "csv", "cnmarc", "unimarc"),
         default="auto",
-        help="file format (default: detected from the content)",
+        help="file format (default: detected from the content, record by record for MARC 21 "
+        "and CNMARC/UNIMARC); cnmarc and unimarc read every record as UNIMARC, ISO 2709 or XML",
     )
     catalogue.add_argument(
         "--copies",
@@ -337,6 +345,12 @@ def _add_catalogue_commands(commands: Any) -> None:
         default=1,
         metavar="N",
         help="copies per record that has no holdings (default 1; 0: bibliographic data only)",
+    )
+    catalogue.add_argument(
+        "--holdings",
+        metavar="SPEC",
+        help="the library's own CNMARC holdings field, kept for later imports, e.g. "
+        "'906 library=a barcode=f call=kd status=s due=n' ('none' clears it)",
     )
     catalogue.add_argument(
         "--report",

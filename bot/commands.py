@@ -54,6 +54,8 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("lending", N_("Who lent books to whose readers"), Role.ADMIN),
     CommandSpec("settlement", N_("A month's bookstore vouchers, to approve"), Role.ADMIN),
     CommandSpec("evaluation", N_("Evaluation report of the member libraries"), Role.ADMIN),
+    # Browse by subject (Chinese Library Classification).
+    CommandSpec("subjects", N_("Browse the catalogue by subject")),
 )
 
 ROLE_ORDER = (Role.READER, Role.LIBRARIAN, Role.ORGANISER, Role.ADMIN)

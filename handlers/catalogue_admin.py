@@ -21,7 +21,7 @@ from aiogram.utils.i18n import gettext as _
 from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.catalogue.reading import count_records
+from bot.catalogue.reading import FileFormat, count_records
 from bot.catalogue.records import CatalogueFileError, CatalogueTooLargeError, ReadLimits
 from bot.config import Settings
 from bot.models import Reader, Role
@@ -35,7 +35,9 @@ from handlers.filters import HasRole
 
 logger = logging.getLogger(__name__)
 
-USAGE = "/import LIBRARY_CODE"
+USAGE = "/import LIBRARY_CODE [cnmarc|unimarc|marc|marcxml|csv]"
+# Formats an admin may force after the code; without one the file's content decides.
+FORMATS: tuple[FileFormat, ...] = ("cnmarc", "unimarc", "marc", "marcxml", "csv")
 MAX_DOCUMENT_MB = 50
 PROGRESS_INTERVAL_S = 2.0
 DOWNLOAD_TIMEOUT_S = 600
@@ -55,6 +57,7 @@ class ImportDraft(Draft):
     command = "/import"
 
     library: str = Field(min_length=1)
+    file_format: FileFormat = "auto"
 
 
 def _too_large(error: CatalogueTooLargeError) -> str:
@@ -202,6 +205,7 @@ async def _run_import(
     sessionmaker: async_sessionmaker[AsyncSession],
     indexer: CatalogueIndexer,
     settings: Settings,
+    file_format: FileFormat = "auto",
 ) -> None:
     if document.file_size and document.file_size > MAX_DOCUMENT_MB * 1024 * 1024:
         await message.answer(_too_big())
@@ -221,7 +225,7 @@ async def _run_import(
             file=escape(name), library=escape(library_code)
         )
         try:
-            total = await asyncio.to_thread(count_records, path)
+            total = await asyncio.to_thread(count_records, path, format=file_format)
         except CatalogueFileError as exc:
             await status.edit_text(file_refusal(exc))
             return
@@ -232,6 +236,7 @@ async def _run_import(
                 sessionmaker,
                 library_code,
                 path,
+                file_format=file_format,
                 progress=progress,
                 actor=reader,
                 read_limits=read_limits(settings),
@@ -269,6 +274,14 @@ def _too_big() -> str:
     ).format(limit=MAX_DOCUMENT_MB)
 
 
+def _chosen_format(words: list[str]) -> FileFormat | None:
+    """The format named after the library code ("auto" without one; None if unknown)."""
+    if not words:
+        return "auto"
+    word = words[0].lower()
+    return next((known for known in FORMATS if known == word), None)
+
+
 async def import_command(
     message: Message,
     command: CommandObject,
@@ -282,7 +295,8 @@ async def import_command(
 ) -> None:
     """/import CODE: wait for the file, or import the document this command captions."""
     parts = (command.args or "").split()
-    if len(parts) != 1 or len(parts[0]) > 40:
+    chosen = _chosen_format(parts[1:])
+    if not 1 <= len(parts) <= 2 or len(parts[0]) > 40 or chosen is None:
         codes = await directory.library_codes(session)
         await message.answer(
             _("Usage: {usage}").format(usage=USAGE)
@@ -300,15 +314,23 @@ async def import_command(
     if message.document is not None:
         await state.clear()
         await _run_import(
-            message, message.document, library.code, bot, reader, sessionmaker, indexer, settings
+            message,
+            message.document,
+            library.code,
+            bot,
+            reader,
+            sessionmaker,
+            indexer,
+            settings,
+            chosen,
         )
         return
     await state.set_state(CatalogueImport.document)
-    await ImportDraft(library=library.code).save(state)
+    await ImportDraft(library=library.code, file_format=chosen).save(state)
     await message.answer(
         _(
-            "Send me the catalogue of {library} as a file (MARC 21, MARCXML or CSV, "
-            "up to {limit} MB). /cancel to stop."
+            "Send me the catalogue of {library} as a file (MARC 21, CNMARC/UNIMARC, MARCXML "
+            "or CSV, up to {limit} MB). /cancel to stop."
         ).format(library=escape(library.code), limit=MAX_DOCUMENT_MB)
     )
 
@@ -330,7 +352,15 @@ async def document_received(
     assert message.document is not None
     library = draft.library
     await _run_import(
-        message, message.document, library, bot, reader, sessionmaker, indexer, settings
+        message,
+        message.document,
+        library,
+        bot,
+        reader,
+        sessionmaker,
+        indexer,
+        settings,
+        draft.file_format,
     )
 
 

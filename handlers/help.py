@@ -11,6 +11,7 @@ from bot.commands import commands_for
 from bot.services.roles import RoleSet
 from handlers.filters import Onboarded
 from handlers.keyboards import MENU_SEARCH, main_menu
+from handlers.subjects import browse_button
 
 
 async def show_help(message: Message, roles: RoleSet) -> None:
@@ -35,7 +36,8 @@ async def search_prompt(message: Message) -> None:
         _(
             "Type a title, an author or an ISBN, in Chinese or English, and I will search "
             "every library in the alliance."
-        )
+        ),
+        reply_markup=browse_button(),
     )
 
 

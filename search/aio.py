@@ -76,6 +76,7 @@ class AsyncCatalogueIndex:
         limit: int = 50,
         language: str | None = None,
         library_codes: Collection[str] | None = None,
+        clc_class: str | None = None,
     ) -> SearchResult:
         """Search the catalogue for plain typed text (words, Chinese, pinyin or an ISBN)."""
         return await self._call(
@@ -84,6 +85,7 @@ class AsyncCatalogueIndex:
             limit=limit,
             language=language,
             library_codes=library_codes,
+            clc_class=clc_class,
         )
 
     async def close(self) -> None:

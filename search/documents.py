@@ -21,6 +21,10 @@ class WorkDocument:
     year: int | None = None
     library_codes: tuple[str, ...] = ()
     summary: str | None = None
+    # Parallel, variant and pinyin titles, searched like titles (CNMARC 200/510/517).
+    variant_titles: tuple[str, ...] = ()
+    # Chinese Library Classification numbers (CNMARC 690); their top classes are a filter.
+    clc_numbers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

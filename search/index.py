@@ -16,7 +16,7 @@ from typing import Any
 
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import EmptyIndexError
-from whoosh.query import And, Query
+from whoosh.query import And, Query, Term
 from whoosh.reading import TermNotFound
 from whoosh.util.filelock import FileLock
 
@@ -385,8 +385,13 @@ class CatalogueIndex:
         limit: int = 50,
         language: str | None = None,
         library_codes: Collection[str] | None = None,
+        clc_class: str | None = None,
     ) -> SearchResult:
-        """Search the catalogue for plain typed text (words, Chinese, pinyin or an ISBN)."""
+        """Search the catalogue for plain typed text (words, Chinese, pinyin or an ISBN).
+
+        ``clc_class`` keeps works of one top class (a letter) of the Chinese Library
+        Classification.
+        """
         plan = plan_query(query)
         if plan.empty:
             return SearchResult()
@@ -394,6 +399,8 @@ class CatalogueIndex:
         with self._lease() as lease:
             searcher, reader = lease.searcher, lease.searcher.reader()
             scope = _Scope(self._queries.filters(language))
+            if clc_class:
+                scope.clauses.append(Term("clc", clc_class.strip().upper(), boost=0.0))
             if library_codes is not None:
                 scope = _Scope(scope.clauses, _held_at(lease, library_codes))
                 if not scope.held:

@@ -47,7 +47,15 @@ def build_schema() -> Schema:
         language=ID(),
         year=NUMERIC(numtype=int, bits=32),
         library=KEYWORD(lowercase=False, scorable=False),
+        # Top classes (A-Z) of the Chinese Library Classification numbers, a filter.
+        clc=KEYWORD(lowercase=False, scorable=False),
     )
+
+
+def clc_classes(numbers: tuple[str, ...] | list[str]) -> list[str]:
+    """The top classes (one capital letter each) of Chinese Library Classification numbers."""
+    letters = (number.strip()[:1].upper() for number in numbers)
+    return list(dict.fromkeys(letter for letter in letters if "A" <= letter <= "Z"))
 
 
 def library_term(code: str) -> str:
@@ -61,7 +69,7 @@ def _unique(values: list[str | None]) -> list[str]:
 
 def document_fields(doc: WorkDocument) -> dict[str, Any]:
     """Return the Whoosh field values for a work, fingerprint included."""
-    titles = _unique([doc.title, doc.original_title])
+    titles = _unique([doc.title, doc.original_title, *doc.variant_titles])
     authors = _unique([*doc.authors, *doc.original_authors])
     parts: list[tuple[float, str]] = [
         *((TITLE_WEIGHT, title) for title in titles),
@@ -79,6 +87,7 @@ def document_fields(doc: WorkDocument) -> dict[str, Any]:
         "isbn": " ".join(_unique([isbn.replace("-", "").upper() for isbn in doc.isbns])),
         "language": (doc.language or "").strip().lower(),
         "library": " ".join(_unique([library_term(code) for code in doc.library_codes])),
+        "clc": " ".join(clc_classes(doc.clc_numbers)),
     }
     fields = {name: value for name, value in fields.items() if value}
     if doc.year is not None and -(2**31) < doc.year < 2**31:

@@ -24,21 +24,26 @@
 * holdings: each 852 ($b library code, else $a; $h and $i joined as the call number;
   $p barcode) and each 952, or 949 that has $o or $p, read as a Koha item ($a home
   branch, else $b holding branch; $o call number; $p barcode). MARC holdings always
-  count one copy: 852 $t and 952 $t are copy *numbers*, not counts.
+  count one copy: 852 $t and 952 $t are copy *numbers*, not counts. A Koha 952 also
+  says the copy's status: $1 (lost) other than 0: lost; else $7 (not for loan) other
+  than 0: not for loan; else a due date in $q: on loan until then; else available.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from typing import NamedTuple
 
 from bot.catalogue.keys import work_key
-from bot.catalogue.records import BibRecord, Holding, RecordProblem
+from bot.catalogue.records import BibRecord, Holding, HoldingStatus, RecordProblem
 from bot.catalogue.text import nfc, trim, trim_name, unbracket, unique
 from search.isbn import find_isbn13
 
-__all__ = ["LINKED_TAGS", "USED_TAGS", "DataField", "Fields", "bib_record"]
+__all__ = ["LINKED_TAGS", "USED_TAGS", "DataField", "Fields", "bib_record", "koha_status"]
 
 AUTHOR_TAGS = ("100", "110", "111", "700", "710")
 _PERSONAL_TAGS = frozenset({"100", "700"})
@@ -50,6 +55,7 @@ USED_TAGS = frozenset(
     | set(AUTHOR_TAGS)
 )
 _YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)")
+_DATE = re.compile(r"(\d{4})-?(\d{2})-?(\d{2})")
 _LANGUAGE = re.compile(r"[a-z]{3}")
 
 
@@ -177,6 +183,23 @@ def _holding(library: str | None, barcode: str | None, call_number: str | None) 
     return Holding(library_code=cleaned[0], barcode=cleaned[1], call_number=cleaned[2])
 
 
+def _flag(value: str | None) -> bool:
+    return (value or "").strip() not in ("", "0")
+
+
+def koha_status(item: DataField) -> tuple[HoldingStatus, date | None]:
+    """A Koha 952's status: $1 lost, $7 not for loan, $q due date (on loan)."""
+    if _flag(item.first("1")):
+        return "lost", None
+    if _flag(item.first("7")):
+        return "not_for_loan", None
+    match = _DATE.search(item.first("q") or "")
+    if match is not None:
+        with contextlib.suppress(ValueError):
+            return "on_loan", date(*(int(part) for part in match.groups()))
+    return "available", None
+
+
 def _holdings(fields: Fields) -> tuple[Holding, ...]:
     holdings: list[Holding | None] = []
     for item in fields.all("852", "949", "952"):
@@ -184,7 +207,14 @@ def _holdings(fields: Fields) -> tuple[Holding, ...]:
             call_number = " ".join(value.strip() for value in item.values("hi"))
             library = item.first("b") or item.first("a")
             holdings.append(_holding(library, item.first("p"), call_number))
-        elif item.tag == "952" or item.first("op") is not None:
+        elif item.tag == "952":
+            library = item.first("a") or item.first("b")
+            holding = _holding(library, item.first("p"), item.first("o"))
+            if holding is not None:
+                status, due = koha_status(item)
+                holding = dataclasses.replace(holding, status=status, due=due)
+            holdings.append(holding)
+        elif item.first("op") is not None:
             library = item.first("a") or item.first("b")
             holdings.append(_holding(library, item.first("p"), item.first("o")))
     return tuple(holding for holding in holdings if holding is not None)

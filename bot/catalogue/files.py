@@ -1,6 +1,7 @@
 """Opening catalogue files: xz and gzip unpacked while reading (within a bound), format by content.
 
-The format is told by the content, not the file name: MARC 21 by its leader, MARCXML by a
+The format is told by the content, not the file name: ISO 2709 (MARC 21 or UNIMARC) by its
+leader, MARCXML (or UNIMARC XML, marcxchange) by a
 record (or a ``collection``/``record`` root element, however long the comments before it),
 CSV by a header row naming known columns. Images, archives, PDF and office documents,
 JSON (MARC-in-JSON is not supported: pymarc's reader loads the whole file) and other files
@@ -45,7 +46,7 @@ _NOT_CATALOGUES = (
     (b"7z\xbc\xaf", "a 7-Zip archive"),
     (b"Rar!", "a RAR archive"),
 )
-_EXPORT_HINT = "export the catalogue as MARC 21, MARCXML or CSV"
+_EXPORT_HINT = "export the catalogue as MARC 21, CNMARC/UNIMARC, MARCXML or CSV"
 _XML_RECORD = re.compile(rb"<(?:[\w.-]+:)?record[\s>]")
 _MARCXML_ROOTS = ("collection", "record")
 _NOT_MARCXML = "the XML file is not MARCXML (no MARC 21 record found)"
@@ -131,7 +132,7 @@ def _sniff(head: bytes) -> CatalogueFormat | None:
     if body[:5].isdigit() and b"\x1e" in head:
         return "marc"
     if body.startswith(b"<"):
-        if b"loc.gov/MARC21/slim" in head or _XML_RECORD.search(head):
+        if b"loc.gov/MARC21/slim" in head or b"marcxchange" in head or _XML_RECORD.search(head):
             return "marcxml"
         return None
     if body[:1] in (b"{", b"["):
@@ -168,6 +169,7 @@ def detect(stream: Unpacked, head: bytes, limits: ReadLimits) -> CatalogueFormat
             f"the file is not a catalogue file: it starts like XML but is not XML; {_EXPORT_HINT}"
         )
     namespace, _, name = root.rpartition("}")
-    if name in _MARCXML_ROOTS and (not namespace or "loc.gov/MARC21/slim" in namespace):
+    known = ("loc.gov/MARC21/slim", "marcxchange")
+    if name in _MARCXML_ROOTS and (not namespace or any(ns in namespace for ns in known)):
         return "marcxml"
     raise CatalogueFileError(_NOT_MARCXML)

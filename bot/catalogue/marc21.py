@@ -42,7 +42,15 @@ from pymarc.exceptions import (
 from bot.catalogue.fields import LINKED_TAGS, USED_TAGS, DataField, Fields, bib_record
 from bot.catalogue.records import BibRecord, Readable, RecordProblem
 
-__all__ = ["MarcChunk", "marc_chunks", "marc_record", "read_marc"]
+__all__ = [
+    "MarcChunk",
+    "Parse",
+    "marc21_record",
+    "marc_chunks",
+    "marc_record",
+    "read_marc",
+    "record_structure",
+]
 
 _BLOCK_BYTES = 1 << 20
 MAX_RECORD_BYTES = 99999
@@ -283,8 +291,12 @@ def _decoded_fields(record: Record, decode: Callable[[bytes], str], charset: str
     return Fields(tags, control, data)
 
 
-def _parsed(number: int, data: bytes) -> BibRecord | RecordProblem:
-    """Parse one MARC 21 record (without its terminator)."""
+def record_structure(number: int, data: bytes) -> Record | RecordProblem:
+    """Check and parse one ISO 2709 record (without its terminator), its data left undecoded.
+
+    The structure of MARC 21 and UNIMARC records is the same (ISO 2709); what a problem names
+    is the leader, the directory or the field.
+    """
     if not _LEADER.match(data):
         return RecordProblem(number, "leader is not a valid MARC leader")
     declared, actual = int(data[:5]), len(data) + 1
@@ -299,13 +311,17 @@ def _parsed(number: int, data: bytes) -> BibRecord | RecordProblem:
     if not data[24 : int(data[12:17]) - 1].isascii():
         return RecordProblem(number, "record directory is invalid")
     try:
-        record = Record(data + _END_OF_RECORD, to_unicode=False)
+        return Record(data + _END_OF_RECORD, to_unicode=False)
     except UnicodeDecodeError:
         return RecordProblem(number, "a field has non-ASCII indicators")
     except ValueError:
         return RecordProblem(number, "record directory is invalid")
     except PymarcException as exc:
         return RecordProblem(number, _PYMARC_REASONS.get(type(exc), str(exc)))
+
+
+def marc21_record(number: int, data: bytes, record: Record) -> BibRecord | RecordProblem:
+    """The BibRecord of a parsed MARC 21 record, decoded as its leader (or its bytes) say."""
     utf8 = data[9:10] == b"a" or (b"\x1b" not in data and not data.isascii() and _is_utf8(data))
     try:
         fields = (
@@ -316,6 +332,18 @@ def _parsed(number: int, data: bytes) -> BibRecord | RecordProblem:
     except _FieldError as exc:
         return RecordProblem(number, str(exc))
     return bib_record(number, fields)
+
+
+def _parsed(number: int, data: bytes) -> BibRecord | RecordProblem:
+    """Parse one MARC 21 record (without its terminator)."""
+    record = record_structure(number, data)
+    if isinstance(record, RecordProblem):
+        return record
+    return marc21_record(number, data, record)
+
+
+# How one record's bytes (without the terminator) become a record or a problem.
+Parse = Callable[[int, bytes], BibRecord | RecordProblem]
 
 
 def _unread_bytes(data: bytes, *, terminator_missing: bool) -> int:
@@ -337,15 +365,15 @@ def _with_warning(record: BibRecord, warning: str) -> BibRecord:
     return dataclasses.replace(record, warnings=(*record.warnings, warning))
 
 
-def marc_record(number: int, chunk: MarcChunk) -> BibRecord | RecordProblem:
-    """The record (or the problem) in one chunk of a MARC 21 file."""
+def marc_record(number: int, chunk: MarcChunk, parse: Parse = _parsed) -> BibRecord | RecordProblem:
+    """The record (or the problem) in one chunk of a MARC 21 (or, with `parse`, UNIMARC) file."""
     if chunk.ending == "overlong" or len(chunk.data) > MAX_RECORD_BYTES:
         return RecordProblem(
             number, "no end-of-record terminator within 99,999 bytes; skipped to the next one"
         )
     if chunk.ending == "end of file":
         return RecordProblem(number, "record is truncated (no end-of-record terminator)")
-    item = _parsed(number, chunk.data)
+    item = parse(number, chunk.data)
     where = f"at byte {chunk.offset:,} of the file"
     if isinstance(item, BibRecord) and int(chunk.data[:5]) <= len(chunk.data):
         # Longer than its leader says: bytes the directory does not name are not read.
@@ -365,7 +393,7 @@ def marc_record(number: int, chunk: MarcChunk) -> BibRecord | RecordProblem:
     )
 
 
-def read_marc(stream: Readable) -> Iterator[BibRecord | RecordProblem]:
-    """The records of a MARC 21 file in order, numbered from 1."""
+def read_marc(stream: Readable, parse: Parse = _parsed) -> Iterator[BibRecord | RecordProblem]:
+    """The records of a MARC 21 file in order, numbered from 1 (`parse` reads each one)."""
     for number, chunk in enumerate(marc_chunks(stream), start=1):
-        yield marc_record(number, chunk)
+        yield marc_record(number, chunk, parse)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from bot.catalogue.fields import USED_TAGS, DataField, Fields, bib_record
+from bot.catalogue.holdings_map import HoldingsMap
 from bot.catalogue.records import (
     BibRecord,
     CatalogueTooLargeError,
@@ -23,10 +24,20 @@ from bot.catalogue.records import (
     ReadLimits,
     RecordProblem,
 )
+from bot.catalogue.unimarc import mojibake
+from bot.catalogue.unimarc_fields import UNIMARC_TAGS, unimarc_record
 
-__all__ = ["read_marcxml", "root_element"]
+__all__ = [
+    "read_marcxml",
+    "read_record_element",
+    "read_unimarc_element",
+    "read_unimarc_xml",
+    "root_element",
+]
 
 _BLOCK_BYTES = 64 * 1024
+# A record is read as MARC 21 or UNIMARC as its fields show, so both formats' fields are kept.
+_KEPT_TAGS = USED_TAGS | UNIMARC_TAGS
 
 
 def _local(tag: str) -> str:
@@ -62,8 +73,9 @@ class _Open:
 class _RecordBuilder:
     """An XMLParser target that keeps only what the reader uses of each record."""
 
-    def __init__(self, limits: ReadLimits) -> None:
+    def __init__(self, limits: ReadLimits, kept: frozenset[str] = _KEPT_TAGS) -> None:
         self._limits = limits
+        self._kept = kept
         self._open: list[_Open] = []
         self.finished: list[_Draft] = []
         # Bytes fed since the parser last reported anything: it is holding one token.
@@ -99,15 +111,14 @@ class _RecordBuilder:
             return _Open("subfield", draft, code, parent.data_field, text=[])
         return _Open("other", draft)
 
-    @staticmethod
-    def _field(name: str, attrib: dict[str, str], draft: _Draft) -> _Open:
+    def _field(self, name: str, attrib: dict[str, str], draft: _Draft) -> _Open:
         tag = attrib.get("tag")
         if tag is None:
             draft.problem = f"a {name} has no tag attribute"
             return _Open("other", draft)
         tag = tag.strip().zfill(3) if tag.strip().isdigit() else tag.strip()
         draft.tags.add(tag)
-        if tag not in USED_TAGS:
+        if tag not in self._kept:
             return _Open("other", draft)
         if name == "controlfield":
             return _Open("control", draft, tag, text=[])
@@ -165,15 +176,120 @@ class _RecordBuilder:
         return finished
 
 
-def _record(number: int, draft: _Draft) -> BibRecord | RecordProblem:
+def _unimarc(
+    number: int, fields: Fields, holdings_map: HoldingsMap | None
+) -> BibRecord | RecordProblem:
+    for data_field in fields.data:
+        for _code, value in data_field.subfields:
+            if mojibake(value):
+                return RecordProblem(
+                    number, f"field {data_field.tag}: the text is garbled (mojibake)"
+                )
+    return unimarc_record(number, fields, holdings_map)
+
+
+def _record(
+    number: int,
+    draft: _Draft,
+    *,
+    unimarc: bool = False,
+    holdings_map: HoldingsMap | None = None,
+) -> BibRecord | RecordProblem:
     if draft.problem is not None:
         return RecordProblem(number, draft.problem)
-    return bib_record(number, Fields(draft.tags, draft.control, draft.data))
+    fields = Fields(draft.tags, draft.control, draft.data)
+    if unimarc or ("200" in draft.tags and "245" not in draft.tags):
+        return _unimarc(number, fields, holdings_map)
+    return bib_record(number, fields)
 
 
-def read_marcxml(stream: Readable, limits: ReadLimits) -> Iterator[BibRecord | RecordProblem]:
-    """The records of a MARCXML file in document order, numbered from 1."""
-    builder = _RecordBuilder(limits)
+def _element_draft(element: ET.Element, kept: frozenset[str]) -> _Draft:
+    draft = _Draft()
+    for child in element:
+        kind = _local(child.tag)
+        if kind not in ("controlfield", "datafield"):
+            continue
+        tag = (child.get("tag") or "").strip()
+        tag = tag.zfill(3) if tag.isdigit() else tag
+        if not tag:
+            draft.problem = f"a {kind} has no tag attribute"
+            return draft
+        draft.tags.add(tag)
+        if tag not in kept:
+            continue
+        if kind == "controlfield":
+            draft.control.setdefault(tag, child.text or "")
+            continue
+        data_field = DataField(tag, (child.get("ind2") or " ")[:1], [])
+        for sub in child:
+            if _local(sub.tag) != "subfield":
+                continue
+            code = sub.get("code")
+            if code is None:
+                draft.problem = f"a subfield in field {tag} has no code"
+                return draft
+            data_field.subfields.append((code, sub.text or ""))
+        draft.data.append(data_field)
+    return draft
+
+
+def read_record_element(
+    element: ET.Element,
+    number: int = 1,
+    *,
+    unimarc: bool = False,
+    holdings_map: HoldingsMap | None = None,
+) -> BibRecord | RecordProblem:
+    """One ``record`` element (MARCXML or marcxchange style, any namespace), on its own.
+
+    For records that arrive one at a time (OAI-PMH): read as MARC 21 or, with a 200 and no
+    245, as UNIMARC, exactly as in a file; every record as UNIMARC with `unimarc`.
+    """
+    kept = _KEPT_TAGS if holdings_map is None else _KEPT_TAGS | {holdings_map.tag}
+    draft = _element_draft(element, kept)
+    return _record(number, draft, unimarc=unimarc, holdings_map=holdings_map)
+
+
+def read_unimarc_element(
+    element: ET.Element, number: int = 1, holdings_map: HoldingsMap | None = None
+) -> BibRecord | RecordProblem:
+    """One UNIMARC/CNMARC ``record`` element (MARCXML or marcxchange style, any namespace)."""
+    return read_record_element(element, number, unimarc=True, holdings_map=holdings_map)
+
+
+def read_unimarc_xml(
+    payload: bytes, number: int = 1, holdings_map: HoldingsMap | None = None
+) -> BibRecord | RecordProblem:
+    """The first UNIMARC/CNMARC record in serialised XML (an OAI-PMH record's metadata).
+
+    Numbered `number`; a payload without a record, or that is not well-formed, is a problem.
+    """
+    try:
+        root = ET.fromstring(payload)
+    except ET.ParseError as exc:
+        return RecordProblem(number, f"the XML is not well-formed ({exc})")
+    record = root if _local(root.tag) == "record" else None
+    if record is None:
+        record = next((e for e in root.iter() if _local(e.tag) == "record"), None)
+    if record is None:
+        return RecordProblem(number, "the record's metadata holds no UNIMARC record")
+    return read_unimarc_element(record, number, holdings_map)
+
+
+def read_marcxml(
+    stream: Readable,
+    limits: ReadLimits,
+    *,
+    unimarc: bool = False,
+    holdings_map: HoldingsMap | None = None,
+) -> Iterator[BibRecord | RecordProblem]:
+    """The records of a MARCXML file in document order, numbered from 1.
+
+    Each record is read as MARC 21 or, when it has a 200 and no 245, as UNIMARC; every one
+    as UNIMARC with `unimarc`.
+    """
+    kept = _KEPT_TAGS if holdings_map is None else _KEPT_TAGS | {holdings_map.tag}
+    builder = _RecordBuilder(limits, kept)
     parser = ET.XMLParser(target=builder)
     number = 0
     try:
@@ -187,17 +303,17 @@ def read_marcxml(stream: Readable, limits: ReadLimits) -> Iterator[BibRecord | R
                 raise CatalogueTooLargeError("line", limits.line)
             for draft in builder.take():
                 number += 1
-                yield _record(number, draft)
+                yield _record(number, draft, unimarc=unimarc, holdings_map=holdings_map)
         parser.close()
     except ET.ParseError as exc:
         for draft in builder.take():
             number += 1
-            yield _record(number, draft)
+            yield _record(number, draft, unimarc=unimarc, holdings_map=holdings_map)
         yield RecordProblem(number + 1, f"the XML is not well-formed ({exc}); reading stopped")
         return
     for draft in builder.take():
         number += 1
-        yield _record(number, draft)
+        yield _record(number, draft, unimarc=unimarc, holdings_map=holdings_map)
 
 
 class _RootFound(Exception):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Literal, Protocol
 
 __all__ = [
@@ -12,12 +13,15 @@ __all__ = [
     "CatalogueFormat",
     "CatalogueTooLargeError",
     "Holding",
+    "HoldingStatus",
     "ReadLimits",
     "Readable",
     "RecordProblem",
 ]
 
-CatalogueFormat = Literal["marc", "marcxml", "csv"]
+CatalogueFormat = Literal["marc", "marcxml", "csv", "unimarc"]
+# What a holding's exported item status says; None where the export says nothing of it.
+HoldingStatus = Literal["available", "lost", "not_for_loan", "on_loan"]
 
 CSV_COLUMNS = (
     "title",
@@ -44,6 +48,8 @@ class Holding:
     barcode: str | None
     call_number: str | None
     copies: int = 1
+    status: HoldingStatus | None = None
+    due: date | None = None
 
 
 @dataclass(frozen=True)
@@ -69,6 +75,12 @@ class BibRecord:
     holdings: tuple[Holding, ...]
     work_key: str
     warnings: tuple[str, ...] = ()
+    # Read from CNMARC/UNIMARC: parallel (510), variant (517) and pinyin (200 $A/$9) titles,
+    # Chinese Library Classification numbers (690), edition (205) and series (225).
+    variant_titles: tuple[str, ...] = ()
+    clc_numbers: tuple[str, ...] = ()
+    edition: str | None = None
+    series: str | None = None
 
 
 @dataclass(frozen=True)

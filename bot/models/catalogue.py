@@ -44,6 +44,12 @@ class Work(Timestamps, Base):
     summary: Mapped[str | None] = mapped_column(Text)
     work_key: Mapped[str] = mapped_column(String(255), index=True)
     fingerprint: Mapped[str] = mapped_column(String(64), default="")
+    # From CNMARC/UNIMARC: parallel, variant and pinyin titles (searched, not shown), the
+    # Chinese Library Classification numbers (690), edition (205) and series (225).
+    variant_titles: Mapped[list[str]] = mapped_column(default=list)
+    clc_numbers: Mapped[list[str]] = mapped_column(default=list)
+    edition: Mapped[str | None] = mapped_column(String(300))
+    series: Mapped[str | None] = mapped_column(String(500))
 
     isbns: Mapped[list[WorkIsbn]] = relationship(
         back_populates="work", cascade="all, delete-orphan", order_by="WorkIsbn.position"

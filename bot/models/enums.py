@@ -18,6 +18,8 @@ class ItemStatus(enum.StrEnum):
     HELD = "held"
     IN_TRANSIT = "in_transit"
     MISSING = "missing"
+    # For use in the library only (a catalogue export says so): never lent, never held.
+    NOT_FOR_LOAN = "not_for_loan"
 
 
 class HoldStatus(enum.StrEnum):

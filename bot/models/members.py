@@ -62,6 +62,8 @@ class Library(Timestamps, Base):
     longitude: Mapped[float] = mapped_column(Float)
     opening_hours: Mapped[str] = mapped_column(String(300), default="")
     is_pickup_point: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The library's own CNMARC holdings field, as ``bot.catalogue.holdings_map`` reads it.
+    holdings_fields: Mapped[str | None] = mapped_column(String(200))
 
     district: Mapped[District] = relationship(back_populates="libraries")
 

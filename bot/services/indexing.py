@@ -47,6 +47,8 @@ def work_document(work: Work, library_codes: Collection[str]) -> WorkDocument:
         year=work.year,
         library_codes=tuple(sorted(set(library_codes))),
         summary=work.summary,
+        variant_titles=tuple(work.variant_titles or ()),
+        clc_numbers=tuple(work.clc_numbers or ()),
     )
 
 

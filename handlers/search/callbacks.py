@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Self
+
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton
 
 from bot.services.search.query import KindFilter, LanguageFilter, SearchFilters
 from bot.services.search.results import SearchPage
+
+
+def _without_subject(cls: type[CallbackData], value: str) -> str:
+    """A button sent before the subject filter (its last field) existed reads as any subject."""
+    if value.count(cls.__separator__) == len(cls.model_fields) - 1:
+        return value + cls.__separator__
+    return value
 
 
 class ResultsPage(CallbackData, prefix="sr"):
@@ -18,10 +27,17 @@ class ResultsPage(CallbackData, prefix="sr"):
     language: LanguageFilter = LanguageFilter.ANY
     kind: KindFilter = KindFilter.ANY
     author: bool = False
+    subject: str = ""
+
+    @classmethod
+    def unpack(cls, value: str) -> Self:
+        return super().unpack(_without_subject(cls, value))
 
     @property
     def filters(self) -> SearchFilters:
-        return SearchFilters(available=self.available, language=self.language, kind=self.kind)
+        return SearchFilters(
+            available=self.available, language=self.language, kind=self.kind, subject=self.subject
+        )
 
     @classmethod
     def of(cls, results: SearchPage, *, page: int, filters: SearchFilters) -> ResultsPage:
@@ -33,6 +49,7 @@ class ResultsPage(CallbackData, prefix="sr"):
             language=filters.language,
             kind=filters.kind,
             author=results.author,
+            subject=filters.subject,
         )
 
 
@@ -46,6 +63,11 @@ class WorkOpen(CallbackData, prefix="wk"):
     language: LanguageFilter = LanguageFilter.ANY
     kind: KindFilter = KindFilter.ANY
     author: bool = False
+    subject: str = ""
+
+    @classmethod
+    def unpack(cls, value: str) -> Self:
+        return super().unpack(_without_subject(cls, value))
 
     def back(self) -> ResultsPage | None:
         """Where "Back to results" goes, if the card was opened from results."""
@@ -58,6 +80,7 @@ class WorkOpen(CallbackData, prefix="wk"):
             language=self.language,
             kind=self.kind,
             author=self.author,
+            subject=self.subject,
         )
 
 

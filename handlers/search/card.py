@@ -34,6 +34,7 @@ from handlers.search.wording import (
     title_html,
     title_plain,
 )
+from handlers.subjects import clc_line
 
 WORK_LINK_PREFIX = "wk"
 CARD_LIBRARIES = 10
@@ -76,12 +77,21 @@ def card_text(card: WorkCard, language: str) -> str:
     """The work card: facts, then each holding library, nearest first."""
     work = card.work
     lines = [f"📖 {title_html(work)}"]
-    facts = [authors_plain(work), str(work.year) if work.year else "", work.publisher or ""]
+    facts = [
+        authors_plain(work),
+        str(work.year) if work.year else "",
+        work.publisher or "",
+        card.edition or "",
+    ]
     facts_line = " · ".join(clip(fact, TITLE_CHARS) for fact in facts if fact)
     if facts_line:
         lines.append(escape(facts_line))
     if card.isbns:
         lines.append("ISBN " + escape(", ".join(card.isbns[:3])))
+    if card.series:
+        lines.append(escape(_("Series: {series}").format(series=clip(card.series, TITLE_CHARS))))
+    if card.clc_numbers:
+        lines.append(escape(clc_line(card.clc_numbers)))
     if card.summary:
         lines.append(f"<i>{escape(clip(card.summary, SUMMARY_CHARS))}</i>")
     lines.append("")

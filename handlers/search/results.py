@@ -30,6 +30,7 @@ from bot.services.search.results import (
     search_catalogue,
     search_page,
 )
+from bot.services.subjects import CLC_CLASSES
 from handlers.common import edit_message
 from handlers.search.callbacks import DidYouMean, ResultsPage, SuggestPurchase, WorkOpen, button
 from handlers.search.wording import (
@@ -43,6 +44,7 @@ from handlers.search.wording import (
     title_html,
     title_plain,
 )
+from handlers.subjects import subject_filter_button, subject_label
 
 BUTTON_TITLE_CHARS = 48
 
@@ -59,6 +61,8 @@ def _filters_summary(filters: SearchFilters) -> str:
         parts.append(_("at university libraries"))
     elif filters.kind is KindFilter.PUBLIC:
         parts.append(_("at public libraries"))
+    if filters.subject in CLC_CLASSES:
+        parts.append(subject_label(filters.subject))
     return ", ".join(parts)
 
 
@@ -158,6 +162,7 @@ def _filter_rows(results: SearchPage) -> list[list[InlineKeyboardButton]]:
             "available": current.available,
             "language": current.language,
             "kind": current.kind,
+            "subject": current.subject,
             **changes,
         }
         return ResultsPage.of(results, page=0, filters=SearchFilters(**values))
@@ -195,6 +200,7 @@ def _filter_rows(results: SearchPage) -> list[list[InlineKeyboardButton]]:
                 target(kind=kind(KindFilter.PUBLIC)),
             ),
         ],
+        [subject_filter_button(results)],
     ]
 
 
@@ -212,6 +218,7 @@ def _work_rows(results: SearchPage) -> list[list[InlineKeyboardButton]]:
                     language=results.filters.language,
                     kind=results.filters.kind,
                     author=results.author,
+                    subject=results.filters.subject,
                 ),
             )
         ]

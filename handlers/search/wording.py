@@ -86,6 +86,7 @@ def status_label(status: ItemStatus) -> str:
         ItemStatus.HELD: _("held for a reader"),
         ItemStatus.IN_TRANSIT: _("in transit"),
         ItemStatus.MISSING: _("missing"),
+        ItemStatus.NOT_FOR_LOAN: _("for use in the library only"),
     }
     return labels[status]
 

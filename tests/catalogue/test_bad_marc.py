@@ -97,14 +97,19 @@ def test_bad_records_keeps_the_good_ones_and_explains_the_rest(bad_marc: Path) -
         ("bad_subfield_code.dat", "invalid subfield code in field 245"),
         ("bad_marc8_escape.dat", "invalid MARC-8 in field 245"),
         ("bad_eacc_encoding.dat", "invalid MARC-8 in field 880"),
-        (
-            "testunimarc.dat",
-            "no title (245); the record looks like UNIMARC, which is not supported",
-        ),
     ],
 )
 def test_single_broken_record_is_reported(bad_marc: Path, name: str, problem: str) -> None:
     assert _problems(bad_marc / name) == [(1, problem)]
+
+
+def test_a_unimarc_record_is_read_as_unimarc(bad_marc: Path) -> None:
+    (record,) = _records(bad_marc / "testunimarc.dat")
+    # 200 $a with its non-sorting markers (NSB/NSE) removed; 700/702 $a and $b joined.
+    assert record.title == "L'altra faccia della spirale"
+    assert record.authors[0] == "Asimov, Isaac"
+    assert (record.language, record.year, record.publisher) == ("ita", 1996, "A. Mondadori")
+    assert record.isbns == ("9788804406822",)
 
 
 def test_windows_1251_text_flagged_as_marc8_is_refused(bad_marc: Path) -> None:

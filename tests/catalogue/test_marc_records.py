@@ -176,7 +176,8 @@ def test_holdings_from_852_952_and_koha_style_949(tmp_path: Path) -> None:
         Holding("CITYLIB", "3100001", "I242.4 C11"),
         Holding("UNILIB", None, None),
         Holding("EAST", None, "I242 C11"),
-        Holding("WEST", "WEST-0001", "I242/C11"),
+        # A Koha 952 without $1, $7 or $q: on the shelf.
+        Holding("WEST", "WEST-0001", "I242/C11", status="available"),
     )
 
 

@@ -55,7 +55,9 @@ async def test_usage_unknown_code_and_bad_files(
 ) -> None:
     admin = await _alliance(harness, sessionmaker)
     [usage] = await admin.send("/import")
-    assert _text(usage) == "Usage: /import LIBRARY_CODE\nKnown codes: EAST, WEST"
+    assert _text(usage) == (
+        "Usage: /import LIBRARY_CODE [cnmarc|unimarc|marc|marcxml|csv]\nKnown codes: EAST, WEST"
+    )
     [unknown] = await admin.send("/import NORTH")
     assert _text(unknown) == "No library has the code “NORTH”. Known codes: EAST, WEST"
 
@@ -102,7 +104,7 @@ async def test_import_end_to_end(
     admin = await _alliance(harness, sessionmaker)
     content = shared_data("bad-marc", "bad_records.mrc").read_bytes()
     [prompt] = await admin.send("/import EAST")
-    assert "MARC 21, MARCXML or CSV" in _text(prompt)
+    assert "MARC 21, CNMARC/UNIMARC, MARCXML or CSV" in _text(prompt)
     status, report = await admin.send_document("bad_records.mrc", content)
     # One status message, edited from "Downloading" through progress to the summary.
     lines = _text(status).splitlines()

@@ -29,9 +29,16 @@ class RecordingIndex(CatalogueIndex):
         limit: int = 50,
         language: str | None = None,
         library_codes: Collection[str] | None = None,
+        clc_class: str | None = None,
     ) -> SearchResult:
         self.threads.add(threading.get_ident())
-        return super().search(query, limit=limit, language=language, library_codes=library_codes)
+        return super().search(
+            query,
+            limit=limit,
+            language=language,
+            library_codes=library_codes,
+            clc_class=clc_class,
+        )
 
     def upsert(self, docs: Iterable[WorkDocument]) -> int:
         self.threads.add(threading.get_ident())

@@ -248,7 +248,14 @@ async def test_chinese_interface(harness: BotHarness, catalogue: Catalogue) -> N
         "距离按东区中心计算；在 /settings 中分享位置可更准确。",
     ]
     assert f"2 个图书馆在架——最近 {nearest:.1f} 公里，市图书馆" in text
-    assert inline_labels(reply)[1:] == ["现在可借", "中文", "英文", "高校图书馆", "公共图书馆"]
+    assert inline_labels(reply)[1:] == [
+        "现在可借",
+        "中文",
+        "英文",
+        "高校图书馆",
+        "公共图书馆",
+        "📚 学科…",
+    ]
 
     await user.tap("1. 紅樓夢 · Hong lou meng")
     card = user.last_bot_message().text or ""

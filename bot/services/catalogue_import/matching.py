@@ -9,14 +9,20 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.catalogue.records import RecordProblem
-from bot.models import Item, Work, WorkIsbn
-from bot.services.catalogue_import.planning import WORK_FIELDS, PlannedCopy, PlannedRecord
+from bot.models import Item, ItemStatus, Work, WorkIsbn
+from bot.services.catalogue_import.planning import (
+    LIST_FIELDS,
+    WORK_FIELDS,
+    PlannedCopy,
+    PlannedRecord,
+)
 from bot.services.catalogue_import.report import ImportReport
 
 __all__ = ["BatchChanges", "ExistingItem", "ImportState", "Loaded", "WorkState", "load", "merge"]
@@ -26,6 +32,8 @@ _IN_CHUNK = 2000
 _OWNED_FINGERPRINT = re.compile(r"(\d+):([0-9a-f]{40})")
 
 Outcome = Literal["created", "updated", "unchanged"]
+# Statuses the holds rules set and clear; an export never overrides them.
+_HOLDS_STATUSES = frozenset({ItemStatus.HELD, ItemStatus.IN_TRANSIT})
 
 
 @dataclass(eq=False)
@@ -50,6 +58,8 @@ class ExistingItem:
     work_id: int
     library_id: int
     call_number: str | None
+    status: ItemStatus = ItemStatus.AVAILABLE
+    due_at: datetime | None = None
 
 
 @dataclass
@@ -79,6 +89,7 @@ class BatchChanges:
     created: list[WorkState] = field(default_factory=list)
     new_items: list[tuple[WorkState, PlannedCopy]] = field(default_factory=list)
     call_updates: list[dict[str, Any]] = field(default_factory=list)
+    status_updates: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _chunks(values: Sequence[Any], size: int = _IN_CHUNK) -> Iterator[Sequence[Any]]:
@@ -96,7 +107,7 @@ _WORK_COLUMNS = (
 
 def _state_from_row(row: Any) -> WorkState:
     values = {name: getattr(row, name) for name in WORK_FIELDS}
-    for name in ("authors", "original_authors", "subjects"):
+    for name in LIST_FIELDS:
         values[name] = list(values[name] or [])
     return WorkState(id=row.id, values=values, work_key=row.work_key, fingerprint=row.fingerprint)
 
@@ -105,12 +116,18 @@ async def _items(session: AsyncSession, barcodes: list[str]) -> dict[str, Existi
     items: dict[str, ExistingItem] = {}
     for chunk in _chunks(barcodes):
         found = await session.execute(
-            select(Item.barcode, Item.id, Item.work_id, Item.library_id, Item.call_number).where(
-                Item.barcode.in_(chunk)
-            )
+            select(
+                Item.barcode,
+                Item.id,
+                Item.work_id,
+                Item.library_id,
+                Item.call_number,
+                Item.status,
+                Item.due_at,
+            ).where(Item.barcode.in_(chunk))
         )
-        for barcode, item_id, work_id, owner_id, call_number in found:
-            items[barcode] = ExistingItem(item_id, work_id, owner_id, call_number)
+        for barcode, item_id, work_id, owner_id, call_number, status, due_at in found:
+            items[barcode] = ExistingItem(item_id, work_id, owner_id, call_number, status, due_at)
     return items
 
 
@@ -292,15 +309,28 @@ class _Merger:
                         f"barcode {copy.barcode} belongs to another library's copy; skipped",
                     )
                 )
-            elif (
-                existing is not None
-                and copy.call_number is not None
-                and existing.call_number != copy.call_number
-            ):
-                existing.call_number = copy.call_number
-                self.changes.call_updates.append(
-                    {"id": existing.item_id, "call_number": copy.call_number}
-                )
+            elif existing is not None:
+                self._update_copy(existing, copy)
+
+    def _update_copy(self, existing: ExistingItem, copy: PlannedCopy) -> None:
+        """A known copy of this library: its call number, and the status its export gives.
+
+        A copy the holds rules hold or move (HELD, IN_TRANSIT) keeps its status.
+        """
+        if copy.call_number is not None and existing.call_number != copy.call_number:
+            existing.call_number = copy.call_number
+            self.changes.call_updates.append(
+                {"id": existing.item_id, "call_number": copy.call_number}
+            )
+        if (
+            copy.status is not None
+            and (existing.status, existing.due_at) != (copy.status, copy.due_at)
+            and existing.status not in _HOLDS_STATUSES
+        ):
+            existing.status, existing.due_at = copy.status, copy.due_at
+            self.changes.status_updates.append(
+                {"id": existing.item_id, "status": copy.status, "due_at": copy.due_at}
+            )
 
     def merge(self, planned: PlannedRecord) -> Outcome:
         """Match and merge one record; what happened to its work."""

@@ -7,12 +7,14 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime, time
 from typing import Any
 
-from bot.catalogue.records import BibRecord, RecordProblem
-from bot.models import Library
+from bot.catalogue.records import BibRecord, Holding, HoldingStatus, RecordProblem
+from bot.models import ItemStatus, Library
 
 __all__ = [
+    "LIST_FIELDS",
     "WORK_FIELDS",
     "PlannedCopy",
     "PlannedRecord",
@@ -28,6 +30,8 @@ _LANGUAGE_MAX = 8
 _KEY_MAX = 255
 _BARCODE_MAX = 64
 _CALL_NUMBER_MAX = 100
+_CLC_MAX = 40
+_SERIES_MAX = 500
 _SAFE_KEY = re.compile(r"[A-Za-z0-9._-]{1,24}")
 
 WORK_FIELDS = (
@@ -40,7 +44,13 @@ WORK_FIELDS = (
     "year",
     "publisher",
     "summary",
+    "variant_titles",
+    "clc_numbers",
+    "edition",
+    "series",
 )
+# The list-valued ones.
+LIST_FIELDS = ("authors", "original_authors", "subjects", "variant_titles", "clc_numbers")
 
 
 def _clean(text: str | None, limit: int | None = None) -> str | None:
@@ -57,7 +67,17 @@ def _clean_list(values: Iterable[str]) -> list[str]:
 
 
 def record_fingerprint(record: BibRecord) -> str:
-    """A hash of a record's bibliographic fields (not its holdings)."""
+    """A hash of a record's bibliographic fields (not its holdings).
+
+    The fields only UNIMARC records have count only when present, so a MARC 21 record's
+    hash is what it was before they were read.
+    """
+    extras = [
+        list(record.variant_titles),
+        list(record.clc_numbers),
+        record.edition,
+        record.series,
+    ]
     payload = json.dumps(
         [
             record.title,
@@ -71,6 +91,7 @@ def record_fingerprint(record: BibRecord) -> str:
             record.summary,
             list(record.isbns),
             record.work_key,
+            *([extras] if any(extras) else []),
         ],
         ensure_ascii=False,
         separators=(",", ":"),
@@ -105,15 +126,44 @@ def _work_values(record: BibRecord) -> dict[str, Any]:
         "year": record.year if record.year is not None and 0 <= record.year <= 2999 else None,
         "publisher": _clean(record.publisher, _PUBLISHER_MAX),
         "summary": _clean(record.summary),
+        "variant_titles": [value[:_TITLE_MAX] for value in _clean_list(record.variant_titles)],
+        "clc_numbers": [value[:_CLC_MAX] for value in _clean_list(record.clc_numbers)],
+        "edition": _clean(record.edition, _PUBLISHER_MAX),
+        "series": _clean(record.series, _SERIES_MAX),
     }
+
+
+# Exported item statuses as copies take them; HELD and IN_TRANSIT belong to the holds rules.
+EXPORTED_STATUSES: dict[HoldingStatus, ItemStatus] = {
+    "available": ItemStatus.AVAILABLE,
+    "lost": ItemStatus.MISSING,
+    "not_for_loan": ItemStatus.NOT_FOR_LOAN,
+    "on_loan": ItemStatus.ON_LOAN,
+}
 
 
 @dataclass
 class PlannedCopy:
-    """A copy a record brings: its barcode and call number."""
+    """A copy a record brings: its barcode, call number and the status its export gives.
+
+    ``status`` None: the export says nothing of it (a new copy is available, a known one
+    keeps its status); ``due_at`` goes with ON_LOAN.
+    """
 
     barcode: str
     call_number: str | None
+    status: ItemStatus | None = None
+    due_at: datetime | None = None
+
+
+def _exported(holding: Holding) -> tuple[ItemStatus | None, datetime | None]:
+    if holding.status is None:
+        return None, None
+    status = EXPORTED_STATUSES[holding.status]
+    due = holding.due if status is ItemStatus.ON_LOAN else None
+    # Due at the end of the day it names.
+    due_at = datetime.combine(due, time(23, 59), tzinfo=UTC) if due is not None else None
+    return status, due_at
 
 
 @dataclass
@@ -155,11 +205,12 @@ def _planned_copies(
                     RecordProblem(number, f"barcode {barcode[:20]}… is longer than 64 characters")
                 )
                 continue
-            planned.append(PlannedCopy(barcode, call_number))
+            planned.append(PlannedCopy(barcode, call_number, *_exported(holding)))
             continue
         for _ in range(max(1, holding.copies)):
             generated += 1
-            planned.append(PlannedCopy(copy_barcode(library.code, record, generated), call_number))
+            barcode = copy_barcode(library.code, record, generated)
+            planned.append(PlannedCopy(barcode, call_number, *_exported(holding)))
     return planned
 
 

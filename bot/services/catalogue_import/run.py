@@ -15,7 +15,7 @@ from bot.catalogue.records import BibRecord, ReadLimits, RecordProblem
 from bot.db import write
 from bot.models import Library, Reader
 from bot.services import audit
-from bot.services.catalogue_import.libraries import find_library, member_codes
+from bot.services.catalogue_import.libraries import find_library, holdings_map, member_codes
 from bot.services.catalogue_import.matching import ImportState
 from bot.services.catalogue_import.planning import PlannedRecord, plan_record
 from bot.services.catalogue_import.report import ImportReport
@@ -39,7 +39,14 @@ def _text_size(item: ReadItem) -> int:
     if isinstance(item, RecordProblem):
         return len(item.reason)
     texts = (item.title, item.original_title, item.publisher, item.summary)
-    lists = (item.authors, item.original_authors, item.subjects, item.isbns, item.warnings)
+    lists = (
+        item.authors,
+        item.original_authors,
+        item.subjects,
+        item.isbns,
+        item.warnings,
+        item.variant_titles,
+    )
     holdings = (
         len(h.library_code or "") + len(h.barcode or "") + len(h.call_number or "")
         for h in item.holdings
@@ -180,7 +187,11 @@ async def import_catalogue(
     report = ImportReport(library_code=library.code, source=path.name)
     state = ImportState(library.id, report)
     records = await asyncio.to_thread(
-        read_records, path, format=file_format, limits=read_limits or ReadLimits()
+        read_records,
+        path,
+        format=file_format,
+        limits=read_limits or ReadLimits(),
+        holdings_map=holdings_map(library),
     )
     run = _Import(sessionmaker, library, codes, copies, batch_size, limit, progress, state)
     await run.run(records)

@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import insert, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.models import CatalogueChange, Item, Work, WorkIsbn, utcnow
+from bot.models import CatalogueChange, Item, ItemStatus, Work, WorkIsbn, utcnow
 from bot.services.catalogue_import.matching import (
     BatchChanges,
     ImportState,
@@ -111,6 +111,8 @@ async def _insert_items(
                 "library_id": state.library_id,
                 "barcode": copy.barcode,
                 "call_number": copy.call_number,
+                "status": copy.status or ItemStatus.AVAILABLE,
+                "due_at": copy.due_at,
                 "created_at": now,
                 "updated_at": now,
             }
@@ -132,6 +134,11 @@ async def _update_call_numbers(
             update(Item), [{**row, "updated_at": now} for row in changes.call_updates]
         )
         state.report.items_updated += len(changes.call_updates)
+    if changes.status_updates:
+        await session.execute(
+            update(Item), [{**row, "updated_at": now} for row in changes.status_updates]
+        )
+        state.report.items_updated += len(changes.status_updates)
 
 
 def _record_changes(

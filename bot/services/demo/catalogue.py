@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.catalogue.records import BibRecord
 from bot.models import Item, ItemStatus, Library, Work, WorkIsbn
 from bot.services.demo.data import demo_records
-from bot.services.demo.holdings import HOLDINGS_SEED, demo_holdings
+from bot.services.demo.holdings import HOLDINGS_SEED, demo_call_number, demo_holdings
 from bot.services.demo.summary import DemoSummary
 
 ON_LOAN_SHARE = 0.15
@@ -35,6 +35,7 @@ def _work(record: BibRecord) -> Work:
         publisher=record.publisher,
         summary=record.summary,
         work_key=record.work_key,
+        clc_numbers=[demo_call_number(record)],
     )
 
 

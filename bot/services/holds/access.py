@@ -58,11 +58,12 @@ async def own_hold(session: AsyncSession, reader: Reader, hold_id: int, *, lock:
 
 
 async def circulating_copies(session: AsyncSession, work_id: int) -> int:
-    """Copies of the work that are not missing."""
+    """Copies of the work that are not missing and may be lent."""
     return (
         await session.scalar(
             select(func.count(Item.id)).where(
-                Item.work_id == work_id, Item.status != ItemStatus.MISSING
+                Item.work_id == work_id,
+                Item.status.not_in((ItemStatus.MISSING, ItemStatus.NOT_FOR_LOAN)),
             )
         )
         or 0

@@ -57,11 +57,15 @@ class EmptyQueryError(InvalidInputError):
 
 @dataclass(frozen=True)
 class SearchFilters:
-    """The reader's filters: available now, one language, one kind of library."""
+    """The reader's filters: available now, one language, one kind of library, one subject.
+
+    ``subject`` is a top class (a letter) of the Chinese Library Classification, "" for any.
+    """
 
     available: bool = False
     language: LanguageFilter = LanguageFilter.ANY
     kind: KindFilter = KindFilter.ANY
+    subject: str = ""
 
     @property
     def active(self) -> bool:
@@ -69,6 +73,7 @@ class SearchFilters:
             self.available
             or self.language is not LanguageFilter.ANY
             or (self.kind is not KindFilter.ANY)
+            or bool(self.subject)
         )
 
 

@@ -13,6 +13,7 @@ from bot.services.errors import DomainError
 from bot.services.indexing import CatalogueIndexer
 from bot.services.search.holdings import kind_condition
 from bot.services.search.query import LANGUAGE_CODES, KindFilter, SearchFilters
+from bot.services.subjects import CLC_CLASSES
 from search import IndexClosedError, IndexNotFoundError, SearchResult
 
 MAX_RESULTS = 100
@@ -40,13 +41,14 @@ async def index_search(
     limit: int,
     language: str | None = None,
     library_codes: Collection[str] | None = None,
+    clc_class: str | None = None,
 ) -> SearchResult:
     """Search the index (IndexNotReadyError while it is missing or being built)."""
     if not indexer.status.ready:
         raise IndexNotReadyError("the index is not ready")
     try:
         return await indexer.index.search(
-            text, limit=limit, language=language, library_codes=library_codes
+            text, limit=limit, language=language, library_codes=library_codes, clc_class=clc_class
         )
     except (IndexNotFoundError, IndexClosedError) as exc:
         raise IndexNotReadyError("the index is not available") from exc
@@ -94,6 +96,7 @@ async def ranked_works(
         limit=AUTHOR_CANDIDATES if author else MAX_RESULTS,
         language=LANGUAGE_CODES.get(filters.language),
         library_codes=await _library_codes(session, filters.kind),
+        clc_class=filters.subject if filters.subject in CLC_CLASSES else None,
     )
     ids = list(dict.fromkeys(hit.work_id for hit in result.hits))
     if ids:

@@ -47,6 +47,10 @@ class WorkCard:
     summary: str | None
     holdings: tuple[LibraryHoldings, ...]
     origin: ReaderOrigin
+    # Chinese Library Classification numbers (CNMARC 690), e.g. "I242.4".
+    clc_numbers: tuple[str, ...] = ()
+    edition: str | None = None
+    series: str | None = None
 
     @property
     def author(self) -> str | None:
@@ -113,4 +117,7 @@ async def work_card(session: AsyncSession, reader: Reader, work_id: int) -> Work
         summary=work.summary,
         holdings=tuple(await _holdings(session, work, origin)),
         origin=origin,
+        clc_numbers=tuple(work.clc_numbers or ()),
+        edition=work.edition,
+        series=work.series,
     )
