@@ -44,6 +44,7 @@ from bot.operations import (
 from bot.retry import RetryAfterMiddleware
 from bot.scaling import RecentUpdates, Throttle, build_shared_state, memory_throttle
 from bot.scheduler import SchedulerService
+from bot.services.ils.live import LiveAvailability
 from bot.services.indexing import CatalogueIndexer
 from handlers import admin as admin_console
 from handlers import audit as audit_viewer
@@ -130,9 +131,12 @@ class Application:
     redis: Redis | None = None
     # The update ids received lately (a webhook update Telegram delivers again is skipped).
     updates: RecentUpdates = field(default_factory=lambda: RecentUpdates(None, ""))
+    # Connections to the member libraries' own systems (SIP2, feeds) and their breakers.
+    ils: LiveAvailability = field(default_factory=LiveAvailability)
 
     async def close(self) -> None:
         """Release the index, the shared state (Redis) and the database."""
+        await self.ils.close()
         await self.indexer.close()
         await self.dispatcher.storage.close()
         await self.dispatcher.fsm.events_isolation.close()
@@ -152,6 +156,7 @@ def build_dispatcher(
     events_isolation: BaseEventIsolation | None = None,
     throttle: Throttle | None = None,
     metrics: Metrics | None = None,
+    ils: LiveAvailability | None = None,
 ) -> Dispatcher:
     """The dispatcher: middlewares in order, then every feature router."""
     metrics = metrics or Metrics()
@@ -164,6 +169,7 @@ def build_dispatcher(
         deep_links=deep_links,
         sessionmaker=sessionmaker,
         indexer=indexer,
+        ils=ils or LiveAvailability.from_settings(settings),
     )
     dispatcher.update.outer_middleware(metrics.middleware())
     if settings.throttle_enabled:
@@ -196,6 +202,8 @@ def build_application(
     # far shared by every instance.
     shared = build_shared_state(settings)
     metrics = Metrics()
+    ils = LiveAvailability.from_settings(settings)
+    metrics.registry.register(ils)
     dispatcher = build_dispatcher(
         settings,
         sessionmaker,
@@ -206,6 +214,7 @@ def build_application(
         events_isolation=shared.events_isolation,
         throttle=shared.throttle,
         metrics=metrics,
+        ils=ils,
     )
     return Application(
         settings=settings,
@@ -218,6 +227,7 @@ def build_application(
         metrics=metrics,
         redis=shared.redis,
         updates=shared.updates,
+        ils=ils,
     )
 
 
@@ -316,6 +326,7 @@ async def start_worker_server(
         indexer=None,
         scheduler=scheduler,
         scheduler_required=True,
+        ils=app.ils,
     )
     add_operations_routes(web_app, sources, app.metrics, app.sessionmaker)
     runner = web.AppRunner(web_app, access_log=None)

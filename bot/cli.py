@@ -313,6 +313,10 @@ def _add_catalogue_commands(commands: Any) -> None:
         )
         member_import.add_argument("file", metavar="FILE.csv")
         member_import.set_defaults(handler=cmd_import_members, entity=entity)
+        if entity == "libraries":
+            from bot.ils_cli import add_ils_commands
+
+            add_ils_commands(commands, actions)
 
     catalogue = commands.add_parser(
         "import-catalogue", help="import a library's MARC 21, MARCXML or CSV catalogue file"

@@ -138,6 +138,15 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
     throttle_enabled: bool = True
 
+    # Library systems (ILS): the whole time a work card waits for live copy statuses, one
+    # request's timeout, how long an answer is fresh, and the circuit breaker (this many
+    # failures in a row stop the asking for the cool-down).
+    ils_deadline_s: float = Field(default=1.5, gt=0, le=30)
+    ils_timeout_s: float = Field(default=5.0, gt=0, le=120)
+    ils_cache_s: float = Field(default=30.0, ge=0, le=3600)
+    ils_breaker_failures: int = Field(default=3, ge=1, le=100)
+    ils_breaker_cooldown_s: float = Field(default=30.0, gt=0, le=3600)
+
     @field_validator("admin_ids", "event_reminder_hours", mode="before")
     @classmethod
     def _comma_separated_ints(cls, value: Any) -> Any:

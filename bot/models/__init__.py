@@ -44,6 +44,7 @@ from bot.models.enums import (
 )
 from bot.models.events import Event, EventSeries, Feedback, Registration
 from bot.models.holds import Hold
+from bot.models.ils import IlsConnection, IlsKind
 from bot.models.members import District, Library
 from bot.models.messages import (
     Broadcast,
@@ -80,6 +81,8 @@ __all__ = [
     "Feedback",
     "Hold",
     "HoldStatus",
+    "IlsConnection",
+    "IlsKind",
     "Item",
     "ItemStatus",
     "Library",

@@ -1,0 +1,41 @@
+"""How Bookbridge reaches a member library's own system (ILS): SIP2, a status feed, or by hand."""
+
+from __future__ import annotations
+
+import enum
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bot.models.base import Base, Timestamps, stored_enum
+
+
+class IlsKind(enum.StrEnum):
+    MANUAL = "manual"  # librarians tell the bot (/checkin, /missing ...): the default
+    SIP2 = "sip2"
+    FEED = "feed"  # a CSV the library's system publishes: barcode,status,due date
+
+
+class IlsConnection(Timestamps, Base):
+    """One library's connector. The password is stored for the connector only: it is never
+    logged, never shown back, and never part of an export."""
+
+    __tablename__ = "ils_connections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    library_id: Mapped[int] = mapped_column(
+        ForeignKey("libraries.id", ondelete="CASCADE"), unique=True
+    )
+    kind: Mapped[IlsKind] = mapped_column(stored_enum(IlsKind, "ils_kind"), default=IlsKind.MANUAL)
+    host: Mapped[str] = mapped_column(String(255), default="")
+    port: Mapped[int] = mapped_column(Integer, default=0)
+    username: Mapped[str] = mapped_column(String(255), default="")
+    password: Mapped[str] = mapped_column(String(255), default="")
+    location: Mapped[str] = mapped_column(String(255), default="")
+    institution: Mapped[str] = mapped_column(String(255), default="")
+    use_tls: Mapped[bool] = mapped_column(Boolean, default=False)
+    encoding: Mapped[str] = mapped_column(String(32), default="utf-8")
+    feed_url: Mapped[str] = mapped_column(String(1000), default="")
+
+    def __repr__(self) -> str:
+        return f"IlsConnection(library_id={self.library_id}, kind={self.kind})"

@@ -1,0 +1,72 @@
+"""ils: a connector per library (manual, SIP2 or a status feed)
+
+Revision ID: 0014_ils
+Revises: 0011_outbox_outcomes
+Create Date: 2026-12-06 12:00:00
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0014_ils"
+down_revision: str | None = "0011_outbox_outcomes"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "ils_connections",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("library_id", sa.Integer(), nullable=False),
+        sa.Column(
+            "kind",
+            sa.Enum(
+                "manual",
+                "sip2",
+                "feed",
+                name="ils_kind",
+                native_enum=False,
+                length=24,
+                create_constraint=True,
+            ),
+            nullable=False,
+        ),
+        sa.Column("host", sa.String(length=255), nullable=False),
+        sa.Column("port", sa.Integer(), nullable=False),
+        sa.Column("username", sa.String(length=255), nullable=False),
+        sa.Column("password", sa.String(length=255), nullable=False),
+        sa.Column("location", sa.String(length=255), nullable=False),
+        sa.Column("institution", sa.String(length=255), nullable=False),
+        sa.Column("use_tls", sa.Boolean(), nullable=False),
+        sa.Column("encoding", sa.String(length=32), nullable=False),
+        sa.Column("feed_url", sa.String(length=1000), nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("(CURRENT_TIMESTAMP)"),
+            nullable=False,
+        ),
+        sa.Column(
+            "updated_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("(CURRENT_TIMESTAMP)"),
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["library_id"],
+            ["libraries.id"],
+            name=op.f("fk_ils_connections_library_id_libraries"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ils_connections")),
+        sa.UniqueConstraint("library_id", name=op.f("uq_ils_connections_library_id")),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("ils_connections")

@@ -1,0 +1,200 @@
+"""A member library's own system for tests: pysip2's ACS server over a small inventory.
+
+It runs on its own thread and event loop, on a real loopback TCP port, so it can be
+stopped and started again while the bot keeps running.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from dataclasses import dataclass, field
+
+import anyio
+from pysip2 import (
+    HOLD,
+    ITEM_INFORMATION,
+    LOGIN,
+    PATRON_INFORMATION,
+    HoldRequest,
+    HoldResponse,
+    ItemInformationRequest,
+    ItemInformationResponse,
+    LoginRequest,
+    LoginResponse,
+    PatronInformationRequest,
+    PatronInformationResponse,
+    RequestContext,
+    SIP2Server,
+)
+
+AVAILABLE = "03"
+CHARGED = "04"
+ON_HOLD_SHELF = "08"
+MISSING = "13"
+
+
+@dataclass
+class Copy:
+    title: str
+    status: str = AVAILABLE
+    due: str | None = None
+    holds: list[str] = field(default_factory=list)  # patron ids, in order
+
+
+@dataclass
+class Patron:
+    pin: str
+    name: str
+    blocked: bool = False
+
+
+class LibrarySystem:
+    """An ILS with copies and patrons, speaking SIP2 through pysip2's server."""
+
+    def __init__(
+        self,
+        *,
+        user: str = "selfcheck",
+        password: str = "s3cret-pw",
+        institution: str = "CITY",
+        delay: float = 0.0,
+    ) -> None:
+        self.user = user
+        self.password = password
+        self.institution = institution
+        self.delay = delay
+        self.copies: dict[str, Copy] = {}
+        self.patrons: dict[str, Patron] = {}
+        self.logins: list[str] = []  # the user ids that tried to log in
+        self.requests = 0
+        self.port = 0
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self.server = self._build()
+
+    def _build(self) -> SIP2Server:
+        server = SIP2Server(
+            institution_id=self.institution,
+            library_name="City Library ILS",
+            login_required=True,
+            error_detection="required",
+            encoding="utf-8",
+        )
+
+        @server.route(LOGIN)
+        async def login(
+            req: LoginRequest, ctx: RequestContext[LoginRequest, LoginResponse]
+        ) -> LoginResponse:
+            self.logins.append(req.login_user_id)
+            ok = req.login_user_id == self.user and req.login_password == self.password
+            return LoginResponse(ok="1" if ok else "0")
+
+        @server.route(ITEM_INFORMATION)
+        async def item_information(
+            req: ItemInformationRequest,
+            ctx: RequestContext[ItemInformationRequest, ItemInformationResponse],
+        ) -> ItemInformationResponse:
+            self.requests += 1
+            if self.delay:
+                await anyio.sleep(self.delay)
+            copy = self.copies.get(req.item_identifier)
+            return ItemInformationResponse(
+                circulation_status=copy.status if copy else "01",
+                security_marker="00",
+                fee_type="01",
+                transaction_date=ctx.now_18(),
+                due_date=copy.due if copy else None,
+                hold_queue_length=str(len(copy.holds)) if copy else None,
+                item_identifier=req.item_identifier,
+                title_identifier=copy.title if copy else "",
+                screen_message=() if copy else ("Item not found",),
+            )
+
+        @server.route(HOLD)
+        async def hold(
+            req: HoldRequest, ctx: RequestContext[HoldRequest, HoldResponse]
+        ) -> HoldResponse:
+            copy = self.copies.get(req.item_identifier or "")
+            ok = copy is not None and req.patron_identifier in self.patrons
+            if ok and copy is not None:
+                if req.hold_mode == "-":
+                    if req.patron_identifier in copy.holds:
+                        copy.holds.remove(req.patron_identifier)
+                elif req.patron_identifier not in copy.holds:
+                    copy.holds.append(req.patron_identifier)
+            return HoldResponse(
+                ok="1" if ok else "0",
+                available="Y" if copy and copy.status == AVAILABLE else "N",
+                transaction_date=ctx.now_18(),
+                queue_position=str(len(copy.holds)) if ok and copy else None,
+                pickup_location=req.pickup_location,
+                institution_id=req.institution_id,
+                patron_identifier=req.patron_identifier,
+                item_identifier=req.item_identifier,
+            )
+
+        @server.route(PATRON_INFORMATION)
+        async def patron_information(
+            req: PatronInformationRequest,
+            ctx: RequestContext[PatronInformationRequest, PatronInformationResponse],
+        ) -> PatronInformationResponse:
+            patron = self.patrons.get(req.patron_identifier)
+            valid = patron is not None
+            pin_ok = patron is not None and req.patron_password == patron.pin
+            blocked = patron is not None and patron.blocked
+            return PatronInformationResponse(
+                patron_status=("Y" if blocked else " ") + " " * 13,
+                language="001",
+                transaction_date=ctx.now_18(),
+                hold_items_count="0000",
+                overdue_items_count="0000",
+                charged_items_count="0000",
+                fine_items_count="0000",
+                recall_items_count="0000",
+                unavailable_holds_count="0000",
+                institution_id=req.institution_id,
+                patron_identifier=req.patron_identifier,
+                personal_name=patron.name if patron else "",
+                valid_patron="Y" if valid else "N",
+                valid_patron_password="Y" if pin_ok else "N",
+            )
+
+        return server
+
+    # Circulation at the desk, as the library's staff would do it.
+    def check_out(self, barcode: str, due: str = "20261220    235900") -> None:
+        self.copies[barcode].status = CHARGED
+        self.copies[barcode].due = due
+
+    def check_in(self, barcode: str) -> None:
+        self.copies[barcode].status = AVAILABLE
+        self.copies[barcode].due = None
+
+    # The server's life.
+    def start(self) -> int:
+        """Serve on loopback (the same port again after a stop); the port."""
+        ready = threading.Event()
+
+        async def serve() -> None:
+            self._loop = asyncio.get_running_loop()
+            self._stop = asyncio.Event()
+            async with self.server.start(port=self.port) as port:
+                self.port = port
+                ready.set()
+                await self._stop.wait()
+
+        self._thread = threading.Thread(target=asyncio.run, args=(serve(),), daemon=True)
+        self._thread.start()
+        if not ready.wait(10):
+            raise RuntimeError("the library system did not start")
+        return self.port
+
+    def stop(self) -> None:
+        """Stop serving: new connections are refused, open ones are closed."""
+        if self._loop is None or self._stop is None or self._thread is None:
+            return
+        self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(10)
+        self._loop = self._stop = self._thread = None
