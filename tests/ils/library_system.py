@@ -7,6 +7,7 @@ stopped and started again while the bot keeps running.
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
 from dataclasses import dataclass, field
 
@@ -198,3 +199,4 @@ class LibrarySystem:
         self._loop.call_soon_threadsafe(self._stop.set)
         self._thread.join(10)
         self._loop = self._stop = self._thread = None
+        gc.collect()  # the listening socket goes with its loop

@@ -52,6 +52,8 @@ async def copy_views(
     live: LiveAvailability,
     copies: Sequence[CardCopy],
     library_order: Sequence[int],
+    *,
+    started: float | None = None,
 ) -> dict[int, CopyView]:
     """Each copy at a connected library (by item id): its status to show and its age."""
     connections = await live_connections(session, set(library_order))
@@ -70,7 +72,7 @@ async def copy_views(
         for library_id in library_order
         if library_id in by_library
     ]
-    answers = await live.copies(requests)
+    answers = await live.copies(requests, started=started)
     views: dict[int, CopyView] = {}
     for library_copies in by_library.values():
         for copy in library_copies:

@@ -24,6 +24,8 @@ from bot.services.ils.sip2 import IlsError
 
 # Last known statuses kept per process (the oldest are forgotten first).
 CACHE_COPIES = 100_000
+# Of a card's deadline, what is kept for reading the database and sending the card.
+RENDER_MARGIN_S = 0.15
 
 
 class BreakerState(enum.StrEnum):
@@ -169,10 +171,14 @@ class LiveAvailability:
         self._succeeded(link, self.clock() - started)
         self._remember(library_id, state)
 
-    async def copies(self, requests: Sequence[LiveRequest]) -> dict[tuple[int, str], LiveCopy]:
-        """Each copy's status: fresh from the cache or the system within the deadline, else the
-        last known one; copies never answered for are left out."""
+    async def copies(
+        self, requests: Sequence[LiveRequest], *, started: float | None = None
+    ) -> dict[tuple[int, str], LiveCopy]:
+        """Each copy's status: fresh from the cache or the system within the deadline (counted
+        from ``started``, the card's start), else the last known one; copies never answered
+        for are left out."""
         now = self.clock()
+        budget = self.deadline_s - RENDER_MARGIN_S - (0.0 if started is None else now - started)
         tasks: list[asyncio.Task[None]] = []
         for request in requests:
             link = self.link(request.code, request.connection)
@@ -188,7 +194,7 @@ class LiveAvailability:
                     asyncio.create_task(self._ask(library_id, link, barcode)) for barcode in stale
                 )
         if tasks:
-            _done, pending = await asyncio.wait(tasks, timeout=self.deadline_s)
+            _done, pending = await asyncio.wait(tasks, timeout=max(budget, 0.01))
             for task in pending:
                 task.cancel()
             if pending:

@@ -82,6 +82,7 @@ async def _holdings(
     live_libraries: int,
 ) -> list[LibraryHoldings]:
     """The work's copies grouped by library, nearest library first."""
+    started = live.clock() if live is not None else None
     rows = (
         await session.execute(
             select(Item.id, Item.barcode, Item.status, Item.updated_at, Item.call_number, Library)
@@ -102,7 +103,8 @@ async def _holdings(
             )
             for row in rows
         ]
-        views = await copy_views(session, live, copies, [place.library_id for place in nearest])
+        order = [place.library_id for place in nearest]
+        views = await copy_views(session, live, copies, order, started=started)
     statuses: dict[int, dict[ItemStatus, int]] = {}
     call_numbers: dict[int, dict[str, None]] = {}
     connected: set[int] = set()
