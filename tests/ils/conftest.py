@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import Item, Library, Work
 from bot.services.ils.connections import Sip2Settings, connect_sip2
+from sandbox.library_system import Copy, LibrarySystem
 from tests.factories import make_district, make_library, make_work
-from tests.ils.library_system import Copy, LibrarySystem
 
 PASSWORD = "s3cret-pw"
 

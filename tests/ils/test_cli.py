@@ -13,11 +13,11 @@ from sqlalchemy import select
 from bot.cli import main
 from bot.db import create_engine, create_sessionmaker
 from bot.models import IlsConnection, IlsKind
+from sandbox.library_system import Copy, LibrarySystem
 from tests.factories import make_district, make_library
 from tests.ils import bad_servers
 from tests.ils.bad_servers import BadServer
 from tests.ils.conftest import PASSWORD
-from tests.ils.library_system import Copy, LibrarySystem
 
 
 async def _add_library(database_url: str) -> None:

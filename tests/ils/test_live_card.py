@@ -7,10 +7,10 @@ import re
 import time
 
 from bot.operations import HealthSources, health_report
+from sandbox.library_system import LibrarySystem
 from tests.conftest import HarnessFactory
 from tests.harness import BotHarness, ChatUser
 from tests.ils.conftest import Shelf, build_shelf
-from tests.ils.library_system import LibrarySystem
 
 CACHE_S = 0.3
 DEADLINE_S = 1.5

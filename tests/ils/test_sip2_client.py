@@ -16,10 +16,10 @@ from bot.services.ils.sip2 import (
     IlsUnreachableError,
     Sip2Endpoint,
 )
+from sandbox.library_system import Copy, LibrarySystem
 from tests.ils import bad_servers
 from tests.ils.bad_servers import BadServer
 from tests.ils.conftest import PASSWORD
-from tests.ils.library_system import Copy, LibrarySystem
 
 
 def _endpoint(port: int, password: str = PASSWORD) -> Sip2Endpoint:

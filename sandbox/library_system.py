@@ -1,4 +1,4 @@
-"""A member library's own system for tests: pysip2's ACS server over a small inventory.
+"""A member library's own system for tests, the benchmark and trials: pysip2's ACS server.
 
 It runs on its own thread and event loop, on a real loopback TCP port, so it can be
 stopped and started again while the bot keeps running.
