@@ -159,7 +159,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     ]
     for system in systems:
         system.start()
-    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None)
     try:
         async with scratch_database(args.database_url) as url:
             await asyncio.to_thread(upgrade, url)
