@@ -44,7 +44,13 @@ from bot.models.enums import (
 )
 from bot.models.events import Event, EventSeries, Feedback, Registration
 from bot.models.holds import Hold
-from bot.models.ils import IlsConnection, IlsKind
+from bot.models.ils import (
+    IlsConnection,
+    IlsHoldRelay,
+    IlsKind,
+    IlsPatronLink,
+    RelayStatus,
+)
 from bot.models.members import District, Library
 from bot.models.messages import (
     Broadcast,
@@ -82,7 +88,9 @@ __all__ = [
     "Hold",
     "HoldStatus",
     "IlsConnection",
+    "IlsHoldRelay",
     "IlsKind",
+    "IlsPatronLink",
     "Item",
     "ItemStatus",
     "Library",
@@ -97,6 +105,7 @@ __all__ = [
     "Reader",
     "Registration",
     "RegistrationStatus",
+    "RelayStatus",
     "Role",
     "RoleGrant",
     "SearchLog",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.models.base import Base, Timestamps, stored_enum
@@ -39,3 +39,40 @@ class IlsConnection(Timestamps, Base):
 
     def __repr__(self) -> str:
         return f"IlsConnection(library_id={self.library_id}, kind={self.kind})"
+
+
+class RelayStatus(enum.StrEnum):
+    PENDING = "pending"  # not yet answered (the system was down): tried again by the job
+    PLACED = "placed"  # the library's system holds the copy for the reader
+    REFUSED = "refused"  # the system said no: the librarians' flow of today applies
+    NO_CARD = "no_card"  # the reader has no linked card there: the librarians' flow
+
+
+class IlsHoldRelay(Timestamps, Base):
+    """A hold's copy, as placed (or not) in the owning library's own system."""
+
+    __tablename__ = "ils_hold_relays"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hold_id: Mapped[int] = mapped_column(ForeignKey("holds.id", ondelete="CASCADE"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    status: Mapped[RelayStatus] = mapped_column(
+        stored_enum(RelayStatus, "ils_relay_status"), default=RelayStatus.PENDING
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # What the system said (its screen message), or why nothing was sent; never a card or PIN.
+    message: Mapped[str] = mapped_column(String(300), default="")
+    __table_args__ = (UniqueConstraint("hold_id", "item_id"),)
+
+
+class IlsPatronLink(Timestamps, Base):
+    """A reader's own card at a member library, checked with the library's system.
+    The PIN is never stored."""
+
+    __tablename__ = "ils_patron_links"
+    __table_args__ = (UniqueConstraint("reader_id", "library_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reader_id: Mapped[int] = mapped_column(ForeignKey("readers.id", ondelete="CASCADE"), index=True)
+    library_id: Mapped[int] = mapped_column(ForeignKey("libraries.id", ondelete="CASCADE"))
+    card_number: Mapped[str] = mapped_column(String(64))
