@@ -146,6 +146,10 @@ class Settings(BaseSettings):
     ils_cache_s: float = Field(default=30.0, ge=0, le=3600)
     ils_breaker_failures: int = Field(default=3, ge=1, le=100)
     ils_breaker_cooldown_s: float = Field(default=30.0, gt=0, le=3600)
+    # How often holds are relayed to the libraries' systems and their copies reconciled.
+    ils_reconcile_s: float = Field(default=60.0, gt=0, le=86400)
+    # Library-card links a reader may try per hour (wrong PINs included).
+    ils_card_attempts_per_hour: int = Field(default=5, ge=1, le=100)
 
     @field_validator("admin_ids", "event_reminder_hours", mode="before")
     @classmethod

@@ -66,6 +66,32 @@ class CopyState:
         }
 
 
+@dataclass(frozen=True)
+class HoldAnswer:
+    """What a library's system said to a hold: taken or not, and its own words."""
+
+    ok: bool
+    queue_position: str | None
+    message: str
+
+
+@dataclass(frozen=True)
+class PatronAnswer:
+    """What a library's system says of a card and PIN (the PIN itself is not kept)."""
+
+    known: bool
+    pin_ok: bool
+    blocked: bool
+    expired: bool
+    name: str
+    message: str
+
+
+# SIP2 patron status flags that stop a card from borrowing or holding: charge privileges
+# denied, hold privileges denied, card reported lost.
+BLOCKING_FLAGS = (0, 3, 4)
+
+
 class Connector(Protocol):
     """A library's system as Bookbridge sees it."""
 
@@ -78,11 +104,27 @@ class Connector(Protocol):
     async def copy_state(self, barcode: str) -> CopyState:
         """The copy's status now (IlsError when the system cannot say)."""
 
+    async def place_hold(self, patron: str, barcode: str, pickup: str) -> HoldAnswer:
+        """Place a hold on the copy for the patron (IlsError when it cannot be asked)."""
+
+    async def patron(self, card: str, pin: str) -> PatronAnswer:
+        """Check a card and its PIN (IlsError when it cannot be asked)."""
+
     async def close(self) -> None:
         """Release connections."""
 
 
-class ManualConnector:
+class NoCirculation:
+    """Systems Bookbridge only reads: no holds, no cards."""
+
+    async def place_hold(self, patron: str, barcode: str, pickup: str) -> HoldAnswer:
+        raise IlsError("this library's system takes no holds from Bookbridge")
+
+    async def patron(self, card: str, pin: str) -> PatronAnswer:
+        raise IlsError("this library's system cannot check cards for Bookbridge")
+
+
+class ManualConnector(NoCirculation):
     """Today's way: librarians tell the bot what happens to copies."""
 
     kind = IlsKind.MANUAL
@@ -147,6 +189,29 @@ class Sip2Connector:
             code=answer.circulation_status,
         )
 
+    async def place_hold(self, patron: str, barcode: str, pickup: str) -> HoldAnswer:
+        async with self.session() as session:
+            answer = await session.hold(patron=patron, barcode=barcode, pickup=pickup)
+        return HoldAnswer(
+            ok=answer.ok == "1",
+            queue_position=answer.queue_position,
+            message=" ".join(answer.screen_message),
+        )
+
+    async def patron(self, card: str, pin: str) -> PatronAnswer:
+        async with self.session() as session:
+            answer = await session.patron_information(card, pin)
+        message = " ".join(answer.screen_message)
+        flags = answer.patron_status
+        return PatronAnswer(
+            known=answer.valid_patron != "N" and answer.patron_identifier == card,
+            pin_ok=answer.valid_patron_password == "Y",
+            blocked=any(flags[index] == "Y" for index in BLOCKING_FLAGS),
+            expired="expired" in message.casefold(),
+            name=answer.personal_name,
+            message=message,
+        )
+
     async def close(self) -> None:
         idle, self._idle = self._idle, []
         for session in idle:
@@ -161,7 +226,7 @@ FEED_STATUS_WORDS = {status.value: status for status in ItemStatus} | {
 }
 
 
-class FeedConnector:
+class FeedConnector(NoCirculation):
     """A status file the library's system publishes (CSV: barcode,status,due date)."""
 
     kind = IlsKind.FEED

@@ -11,16 +11,19 @@ from __future__ import annotations
 import asyncio
 import enum
 import time
-from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
+from collections import OrderedDict, deque
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from bot.config import Settings
 from bot.models import IlsConnection
 from bot.services.ils.connectors import Connector, CopyState, build_connector
-from bot.services.ils.sip2 import IlsError
+from bot.services.ils.sip2 import IlsError, IlsUnreachableError
+
+T = TypeVar("T")
 
 # Last known statuses kept per process (the oldest are forgotten first).
 CACHE_COPIES = 100_000
@@ -81,6 +84,9 @@ class LiveAvailability:
     breaker_failures: int = 3
     breaker_cooldown_s: float = 30.0
     clock: Callable[[], float] = time.monotonic
+    # Library-card link attempts per reader in the last hour (see services.ils.cards).
+    card_attempts_per_hour: int = 5
+    card_attempts: dict[int, deque[float]] = field(default_factory=dict)
     links: dict[int, LibraryLink] = field(default_factory=dict)
     _known: OrderedDict[tuple[int, str], tuple[float, CopyState]] = field(
         default_factory=OrderedDict
@@ -94,6 +100,7 @@ class LiveAvailability:
             cache_s=settings.ils_cache_s,
             breaker_failures=settings.ils_breaker_failures,
             breaker_cooldown_s=settings.ils_breaker_cooldown_s,
+            card_attempts_per_hour=settings.ils_card_attempts_per_hour,
         )
 
     def link(self, code: str, connection: IlsConnection) -> LibraryLink:
@@ -210,6 +217,31 @@ class LiveAvailability:
                         state=seen[1], fresh=now - seen[0] < self.cache_s
                     )
         return answers
+
+    async def ask(
+        self,
+        code: str,
+        connection: IlsConnection,
+        call: Callable[[Connector], Awaitable[T]],
+        *,
+        within_s: float,
+    ) -> T:
+        """One request (a hold, a card check) through the library's link and its breaker."""
+        link = self.link(code, connection)
+        if not self._may_ask(link):
+            raise IlsUnreachableError(f"{code}: not asked, its system failed too often lately")
+        started = self.clock()
+        try:
+            async with asyncio.timeout(within_s):
+                result = await call(link.connector)
+        except TimeoutError:
+            self._failed(link, f"no answer within {within_s:g} s")
+            raise IlsUnreachableError(f"{code}: no answer within {within_s:g} s") from None
+        except IlsError as exc:
+            self._failed(link, str(exc))
+            raise
+        self._succeeded(link, self.clock() - started)
+        return result
 
     def health(self) -> dict[str, dict[str, object]]:
         """Per connected library: up or down, the breaker, latency and errors (for /healthz)."""
