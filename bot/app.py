@@ -75,6 +75,7 @@ from handlers import search as catalogue_search
 from handlers import stats as statistics_console
 from handlers import suggestions_review as suggestion_console
 from handlers.deeplinks import DeepLinks
+from handlers.ils import cards as library_cards
 from jobs.schedule import build_jobs
 from search.aio import AsyncCatalogueIndex
 from search.index import CatalogueIndex
@@ -102,6 +103,7 @@ def feature_routers() -> list[Router]:
         settings.build_router(),
         help.build_router(),
         reader_holds.build_router(),
+        library_cards.build_router(),
         librarian_desk.build_router(),
         reading_events.build_router(),
         broadcast_wizard.build_router(),

@@ -48,6 +48,7 @@ class Patron:
     pin: str
     name: str
     blocked: bool = False
+    expired: bool = False
 
 
 class LibrarySystem:
@@ -68,6 +69,7 @@ class LibrarySystem:
         self.copies: dict[str, Copy] = {}
         self.patrons: dict[str, Patron] = {}
         self.logins: list[str] = []  # the user ids that tried to log in
+        self.pickups: dict[str, str] = {}  # barcode → pickup location of its last hold
         self.requests = 0
         self.port = 0
         self._thread: threading.Thread | None = None
@@ -83,86 +85,91 @@ class LibrarySystem:
             error_detection="required",
             encoding="utf-8",
         )
-
-        @server.route(LOGIN)
-        async def login(
-            req: LoginRequest, ctx: RequestContext[LoginRequest, LoginResponse]
-        ) -> LoginResponse:
-            self.logins.append(req.login_user_id)
-            ok = req.login_user_id == self.user and req.login_password == self.password
-            return LoginResponse(ok="1" if ok else "0")
-
-        @server.route(ITEM_INFORMATION)
-        async def item_information(
-            req: ItemInformationRequest,
-            ctx: RequestContext[ItemInformationRequest, ItemInformationResponse],
-        ) -> ItemInformationResponse:
-            self.requests += 1
-            if self.delay:
-                await anyio.sleep(self.delay)
-            copy = self.copies.get(req.item_identifier)
-            return ItemInformationResponse(
-                circulation_status=copy.status if copy else "01",
-                security_marker="00",
-                fee_type="01",
-                transaction_date=ctx.now_18(),
-                due_date=copy.due if copy else None,
-                hold_queue_length=str(len(copy.holds)) if copy else None,
-                item_identifier=req.item_identifier,
-                title_identifier=copy.title if copy else "",
-                screen_message=() if copy else ("Item not found",),
-            )
-
-        @server.route(HOLD)
-        async def hold(
-            req: HoldRequest, ctx: RequestContext[HoldRequest, HoldResponse]
-        ) -> HoldResponse:
-            copy = self.copies.get(req.item_identifier or "")
-            ok = copy is not None and req.patron_identifier in self.patrons
-            if ok and copy is not None:
-                if req.hold_mode == "-":
-                    if req.patron_identifier in copy.holds:
-                        copy.holds.remove(req.patron_identifier)
-                elif req.patron_identifier not in copy.holds:
-                    copy.holds.append(req.patron_identifier)
-            return HoldResponse(
-                ok="1" if ok else "0",
-                available="Y" if copy and copy.status == AVAILABLE else "N",
-                transaction_date=ctx.now_18(),
-                queue_position=str(len(copy.holds)) if ok and copy else None,
-                pickup_location=req.pickup_location,
-                institution_id=req.institution_id,
-                patron_identifier=req.patron_identifier,
-                item_identifier=req.item_identifier,
-            )
-
-        @server.route(PATRON_INFORMATION)
-        async def patron_information(
-            req: PatronInformationRequest,
-            ctx: RequestContext[PatronInformationRequest, PatronInformationResponse],
-        ) -> PatronInformationResponse:
-            patron = self.patrons.get(req.patron_identifier)
-            valid = patron is not None
-            pin_ok = patron is not None and req.patron_password == patron.pin
-            blocked = patron is not None and patron.blocked
-            return PatronInformationResponse(
-                patron_status=("Y" if blocked else " ") + " " * 13,
-                language="001",
-                transaction_date=ctx.now_18(),
-                hold_items_count="0000",
-                overdue_items_count="0000",
-                charged_items_count="0000",
-                fine_items_count="0000",
-                recall_items_count="0000",
-                unavailable_holds_count="0000",
-                institution_id=req.institution_id,
-                patron_identifier=req.patron_identifier,
-                personal_name=patron.name if patron else "",
-                valid_patron="Y" if valid else "N",
-                valid_patron_password="Y" if pin_ok else "N",
-            )
-
+        server.route(LOGIN)(self._login)
+        server.route(ITEM_INFORMATION)(self._item_information)
+        server.route(HOLD)(self._hold)
+        server.route(PATRON_INFORMATION)(self._patron_information)
         return server
+
+    async def _login(
+        self, req: LoginRequest, ctx: RequestContext[LoginRequest, LoginResponse]
+    ) -> LoginResponse:
+        self.logins.append(req.login_user_id)
+        ok = req.login_user_id == self.user and req.login_password == self.password
+        return LoginResponse(ok="1" if ok else "0")
+
+    async def _item_information(
+        self,
+        req: ItemInformationRequest,
+        ctx: RequestContext[ItemInformationRequest, ItemInformationResponse],
+    ) -> ItemInformationResponse:
+        self.requests += 1
+        if self.delay:
+            await anyio.sleep(self.delay)
+        copy = self.copies.get(req.item_identifier)
+        return ItemInformationResponse(
+            circulation_status=copy.status if copy else "01",
+            security_marker="00",
+            fee_type="01",
+            transaction_date=ctx.now_18(),
+            due_date=copy.due if copy else None,
+            hold_queue_length=str(len(copy.holds)) if copy else None,
+            item_identifier=req.item_identifier,
+            title_identifier=copy.title if copy else "",
+            screen_message=() if copy else ("Item not found",),
+        )
+
+    async def _hold(
+        self, req: HoldRequest, ctx: RequestContext[HoldRequest, HoldResponse]
+    ) -> HoldResponse:
+        copy = self.copies.get(req.item_identifier or "")
+        patron = self.patrons.get(req.patron_identifier)
+        ok = copy is not None and patron is not None and not patron.blocked
+        if ok and copy is not None:
+            if req.hold_mode == "-":
+                if req.patron_identifier in copy.holds:
+                    copy.holds.remove(req.patron_identifier)
+            elif req.patron_identifier not in copy.holds:
+                copy.holds.append(req.patron_identifier)
+                self.pickups[req.item_identifier or ""] = req.pickup_location or ""
+        return HoldResponse(
+            ok="1" if ok else "0",
+            available="Y" if copy and copy.status == AVAILABLE else "N",
+            transaction_date=ctx.now_18(),
+            queue_position=str(len(copy.holds)) if ok and copy else None,
+            pickup_location=req.pickup_location,
+            institution_id=req.institution_id,
+            patron_identifier=req.patron_identifier,
+            item_identifier=req.item_identifier,
+            screen_message=() if ok else ("Hold not allowed",),
+        )
+
+    async def _patron_information(
+        self,
+        req: PatronInformationRequest,
+        ctx: RequestContext[PatronInformationRequest, PatronInformationResponse],
+    ) -> PatronInformationResponse:
+        patron = self.patrons.get(req.patron_identifier)
+        pin_ok = patron is not None and req.patron_password == patron.pin
+        denied = patron is not None and (patron.blocked or patron.expired)
+        message = ("Card expired",) if patron is not None and patron.expired else ()
+        return PatronInformationResponse(
+            patron_status=("Y" if denied else " ") + " " * 13,
+            language="001",
+            transaction_date=ctx.now_18(),
+            hold_items_count="0000",
+            overdue_items_count="0000",
+            charged_items_count="0000",
+            fine_items_count="0000",
+            recall_items_count="0000",
+            unavailable_holds_count="0000",
+            institution_id=req.institution_id,
+            patron_identifier=req.patron_identifier,
+            personal_name=patron.name if patron else "",
+            valid_patron="Y" if patron is not None else "N",
+            valid_patron_password="Y" if pin_ok else "N",
+            screen_message=message,
+        )
 
     # Circulation at the desk, as the library's staff would do it.
     def check_out(self, barcode: str, due: str = "20261220    235900") -> None:
