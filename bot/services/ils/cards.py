@@ -82,7 +82,7 @@ async def linked_cards(session: AsyncSession, reader: Reader) -> list[tuple[Libr
         .where(IlsPatronLink.reader_id == reader.id)
         .order_by(Library.code)
     )
-    return [(library, card) for library, card in rows.tuples()]
+    return [(library, card) for library, card in rows]
 
 
 def _result(answer: PatronAnswer) -> LinkResult:
@@ -112,7 +112,7 @@ async def link_card(
         .join(IlsConnection, IlsConnection.library_id == Library.id)
         .where(Library.id == library_id, IlsConnection.kind == IlsKind.SIP2)
     )
-    row = found.tuples().one_or_none()
+    row = found.one_or_none()
     if row is None:
         raise NotFoundError("library")
     library, connection = row

@@ -51,6 +51,8 @@ class RelayOutcome:
     library: Library
     queue_position: str | None = None
     message: str = ""
+    # False when the outcome was settled by an earlier try (nothing was sent now).
+    new: bool = True
 
 
 async def _connection(session: AsyncSession, library_id: int) -> IlsConnection | None:
@@ -107,7 +109,7 @@ async def relay_hold(
         return None
     done = await _relay_row(session, hold.id, item.id)
     if done is not None and done.status is not RelayStatus.PENDING:
-        return RelayOutcome(done.status, library, message=done.message)
+        return RelayOutcome(done.status, library, message=done.message, new=False)
     card = await session.scalar(
         select(IlsPatronLink.card_number).where(
             IlsPatronLink.reader_id == hold.reader_id, IlsPatronLink.library_id == library.id
@@ -160,7 +162,7 @@ async def _waiting_copies(session: AsyncSession) -> list[tuple[Hold, Item, Libra
         .order_by(Hold.id)
         .limit(RECONCILE_BATCH)
     )
-    return [(hold, item, library) for hold, item, library in rows.tuples()]
+    return [(hold, item, library) for hold, item, library in rows]
 
 
 async def _loaned_copies_wanted(session: AsyncSession, now: datetime) -> list[tuple[Item, Library]]:
@@ -183,7 +185,7 @@ async def _loaned_copies_wanted(session: AsyncSession, now: datetime) -> list[tu
         .order_by(Item.id)
         .limit(RECONCILE_BATCH)
     )
-    return [(item, library) for item, library in rows.tuples()]
+    return [(item, library) for item, library in rows]
 
 
 async def _read_states(
@@ -264,7 +266,7 @@ async def reconcile(
     waiting = await _waiting_copies(session)
     for hold, _item, _library in waiting:
         outcome = await relay_hold(session, live, hold.id, within_s=settings.ils_timeout_s)
-        relayed += outcome is not None and outcome.status is RelayStatus.PLACED
+        relayed += outcome is not None and outcome.new and outcome.status is RelayStatus.PLACED
     states = await _read_states(session, live, [(item, library) for _h, item, library in waiting])
     for hold, item, library in waiting:
         if states.get((library.id, item.barcode)) is ItemStatus.ON_LOAN:

@@ -207,15 +207,15 @@ class LiveAvailability:
             if pending:
                 await asyncio.gather(*pending, return_exceptions=True)
         answers: dict[tuple[int, str], LiveCopy] = {}
-        now = self.clock()
+        asked_at, now = now, self.clock()
         for request in requests:
             library_id = request.connection.library_id
             for barcode in request.barcodes:
                 seen = self.known(library_id, barcode)
                 if seen is not None:
-                    answers[library_id, barcode] = LiveCopy(
-                        state=seen[1], fresh=now - seen[0] < self.cache_s
-                    )
+                    # Answered during this call, or recently enough.
+                    fresh = seen[0] >= asked_at or now - seen[0] < self.cache_s
+                    answers[library_id, barcode] = LiveCopy(state=seen[1], fresh=fresh)
         return answers
 
     async def ask(
