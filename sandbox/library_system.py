@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 import threading
 from dataclasses import dataclass, field
 
@@ -28,6 +29,11 @@ from pysip2 import (
     RequestContext,
     SIP2Server,
 )
+
+# The server logs each connection; kept out of the bot's logs (it runs on its own thread).
+SERVER_LOG = logging.getLogger("sandbox.library_system")
+SERVER_LOG.addHandler(logging.NullHandler())
+SERVER_LOG.propagate = False
 
 AVAILABLE = "03"
 CHARGED = "04"
@@ -84,6 +90,7 @@ class LibrarySystem:
             login_required=True,
             error_detection="required",
             encoding="utf-8",
+            logger=SERVER_LOG,
         )
         server.route(LOGIN)(self._login)
         server.route(ITEM_INFORMATION)(self._item_information)
