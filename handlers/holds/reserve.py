@@ -34,7 +34,7 @@ from handlers.holds.display import (
     when,
     work_html,
 )
-from handlers.ils.wording import relay_note
+from handlers.ils.relay import relay_note
 
 
 def _gone() -> str:

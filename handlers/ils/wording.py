@@ -1,42 +1,23 @@
-"""How a hold relayed to a library's own system reads in the chat."""
+"""What a library's own system says of a copy, as staff read it."""
 
 from __future__ import annotations
 
-from html import escape
+from datetime import tzinfo
 
 from aiogram.utils.i18n import gettext as _
 
-from bot.models import RelayStatus
-from bot.services.ils.holds import RelayOutcome
-from handlers.holds.display import library_name_html
-from handlers.search.wording import clip
-
-SYSTEM_WORDS = 120
+from bot.services.ils.availability import CopyView
+from handlers.ils.age import as_of_text
+from handlers.search.wording import status_label
 
 
-def relay_note(outcome: RelayOutcome | None, language: str) -> str:
-    """A paragraph on what the library's system did with the hold ('' when not connected)."""
-    if outcome is None:
+def system_note(view: CopyView | None, zone: tzinfo, language: str) -> str:
+    """For staff: what the library's own system says of a copy ('' when not connected)."""
+    if view is None:
         return ""
-    library = library_name_html(outcome.library, language)
-    if outcome.status is RelayStatus.PLACED:
-        return "\n\n" + _(
-            "📡 The hold is also in {library}'s own system, on your library card there: "
-            "the desk and the self-check machines keep the copy for you."
-        ).format(library=library)
-    if outcome.status is RelayStatus.NO_CARD:
-        return "\n\n" + _(
-            "📡 {library} is connected, but you have not linked your card there, so a "
-            "librarian sets the copy aside as usual. Link it with /card to have your holds "
-            "placed in its own system."
-        ).format(library=library)
-    if outcome.status is RelayStatus.REFUSED:
-        said = escape(clip(outcome.message, SYSTEM_WORDS)) if outcome.message else "—"
-        return "\n\n" + _(
-            "📡 {library}'s own system did not take the hold ({said}); a librarian sets "
-            "the copy aside as usual, and nothing changes for you."
-        ).format(library=library, said=said)
-    return "\n\n" + _(
-        "📡 {library}'s own system is not answering right now. Your hold is kept and will "
-        "be passed on to it when it is back; until then a librarian sets the copy aside."
-    ).format(library=library)
+    if view.system_status is None:
+        return " · " + _("📡 no answer from the library system")
+    said = status_label(view.system_status)
+    if view.as_of is not None:
+        said += ", " + as_of_text(view.as_of, zone, language)
+    return " · " + _("📡 library system: {status}").format(status=said)

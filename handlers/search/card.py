@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, tzinfo
 from html import escape
 from typing import Any
 from urllib.parse import quote
@@ -12,7 +12,6 @@ from aiogram import Bot, Router
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from babel.dates import format_datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
@@ -24,6 +23,7 @@ from bot.services.search.work_card import LibraryHoldings, WorkCard, work_card
 from handlers.common import distance_text, edit_message
 from handlers.deeplinks import DeepLinks
 from handlers.holds.callbacks import reserve_rows
+from handlers.ils.age import as_of_text
 from handlers.keyboards import main_menu
 from handlers.search.callbacks import AuthorWorks, ResultsPage, WorkOpen, button
 from handlers.search.wording import (
@@ -45,15 +45,6 @@ CARD_LIBRARIES = 10
 CARD_BUDGET = 3500
 PLACE_CHARS = 100
 SUMMARY_CHARS = 300
-
-
-def as_of_text(moment: datetime, zone: tzinfo, language: str) -> str:
-    """When a last known status was given: the time today, else the day and time."""
-    local = moment.astimezone(zone)
-    today = datetime.now(UTC).astimezone(zone).date() == local.date()
-    pattern = "HH:mm" if today else "yyyy-MM-dd HH:mm"
-    when = format_datetime(local, pattern, locale="zh_CN" if language == "zh" else "en_GB")
-    return _("as of {time}").format(time=when)
 
 
 def _holding_lines(holding: LibraryHoldings, language: str, zone: tzinfo) -> list[str]:

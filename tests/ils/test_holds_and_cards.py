@@ -19,7 +19,7 @@ from jobs.ils import IlsJob
 from sandbox.library_system import LibrarySystem, Patron
 from tests.conftest import HarnessFactory
 from tests.harness import BotHarness, ChatUser, inline_labels
-from tests.holds.chat import chat_reader, deliver, reader_row, reserve_at
+from tests.holds.chat import chat_reader, deliver, make_librarian, reader_row, reserve_at
 from tests.ils.conftest import Shelf, build_shelf
 
 CARD, PIN = "P1001", "4321"
@@ -112,9 +112,20 @@ async def test_a_hold_is_placed_in_the_library_system_and_follows_the_desk(
         assert library_system.copies[first].holds == [CARD]
         assert library_system.pickups[first] == "CITY"
 
-        # Lent to someone else at the desk before it was pulled: the hold takes the other copy,
-        # which the next run places in the library's system too.
+        # The desk's pull list reads the copy's status in the library's own system.
+        desk = await chat_reader(harness, 815)
+        await make_librarian(harness, desk, shelf.city.id)
+        [pull] = await desk.send("/pulllist")
+        assert (
+            f"{first} · 紅樓夢 · Hong lou meng → hold shelf here · 📡 library system: available"
+            in (pull.text or "")
+        )
+
+        # Lent to someone else at the desk before it was pulled: the pull list shows it, the
+        # hold takes the other copy, which the next run places in the library's system too.
         library_system.check_out(first)
+        [pull] = await desk.send("/pulllist")
+        assert "📡 library system: on loan" in (pull.text or "")
         report = await job.tick()
         assert report.retargeted == 1
         async with harness.app.sessionmaker() as session:
@@ -126,6 +137,8 @@ async def test_a_hold_is_placed_in_the_library_system_and_follows_the_desk(
             assert lent is not None and lent.status is ItemStatus.ON_LOAN
         assert (await job.tick()).relayed == 1
         assert library_system.copies[second].holds == [CARD]
+        [taken] = await desk.send(f"/checkin {second}")
+        assert (taken.text or "").endswith("📡 library system: available")
     finally:
         await harness.app.ils.close()
 

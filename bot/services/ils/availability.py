@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.models import ItemStatus
+from bot.models import Item, ItemStatus
 from bot.services.ils.connections import live_connections
 from bot.services.ils.live import LiveAvailability, LiveRequest
 
@@ -38,6 +38,8 @@ class CopyView:
     status: ItemStatus
     connected: bool
     as_of: datetime | None
+    # What the library's system itself said (None: it has not, or said nothing usable).
+    system_status: ItemStatus | None = None
 
 
 def merged_status(stored: ItemStatus, live: ItemStatus | None) -> ItemStatus:
@@ -84,5 +86,20 @@ async def copy_views(
                 merged_status(copy.status, answer.state.status),
                 connected=True,
                 as_of=None if answer.fresh else answer.state.checked_at,
+                system_status=answer.state.status,
             )
     return views
+
+
+async def staff_views(
+    session: AsyncSession, live: LiveAvailability, items: Sequence[Item]
+) -> dict[int, CopyView]:
+    """The live status of copies staff look at (their libraries loaded), by item id."""
+    copies = [
+        CardCopy(
+            item.id, item.library_id, item.library.code, item.barcode, item.status, item.updated_at
+        )
+        for item in items
+    ]
+    order = list(dict.fromkeys(copy.library_id for copy in copies))
+    return await copy_views(session, live, copies, order)
