@@ -188,3 +188,26 @@ def test_a_bad_system_gives_one_line_and_writes_nothing(
             assert out == "" and err.startswith("bookbridge: CITY: ") and message in err, err
             assert err.count("\n") == 1
     assert asyncio.run(_connections(database_url)) == stored
+
+
+def test_a_status_feed_library(
+    cli_env: Path, database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    asyncio.run(_add_library(database_url))
+    feed = cli_env / "status.csv"
+    feed.write_text(
+        "barcode,status,due\nF1,available,\nF2,on loan,2026-12-20\nF3,lost,\n", encoding="utf-8"
+    )
+    assert main(["libraries", "connect", "CITY", "--feed", str(feed)]) == 0
+    assert capsys.readouterr().out == "CITY: connected through a status feed\n"
+    assert main(["ils", "status", "CITY"]) == 0
+    assert capsys.readouterr().out == "CITY: feed: 3 copies listed\n"
+    assert main(["ils", "item", "CITY", "F2"]) == 0
+    assert capsys.readouterr().out == "CITY F2: on_loan, due 2026-12-20\n"
+    assert main(["ils", "item", "CITY", "F3", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["status"] == "missing"
+    assert main(["ils", "item", "CITY", "NOPE"]) == 1
+    assert _said(capsys.readouterr().err) == "bookbridge: CITY: the feed does not list this copy\n"
+    feed.unlink()
+    assert main(["ils", "status", "CITY"]) == 1
+    assert "the feed could not be read" in _said(capsys.readouterr().err)

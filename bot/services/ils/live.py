@@ -91,6 +91,7 @@ class LiveAvailability:
     _known: OrderedDict[tuple[int, str], tuple[float, CopyState]] = field(
         default_factory=OrderedDict
     )
+    _closing: set[asyncio.Task[None]] = field(default_factory=set)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> LiveAvailability:
@@ -121,7 +122,9 @@ class LiveAvailability:
         if current is None or current.fingerprint != fingerprint:
             if current is not None:
                 # Closed in the background: the old connector may be mid-request.
-                asyncio.get_running_loop().create_task(current.connector.close())
+                closing = asyncio.get_running_loop().create_task(current.connector.close())
+                self._closing.add(closing)
+                closing.add_done_callback(self._closing.discard)
             current = LibraryLink(
                 code=code,
                 fingerprint=fingerprint,
