@@ -220,6 +220,7 @@ class Sip2Connector:
 
 FEED_STATUS_WORDS = {status.value: status for status in ItemStatus} | {
     "on loan": ItemStatus.ON_LOAN,
+    "in transit": ItemStatus.IN_TRANSIT,
     "checked out": ItemStatus.ON_LOAN,
     "charged": ItemStatus.ON_LOAN,
     "lost": ItemStatus.MISSING,
