@@ -4,7 +4,8 @@
         [--database-url URL]
 
 A scratch alliance of 20 libraries, each with its own library system (pysip2's ACS server
-on a loopback port, answering every Item Information after ``--delay-ms``), and
+on a loopback port, in a separate process, answering every Item Information after
+``--delay-ms``, about 3 copies in 10 charged), and
 ``--works`` works with copies at 8 to 14 of them. ``--concurrency`` readers at different
 places open ``--cards`` work cards (random works, through the work-card service with its
 live statuses) twice: first with every library ``manual`` (the baseline: the catalogue's
@@ -21,10 +22,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing
 import random
 import statistics
 import sys
 import time
+from multiprocessing.queues import Queue
+from multiprocessing.synchronize import Event
 from typing import Any
 
 from sqlalchemy import insert, select, update
@@ -37,7 +41,7 @@ from bot.migrate import upgrade
 from bot.models import District, IlsConnection, IlsKind, Item, Library, LibraryKind, Reader, Work
 from bot.services.ils.live import LiveAvailability
 from bot.services.search.work_card import work_card
-from sandbox.library_system import Copy, LibrarySystem
+from sandbox.library_system import LibrarySystem
 
 LIBRARIES = 20
 CARD_LIBRARIES = 10
@@ -47,7 +51,7 @@ PASSWORD = "bench-pw"
 
 
 async def seed(
-    maker: async_sessionmaker[AsyncSession], systems: list[LibrarySystem], works: int
+    maker: async_sessionmaker[AsyncSession], ports: list[int], works: int
 ) -> tuple[list[int], list[int]]:
     """Libraries (connected to ``systems``), works with copies, readers; work and reader ids."""
     rng = random.Random(SEED)
@@ -87,17 +91,14 @@ async def seed(
                     items.append(
                         {"work_id": work_id, "library_id": libraries[index].id, "barcode": barcode}
                     )
-                    systems[index].copies[barcode] = Copy(title=f"Bench {work_id}")
-                    if rng.random() < 0.3:
-                        systems[index].check_out(barcode)
         await session.execute(insert(Item), items)
-        for library, system in zip(libraries, systems, strict=True):
+        for library, port in zip(libraries, ports, strict=True):
             session.add(
                 IlsConnection(
                     library_id=library.id,
                     kind=IlsKind.MANUAL,
                     host="127.0.0.1",
-                    port=system.port,
+                    port=port,
                     username="selfcheck",
                     password=PASSWORD,
                 )
@@ -153,21 +154,39 @@ async def open_cards(
     }
 
 
-async def run(args: argparse.Namespace) -> dict[str, Any]:
+def serve_systems(delay_s: float, ports: Queue[list[int]], stop: Event) -> None:
+    """The libraries' systems, in a process of their own (their CPU is not the bot's): the
+    first one hangs (accepts connections, never answers)."""
     systems = [
-        LibrarySystem(password=PASSWORD, delay=args.delay_ms / 1000) for _ in range(LIBRARIES)
+        LibrarySystem(password=PASSWORD, delay=3600 if n == 0 else delay_s, every_barcode=True)
+        for n in range(LIBRARIES)
     ]
     for system in systems:
         system.start()
+    ports.put([system.port for system in systems])
+    stop.wait()
+    for system in systems:
+        system.stop()
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    context = multiprocessing.get_context("spawn")
+    ports_queue: Queue[list[int]] = context.Queue()
+    stop = context.Event()
+    child = context.Process(
+        target=serve_systems, args=(args.delay_ms / 1000, ports_queue, stop), daemon=True
+    )
+    child.start()
     settings = Settings(_env_file=None)
     try:
+        ports = await asyncio.to_thread(ports_queue.get, True, 60)
         async with scratch_database(args.database_url) as url:
             await asyncio.to_thread(upgrade, url)
             engine = create_engine(url)
             maker = create_sessionmaker(engine)
             live = LiveAvailability.from_settings(settings)
             try:
-                work_ids, reader_ids = await seed(maker, systems, args.works)
+                work_ids, reader_ids = await seed(maker, ports, args.works)
                 # Warm up (imports, statement caches, the connection pool); not measured.
                 await open_cards(maker, live, work_ids, reader_ids, 60, args.concurrency)
                 baseline = await open_cards(
@@ -177,7 +196,6 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     await session.execute(update(IlsConnection).values(kind=IlsKind.SIP2))
                     await session.commit()
                     down = await session.scalar(select(Library.code).order_by(Library.id).limit(1))
-                systems[0].delay = 3600  # the first library's system hangs
                 connected = await open_cards(
                     maker, live, work_ids, reader_ids, args.cards, args.concurrency
                 )
@@ -186,8 +204,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 await live.close()
                 await engine.dispose()
     finally:
-        for system in systems:
-            system.stop()
+        stop.set()
+        child.join(30)
     ratio = connected["cards_per_s"] / baseline["cards_per_s"]
     return {
         "libraries": LIBRARIES,
@@ -195,7 +213,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "concurrency": args.concurrency,
         "library_down": down,
         "down_breaker": health.get(down or "", {}).get("breaker"),
-        "sip2_requests": sum(system.requests for system in systems),
+        "sip2_requests": sum(int(str(link["requests"])) for link in health.values()),
         "baseline_manual": baseline,
         "live_sip2": connected,
         "ratio_cards_per_s": round(ratio, 2),

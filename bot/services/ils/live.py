@@ -206,9 +206,10 @@ class LiveAvailability:
         if tasks:
             _done, pending = await asyncio.wait(tasks, timeout=max(budget, 0.01))
             for task in pending:
+                # Cancelled, not awaited: closing their connections must not hold the card.
                 task.cancel()
-            if pending:
-                await asyncio.gather(*pending, return_exceptions=True)
+                self._closing.add(task)
+                task.add_done_callback(self._closing.discard)
         answers: dict[tuple[int, str], LiveCopy] = {}
         asked_at, now = now, self.clock()
         for request in requests:
