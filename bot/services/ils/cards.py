@@ -11,6 +11,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import write
@@ -130,19 +131,32 @@ async def link_card(
         return LinkOutcome(LinkResult.UNREACHABLE, library, str(exc))
     result = _result(answer)
     if result is LinkResult.LINKED:
-        async with write(session):
-            link = await session.scalar(
-                select(IlsPatronLink).where(
-                    IlsPatronLink.reader_id == reader.id, IlsPatronLink.library_id == library.id
-                )
-            )
-            if link is None:
-                session.add(
-                    IlsPatronLink(reader_id=reader.id, library_id=library.id, card_number=card)
-                )
-            else:
-                link.card_number = card
+        await _store_link(session, reader.id, library.id, card)
+        await session.refresh(library)  # a race's rollback expired it
     return LinkOutcome(result, library, answer.message)
+
+
+async def _store_link(session: AsyncSession, reader_id: int, library_id: int, card: str) -> None:
+    """Insert or update the reader's card there (a link made at the same moment elsewhere
+    is updated instead)."""
+    for _attempt in range(2):
+        try:
+            async with write(session):
+                link = await session.scalar(
+                    select(IlsPatronLink).where(
+                        IlsPatronLink.reader_id == reader_id, IlsPatronLink.library_id == library_id
+                    )
+                )
+                if link is None:
+                    session.add(
+                        IlsPatronLink(reader_id=reader_id, library_id=library_id, card_number=card)
+                    )
+                else:
+                    link.card_number = card
+                await session.flush()  # a link inserted meanwhile fails here, inside the unit
+            return
+        except IntegrityError:
+            continue
 
 
 async def unlink_card(session: AsyncSession, reader: Reader, library_id: int) -> bool:

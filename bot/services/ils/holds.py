@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -70,16 +71,26 @@ async def _relay_row(session: AsyncSession, hold_id: int, item_id: int) -> IlsHo
 
 
 async def _record(
-    session: AsyncSession, hold: Hold, item_id: int, status: RelayStatus, message: str
+    session: AsyncSession, hold_id: int, item_id: int, status: RelayStatus, message: str
 ) -> None:
-    async with write(session):
-        row = await _relay_row(session, hold.id, item_id)
-        if row is None:
-            row = IlsHoldRelay(hold_id=hold.id, item_id=item_id, attempts=0)
-            session.add(row)
-        row.status = status
-        row.attempts = (row.attempts or 0) + 1
-        row.message = message[:MESSAGE_CHARS]
+    """Store the relay's outcome; a placed relay is never set back (another process, the
+    handler and the job, may relay the same hold at once)."""
+    for _attempt in range(2):
+        try:
+            async with write(session):
+                row = await _relay_row(session, hold_id, item_id)
+                if row is None:
+                    row = IlsHoldRelay(hold_id=hold_id, item_id=item_id, attempts=0)
+                    session.add(row)
+                elif row.status is RelayStatus.PLACED:
+                    return
+                row.status = status
+                row.attempts = (row.attempts or 0) + 1
+                row.message = message[:MESSAGE_CHARS]
+                await session.flush()  # a row inserted meanwhile fails here, inside the unit
+            return
+        except IntegrityError:
+            continue  # the other one inserted first: update its row
 
 
 async def relay_hold(
@@ -104,6 +115,7 @@ async def relay_hold(
     ):
         return None
     item, library = hold.item, hold.item.library
+    item_id = item.id
     connection = await _connection(session, library.id)
     if connection is None:
         return None
@@ -116,7 +128,7 @@ async def relay_hold(
         )
     )
     if card is None:
-        await _record(session, hold, item.id, RelayStatus.NO_CARD, "no linked card")
+        await _record(session, hold.id, item.id, RelayStatus.NO_CARD, "no linked card")
         return RelayOutcome(RelayStatus.NO_CARD, library)
     pickup = connection.location if hold.pickup_library_id == library.id else ""
     pickup = pickup or hold.pickup_library.code
@@ -128,13 +140,14 @@ async def relay_hold(
     try:
         answer = await live.ask(library.code, connection, place, within_s=within_s)
     except IlsUnreachableError as exc:
-        await _record(session, hold, item.id, RelayStatus.PENDING, str(exc))
+        await _record(session, hold_id, item_id, RelayStatus.PENDING, str(exc))
         return RelayOutcome(RelayStatus.PENDING, library)
     except IlsError as exc:
-        await _record(session, hold, item.id, RelayStatus.REFUSED, str(exc))
+        await _record(session, hold_id, item_id, RelayStatus.REFUSED, str(exc))
         return RelayOutcome(RelayStatus.REFUSED, library, message=str(exc))
     status = RelayStatus.PLACED if answer.ok else RelayStatus.REFUSED
-    await _record(session, hold, item.id, status, answer.message)
+    await _record(session, hold_id, item_id, status, answer.message)
+    await session.refresh(library)  # a race's rollback expired it
     return RelayOutcome(status, library, answer.queue_position, answer.message)
 
 
