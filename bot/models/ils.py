@@ -46,6 +46,7 @@ class RelayStatus(enum.StrEnum):
     PLACED = "placed"  # the library's system holds the copy for the reader
     REFUSED = "refused"  # the system said no: the librarians' flow of today applies
     NO_CARD = "no_card"  # the reader has no linked card there: the librarians' flow
+    CANCELLED = "cancelled"  # placed, then withdrawn: the hold ended or took another copy
 
 
 class IlsHoldRelay(Timestamps, Base):

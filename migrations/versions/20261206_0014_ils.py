@@ -79,6 +79,7 @@ def upgrade() -> None:
                 "placed",
                 "refused",
                 "no_card",
+                "cancelled",
                 name="ils_relay_status",
                 native_enum=False,
                 length=24,

@@ -139,6 +139,11 @@ async def test_a_hold_is_placed_in_the_library_system_and_follows_the_desk(
         assert library_system.copies[second].holds == [CARD]
         [taken] = await desk.send(f"/checkin {second}")
         assert (taken.text or "").endswith("📡 library system: available")
+        # The first copy's hold in the library's system was withdrawn when the hold moved on.
+        assert library_system.copies[first].holds == []
+        async with harness.app.sessionmaker() as session:
+            statuses = sorted(r.status for r in await session.scalars(select(IlsHoldRelay)))
+        assert statuses == [RelayStatus.CANCELLED, RelayStatus.PLACED]
     finally:
         await harness.app.ils.close()
 

@@ -104,8 +104,11 @@ class Connector(Protocol):
     async def copy_state(self, barcode: str) -> CopyState:
         """The copy's status now (IlsError when the system cannot say)."""
 
-    async def place_hold(self, patron: str, barcode: str, pickup: str) -> HoldAnswer:
-        """Place a hold on the copy for the patron (IlsError when it cannot be asked)."""
+    async def place_hold(
+        self, patron: str, barcode: str, pickup: str, *, cancel: bool = False
+    ) -> HoldAnswer:
+        """Place (or withdraw) a hold on the copy for the patron (IlsError when it cannot be
+        asked)."""
 
     async def patron(self, card: str, pin: str) -> PatronAnswer:
         """Check a card and its PIN (IlsError when it cannot be asked)."""
@@ -117,7 +120,9 @@ class Connector(Protocol):
 class NoCirculation:
     """Systems Bookbridge only reads: no holds, no cards."""
 
-    async def place_hold(self, patron: str, barcode: str, pickup: str) -> HoldAnswer:
+    async def place_hold(
+        self, patron: str, barcode: str, pickup: str, *, cancel: bool = False
+    ) -> HoldAnswer:
         raise IlsError("this library's system takes no holds from Bookbridge")
 
     async def patron(self, card: str, pin: str) -> PatronAnswer:
@@ -189,9 +194,13 @@ class Sip2Connector:
             code=answer.circulation_status,
         )
 
-    async def place_hold(self, patron: str, barcode: str, pickup: str) -> HoldAnswer:
+    async def place_hold(
+        self, patron: str, barcode: str, pickup: str, *, cancel: bool = False
+    ) -> HoldAnswer:
         async with self.session() as session:
-            answer = await session.hold(patron=patron, barcode=barcode, pickup=pickup)
+            answer = await session.hold(
+                patron=patron, barcode=barcode, pickup=pickup, cancel=cancel
+            )
         return HoldAnswer(
             ok=answer.ok == "1",
             queue_position=answer.queue_position,

@@ -158,6 +158,51 @@ class ReconcileReport:
     relayed: int
     retargeted: int
     checked_in: int
+    withdrawn: int = 0
+
+
+async def withdraw_ended(session: AsyncSession, live: LiveAvailability, *, within_s: float) -> int:
+    """Withdraw holds placed in a system whose Bookbridge hold ended (cancelled, expired,
+    passed on) or took another copy; a collected hold's is left to the loan."""
+    ended = Hold.status.not_in((HoldStatus.IN_TRANSIT, HoldStatus.READY, HoldStatus.COLLECTED))
+    rows = await session.execute(
+        select(IlsHoldRelay.id, Hold.reader_id, Item, Library, IlsConnection)
+        .join(Hold, Hold.id == IlsHoldRelay.hold_id)
+        .join(Item, Item.id == IlsHoldRelay.item_id)
+        .join(Library, Library.id == Item.library_id)
+        .join(IlsConnection, IlsConnection.library_id == Library.id)
+        .where(
+            IlsHoldRelay.status == RelayStatus.PLACED,
+            ended | Hold.item_id.is_(None) | (Hold.item_id != IlsHoldRelay.item_id),
+        )
+        .limit(RECONCILE_BATCH)
+    )
+    withdrawn = 0
+    for relay_id, reader_id, item, library, connection in rows.all():
+        card = await session.scalar(
+            select(IlsPatronLink.card_number).where(
+                IlsPatronLink.reader_id == reader_id, IlsPatronLink.library_id == library.id
+            )
+        )
+        if card is not None:
+
+            async def withdraw(
+                connector: Connector, card: str = card, barcode: str = item.barcode
+            ) -> HoldAnswer:
+                return await connector.place_hold(card, barcode, "", cancel=True)
+
+            try:
+                await live.ask(library.code, connection, withdraw, within_s=within_s)
+            except IlsUnreachableError:
+                continue  # the next run tries again
+            except IlsError:
+                pass  # it cannot be withdrawn from here: the library's staff will see it
+        async with write(session):
+            relay = await session.get(IlsHoldRelay, relay_id, with_for_update=True)
+            if relay is not None and relay.status is RelayStatus.PLACED:
+                relay.status = RelayStatus.CANCELLED
+                withdrawn += 1
+    return withdrawn
 
 
 async def _waiting_copies(session: AsyncSession) -> list[tuple[Hold, Item, Library]]:
@@ -291,4 +336,5 @@ async def reconcile(
     for item, library in loaned:
         if states.get((library.id, item.barcode)) is ItemStatus.AVAILABLE:
             checked_in += await _checked_in_there(session, item.id, settings=settings, now=now)
-    return ReconcileReport(relayed, retargeted, checked_in)
+    withdrawn = await withdraw_ended(session, live, within_s=settings.ils_timeout_s)
+    return ReconcileReport(relayed, retargeted, checked_in, withdrawn)
