@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import select, update
 
 from bot.models import (
@@ -13,14 +15,16 @@ from bot.models import (
     ItemStatus,
     Reader,
     RelayStatus,
+    utcnow,
 )
 from bot.services.ils.cards import link_card
+from bot.services.privacy import export_reader
 from jobs.ils import IlsJob
 from sandbox.library_system import LibrarySystem, Patron
 from tests.conftest import HarnessFactory
 from tests.harness import BotHarness, ChatUser, inline_labels
 from tests.holds.chat import chat_reader, deliver, make_librarian, reader_row, reserve_at
-from tests.ils.conftest import Shelf, build_shelf
+from tests.ils.conftest import PASSWORD, Shelf, build_shelf
 
 CARD, PIN = "P1001", "4321"
 
@@ -206,5 +210,21 @@ async def test_a_hold_placed_while_the_system_is_down_is_passed_on_later(
             reader = await session.scalar(select(Reader).where(Reader.telegram_id == 814))
         assert relay.status is RelayStatus.PLACED and reader is not None
         assert library_system.copies[shelf.city_copies[0]].holds == [CARD]
+    finally:
+        await harness.app.ils.close()
+
+
+async def test_mydata_has_the_linked_card_and_never_the_systems_password(
+    harness_factory: HarnessFactory, library_system: LibrarySystem
+) -> None:
+    harness, shelf, _job = await _setup(harness_factory, library_system)
+    try:
+        user = await chat_reader(harness, 816)
+        await _link(harness, user, shelf)
+        reader = await reader_row(harness, user)
+        async with harness.app.sessionmaker() as session:
+            exported = json.dumps(await export_reader(session, reader, utcnow()))
+        assert CARD in exported and PIN not in exported
+        assert PASSWORD not in exported and "selfcheck" not in exported
     finally:
         await harness.app.ils.close()
