@@ -44,6 +44,7 @@ from bot.operations import (
 from bot.retry import RetryAfterMiddleware
 from bot.scaling import RecentUpdates, Throttle, build_shared_state, memory_throttle
 from bot.scheduler import SchedulerService
+from bot.services.ils.live import LiveAvailability
 from bot.services.indexing import CatalogueIndexer
 from handlers import admin as admin_console
 from handlers import audit as audit_viewer
@@ -77,6 +78,7 @@ from handlers import stats as statistics_console
 from handlers import subjects as subject_browser
 from handlers import suggestions_review as suggestion_console
 from handlers.deeplinks import DeepLinks
+from handlers.ils import cards as library_cards
 from jobs.schedule import build_jobs
 from search.aio import AsyncCatalogueIndex
 from search.index import CatalogueIndex
@@ -104,6 +106,7 @@ def feature_routers() -> list[Router]:
         settings.build_router(),
         help.build_router(),
         reader_holds.build_router(),
+        library_cards.build_router(),
         librarian_desk.build_router(),
         partner_bookstores.build_router(),
         reading_events.build_router(),
@@ -136,9 +139,12 @@ class Application:
     redis: Redis | None = None
     # The update ids received lately (a webhook update Telegram delivers again is skipped).
     updates: RecentUpdates = field(default_factory=lambda: RecentUpdates(None, ""))
+    # Connections to the member libraries' own systems (SIP2, feeds) and their breakers.
+    ils: LiveAvailability = field(default_factory=LiveAvailability)
 
     async def close(self) -> None:
         """Release the index, the shared state (Redis) and the database."""
+        await self.ils.close()
         await self.indexer.close()
         await self.dispatcher.storage.close()
         await self.dispatcher.fsm.events_isolation.close()
@@ -158,6 +164,7 @@ def build_dispatcher(
     events_isolation: BaseEventIsolation | None = None,
     throttle: Throttle | None = None,
     metrics: Metrics | None = None,
+    ils: LiveAvailability | None = None,
 ) -> Dispatcher:
     """The dispatcher: middlewares in order, then every feature router."""
     metrics = metrics or Metrics()
@@ -170,6 +177,7 @@ def build_dispatcher(
         deep_links=deep_links,
         sessionmaker=sessionmaker,
         indexer=indexer,
+        ils=ils or LiveAvailability.from_settings(settings),
     )
     dispatcher.update.outer_middleware(metrics.middleware())
     if settings.throttle_enabled:
@@ -202,6 +210,8 @@ def build_application(
     # far shared by every instance.
     shared = build_shared_state(settings)
     metrics = Metrics()
+    ils = LiveAvailability.from_settings(settings)
+    metrics.registry.register(ils)
     dispatcher = build_dispatcher(
         settings,
         sessionmaker,
@@ -212,6 +222,7 @@ def build_application(
         events_isolation=shared.events_isolation,
         throttle=shared.throttle,
         metrics=metrics,
+        ils=ils,
     )
     return Application(
         settings=settings,
@@ -224,6 +235,7 @@ def build_application(
         metrics=metrics,
         redis=shared.redis,
         updates=shared.updates,
+        ils=ils,
     )
 
 
@@ -322,6 +334,7 @@ async def start_worker_server(
         indexer=None,
         scheduler=scheduler,
         scheduler_required=True,
+        ils=app.ils,
     )
     add_operations_routes(web_app, sources, app.metrics, app.sessionmaker)
     runner = web.AppRunner(web_app, access_log=None)

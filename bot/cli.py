@@ -15,6 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 from bot.config import Settings, SettingsError, load_settings
 from bot.harvest_cli import add_connect_options, add_harvest_command, cmd_connect_oai
+from bot.ils_cli import add_connect_options as add_ils_connect_options
+from bot.ils_cli import add_ils_commands
+from bot.ils_cli import cmd_connect as cmd_connect_ils
 from bot.migrate import SchemaBehindError
 
 if TYPE_CHECKING:
@@ -310,6 +313,23 @@ def cmd_import_members(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(_import_members(args, settings))
 
 
+def cmd_connect(args: argparse.Namespace, settings: Settings) -> int:
+    """`libraries connect`: where the catalogue is harvested from, the library's own system
+    for live statuses and holds, or both at once."""
+    own_system = bool(args.sip2 or args.feed or args.manual)
+    if not args.oai_pmh and not own_system:
+        print(
+            "bookbridge: give --oai-pmh URL (the catalogue) and/or one of --sip2 HOST:PORT, "
+            "--feed URL or --manual (the library's own system)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    outcome = cmd_connect_oai(args, settings) if args.oai_pmh else EXIT_OK
+    if own_system and outcome == EXIT_OK:
+        outcome = cmd_connect_ils(args, settings)
+    return outcome
+
+
 def _add_catalogue_commands(commands: Any) -> None:
     """Member data, catalogue import, reindex and search."""
     for entity in ("districts", "libraries"):
@@ -321,10 +341,15 @@ def _add_catalogue_commands(commands: Any) -> None:
         member_import.add_argument("file", metavar="FILE.csv")
         member_import.set_defaults(handler=cmd_import_members, entity=entity)
         if entity == "libraries":
-            connect = actions.add_parser("connect", help="connect a library to its source")
+            connect = actions.add_parser(
+                "connect",
+                help="connect a library's catalogue (OAI-PMH) or its own system (SIP2, feed)",
+            )
             connect.add_argument("code", metavar="CODE", help="member library code")
             add_connect_options(connect)
-            connect.set_defaults(handler=cmd_connect_oai)
+            add_ils_connect_options(connect)
+            connect.set_defaults(handler=cmd_connect)
+    add_ils_commands(commands)
 
     catalogue = commands.add_parser(
         "import-catalogue",

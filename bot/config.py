@@ -142,6 +142,18 @@ class Settings(BaseSettings):
     # every this many minutes (0: no scheduled harvest), each request waiting this long.
     harvest_interval_minutes: int = Field(default=60, ge=0, le=7 * 24 * 60)
     harvest_timeout_s: float = Field(default=60.0, gt=0, le=600)
+    # Library systems (ILS): the whole time a work card waits for live copy statuses, one
+    # request's timeout, how long an answer is fresh, and the circuit breaker (this many
+    # failures in a row stop the asking for the cool-down).
+    ils_deadline_s: float = Field(default=1.5, gt=0, le=30)
+    ils_timeout_s: float = Field(default=5.0, gt=0, le=120)
+    ils_cache_s: float = Field(default=30.0, ge=0, le=3600)
+    ils_breaker_failures: int = Field(default=3, ge=1, le=100)
+    ils_breaker_cooldown_s: float = Field(default=30.0, gt=0, le=3600)
+    # How often holds are relayed to the libraries' systems and their copies reconciled.
+    ils_reconcile_s: float = Field(default=60.0, gt=0, le=86400)
+    # Library-card links a reader may try per hour (wrong PINs included).
+    ils_card_attempts_per_hour: int = Field(default=5, ge=1, le=100)
 
     @field_validator("admin_ids", "event_reminder_hours", mode="before")
     @classmethod

@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.models import Notification, NotificationStatus, Reader
 from bot.scheduler import LEADER_LOCK_KEY, SchedulerService
+from bot.services.ils.live import LiveAvailability
 from bot.services.indexing import CatalogueIndexer
 
 logger = logging.getLogger(__name__)
@@ -249,6 +250,8 @@ class HealthSources:
     scheduler: SchedulerService | None
     # A worker's job is the scheduler: it is unhealthy when the cluster has no leader.
     scheduler_required: bool = False
+    # The libraries' systems: reported per library; one being down leaves the process healthy.
+    ils: LiveAvailability | None = None
 
 
 async def _leader_present(engine: AsyncEngine) -> bool | None:
@@ -305,6 +308,8 @@ async def health_report(sources: HealthSources) -> tuple[bool, dict[str, Any]]:
         "leader_present": present,
     }
     healthy = healthy and scheduler_ok
+    if sources.ils is not None:
+        checks["ils"] = {"ok": True, "libraries": sources.ils.health()}
     return healthy, {"status": "ok" if healthy else "unavailable", "checks": checks}
 
 

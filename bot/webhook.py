@@ -128,7 +128,7 @@ def build_webhook_app(
         limit=app.settings.webhook_max_concurrent,
     ).register(web_app, app.settings.webhook_path)
     sources = HealthSources(
-        engine=app.engine, redis=app.redis, indexer=app.indexer, scheduler=scheduler
+        engine=app.engine, redis=app.redis, indexer=app.indexer, scheduler=scheduler, ils=app.ils
     )
     add_operations_routes(web_app, sources, app.metrics, app.sessionmaker)
     return web_app

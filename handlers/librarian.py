@@ -20,9 +20,12 @@ from bot.models import Item, Reader, Role
 from bot.services.errors import DomainError
 from bot.services.holds import desk, refusals
 from bot.services.holds.desk import DeskAction, StaffOutcome
+from bot.services.ils.availability import staff_views
+from bot.services.ils.live import LiveAvailability
 from bot.services.roles import RoleSet
 from handlers.filters import HasRole, Onboarded
 from handlers.holds.display import library_name_html, when, work_html
+from handlers.ils.wording import system_note
 from handlers.search import status_label
 
 PULL_LIST_LINES = 60
@@ -139,6 +142,7 @@ async def _staff_action(
     roles: RoleSet,
     settings: Settings,
     i18n: I18n,
+    ils: LiveAvailability,
 ) -> None:
     """/checkin, /arrived, /missing BARCODE: what happened to the copy and its hold."""
     name = command.command.lower()
@@ -157,7 +161,9 @@ async def _staff_action(
     except DomainError as exc:
         await _refusal(message, exc, language)
         return
-    await message.answer(_outcome_text(outcome, settings, language))
+    views = await staff_views(session, ils, [outcome.item])
+    note = system_note(views.get(outcome.item.id), settings.zone, language)
+    await message.answer(_outcome_text(outcome, settings, language) + note)
 
 
 async def collected(
@@ -191,7 +197,14 @@ async def collected(
     )
 
 
-async def pull_list(message: Message, session: AsyncSession, roles: RoleSet, i18n: I18n) -> None:
+async def pull_list(
+    message: Message,
+    session: AsyncSession,
+    roles: RoleSet,
+    i18n: I18n,
+    settings: Settings,
+    ils: LiveAvailability,
+) -> None:
     """/pulllist: copies to take off the shelf for holds, by call number."""
     scope = _scope(roles)
     if scope is None:
@@ -204,12 +217,15 @@ async def pull_list(message: Message, session: AsyncSession, roles: RoleSet, i18
         await message.answer(_("The pull list is empty: no copy waits to be taken off the shelf."))
         return
     language = i18n.current_locale
+    shown = entries[:PULL_LIST_LINES]
+    # Where the library's system is connected, each copy's status there (it may be out).
+    views = await staff_views(session, ils, [entry.item for entry in shown])
     lines = [
         ngettext(
             "📋 Pull list ({count} copy):", "📋 Pull list ({count} copies):", len(entries)
         ).format(count=len(entries))
     ]
-    for entry in entries[:PULL_LIST_LINES]:
+    for entry in shown:
         item, hold = entry.item, entry.hold
         call_number = escape(item.call_number or "—")
         where = (
@@ -221,7 +237,7 @@ async def pull_list(message: Message, session: AsyncSession, roles: RoleSet, i18
         )
         lines.append(
             f"• {call_number} · <code>{escape(item.barcode)}</code> · {work_html(item.work)}"
-            f" → {where}"
+            f" → {where}" + system_note(views.get(item.id), settings.zone, language)
         )
     if len(entries) > PULL_LIST_LINES:
         lines.append(_("…and {count} more.").format(count=len(entries) - PULL_LIST_LINES))

@@ -37,6 +37,7 @@ LEFT_FORM: dict[str, str] = {
     "FeedbackComment": N_("You left the event feedback form."),
     "SettingsStates": N_("You left the location sharing."),
     "ChooseStates": N_("You left “you choose, we pay”."),
+    "CardLinkForm": N_("You left the library card link."),
 }
 # State groups that are not forms a reader can leave this way.
 NOT_FORMS = frozenset({"Onboarding"})

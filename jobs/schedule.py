@@ -12,11 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.config import Settings
 from bot.delivery import DeliveryWorker
 from bot.scheduler import Scheduler
+from bot.services.ils.live import LiveAvailability
 from jobs.broadcasts import BroadcastReporter, report_broadcasts
 from jobs.campaigns import prepare_weekly_campaign, run_campaigns
 from jobs.events import EventsTick, tick_events
 from jobs.harvest import harvest_connected
 from jobs.holds import HoldsJob, run_holds_tick
+from jobs.ils import IlsJob, run_ils_tick
 from jobs.outbox import deliver_outbox
 from jobs.reach import measure_reach
 
@@ -35,6 +37,8 @@ class Jobs:
     sessionmaker: async_sessionmaker[AsyncSession] | None = None
     bot: Bot | None = None
     i18n: I18n | None = None
+    # The libraries' own systems: holds relayed, copies reconciled.
+    ils: IlsJob | None = None
 
     def register(self, scheduler: Scheduler) -> None:
         """Add every periodic job to the scheduler."""
@@ -49,6 +53,10 @@ class Jobs:
         if self.holds is not None:
             scheduler.every(
                 self.settings.hold_tick_s, partial(run_holds_tick, self.holds), name="holds"
+            )
+        if self.ils is not None:
+            scheduler.every(
+                self.settings.ils_reconcile_s, partial(run_ils_tick, self.ils), name="ils"
             )
         if self.events_tick is not None:
             scheduler.every(
@@ -79,6 +87,8 @@ class Jobs:
     async def stop(self) -> None:
         """Stop a drain in progress (its unsent claims go back to the queue)."""
         await self.worker.stop()
+        if self.ils is not None:
+            await self.ils.close()
 
 
 def build_jobs(
@@ -101,4 +111,5 @@ def build_jobs(
         sessionmaker=sessionmaker,
         bot=bot,
         i18n=i18n,
+        ils=IlsJob(settings, sessionmaker, LiveAvailability.from_settings(settings)),
     )

@@ -54,6 +54,13 @@ from bot.models.enums import (
 from bot.models.events import Event, EventSeries, Feedback, Registration
 from bot.models.harvest import HarvestRecord, HarvestSource
 from bot.models.holds import Hold
+from bot.models.ils import (
+    IlsConnection,
+    IlsHoldRelay,
+    IlsKind,
+    IlsPatronLink,
+    RelayStatus,
+)
 from bot.models.members import District, Library
 from bot.models.messages import (
     Broadcast,
@@ -96,6 +103,10 @@ __all__ = [
     "HarvestSource",
     "Hold",
     "HoldStatus",
+    "IlsConnection",
+    "IlsHoldRelay",
+    "IlsKind",
+    "IlsPatronLink",
     "Item",
     "ItemStatus",
     "Library",
@@ -110,6 +121,7 @@ __all__ = [
     "Reader",
     "Registration",
     "RegistrationStatus",
+    "RelayStatus",
     "Role",
     "RoleGrant",
     "SearchLog",

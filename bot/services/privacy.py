@@ -222,6 +222,14 @@ READER_LINKS: tuple[ReaderLink, ...] = (
         ("bookstore_id", "library_id", "month", "approved_at"),
         Forget.KEEP,
     ),
+    # A member library's own card the reader linked (never the PIN, which is not stored).
+    ReaderLink(
+        "ils_patron_links",
+        "reader_id",
+        "library_cards",
+        ("library_id", "card_number", "created_at"),
+        Forget.DELETE,
+    ),
 )
 
 # What happens to each column of the reader's own row when they are forgotten.

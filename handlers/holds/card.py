@@ -10,8 +10,10 @@ from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import BufferedInputFile, Message
 from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import Reader
+from handlers.ils.cards import link_keyboard
 
 
 def card_image(card_number: str) -> bytes:
@@ -26,7 +28,7 @@ def card_image(card_number: str) -> bytes:
     return output.getvalue()
 
 
-async def alliance_card(message: Message, reader: Reader) -> None:
+async def alliance_card(message: Message, reader: Reader, session: AsyncSession) -> None:
     """/card: the alliance card number as text and as a barcode image."""
     caption = _(
         "🪪 Your alliance card: <code>{number}</code>\n"
@@ -34,7 +36,12 @@ async def alliance_card(message: Message, reader: Reader) -> None:
     ).format(number=escape(reader.card_number))
     # Drawing the image takes milliseconds of CPU: off the event loop.
     image = await asyncio.to_thread(card_image, reader.card_number)
-    await message.answer_photo(BufferedInputFile(image, filename="card.png"), caption=caption)
+    await message.answer_photo(
+        BufferedInputFile(image, filename="card.png"),
+        caption=caption,
+        # Where member libraries are connected: link the reader's own card there.
+        reply_markup=await link_keyboard(session),
+    )
 
 
 def build_router() -> Router:

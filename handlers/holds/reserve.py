@@ -19,6 +19,8 @@ from bot.services import suggestions
 from bot.services.errors import InvalidInputError, NotFoundError
 from bot.services.holds import placing, reader_actions, refusals, watching
 from bot.services.holds.rules import LOAN_DAYS_ESTIMATE
+from bot.services.ils.holds import relay_hold
+from bot.services.ils.live import LiveAvailability
 from handlers.common import edit_message
 from handlers.holds.callbacks import PickupChoice, SuggestWork, WatchWork
 from handlers.holds.display import (
@@ -32,6 +34,7 @@ from handlers.holds.display import (
     when,
     work_html,
 )
+from handlers.ils.relay import relay_note
 
 
 def _gone() -> str:
@@ -180,6 +183,7 @@ async def choose_pickup(
     reader: Reader,
     settings: Settings,
     i18n: I18n,
+    ils: LiveAvailability,
 ) -> None:
     """A pickup library chosen: place the hold and confirm."""
     try:
@@ -196,9 +200,12 @@ async def choose_pickup(
         await query.answer(_placement_refusal(exc), show_alert=True)
         return
     await query.answer(_("Reserved."))
+    # A copy of a library connected by SIP2 is placed in its own system too.
+    relayed = await relay_hold(session, ils, placement.hold.id, within_s=settings.ils_deadline_s)
     await edit_message(
         query.message,
-        placement_text(placement, settings, i18n.current_locale),
+        placement_text(placement, settings, i18n.current_locale)
+        + relay_note(relayed, i18n.current_locale),
         InlineKeyboardMarkup(inline_keyboard=[my_holds_row()]),
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, tzinfo
 from html import escape
 from typing import Any
 from urllib.parse import quote
@@ -13,13 +14,16 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.config import Settings
 from bot.models import Reader
 from bot.services.errors import NotFoundError
+from bot.services.ils.live import LiveAvailability
 from bot.services.members import describe_opening_hours
 from bot.services.search.work_card import LibraryHoldings, WorkCard, work_card
 from handlers.common import distance_text, edit_message
 from handlers.deeplinks import DeepLinks
 from handlers.holds.callbacks import reserve_rows
+from handlers.ils.age import as_of_text
 from handlers.keyboards import main_menu
 from handlers.search.callbacks import AuthorWorks, ResultsPage, WorkOpen, button
 from handlers.search.wording import (
@@ -44,7 +48,7 @@ PLACE_CHARS = 100
 SUMMARY_CHARS = 300
 
 
-def _holding_lines(holding: LibraryHoldings, language: str) -> list[str]:
+def _holding_lines(holding: LibraryHoldings, language: str, zone: tzinfo) -> list[str]:
     place = holding.library
     head = f"• <b>{escape(library_name(place, language))}</b>"
     if place.distance_km is not None:
@@ -56,6 +60,10 @@ def _holding_lines(holding: LibraryHoldings, language: str) -> list[str]:
     )
     icon = "✅" if holding.available else "⏳"
     detail = f"   {icon} {statuses}"
+    if holding.as_of is not None:
+        detail += " · " + as_of_text(holding.as_of, zone, language)
+    elif holding.connected:
+        detail += " · " + _("live")
     if holding.call_numbers:
         detail += " · " + _("call number {call_number}").format(
             call_number=escape(clip(", ".join(holding.call_numbers), 80))
@@ -73,7 +81,7 @@ def _holding_lines(holding: LibraryHoldings, language: str) -> list[str]:
     return lines
 
 
-def card_text(card: WorkCard, language: str) -> str:
+def card_text(card: WorkCard, language: str, zone: tzinfo = UTC) -> str:
     """The work card: facts, then each holding library, nearest first."""
     work = card.work
     lines = [f"📖 {title_html(work)}"]
@@ -102,7 +110,7 @@ def card_text(card: WorkCard, language: str) -> str:
     lines.append("<i>" + origin_note(card.origin, language) + "</i>")
     shown = 0
     for holding in card.holdings[:CARD_LIBRARIES]:
-        more = _holding_lines(holding, language)
+        more = _holding_lines(holding, language, zone)
         if shown and len("\n".join(lines + more)) > CARD_BUDGET:
             break
         lines.extend(more)
@@ -162,17 +170,21 @@ async def open_work(
     reader: Reader,
     bot: Bot,
     i18n: I18n,
+    settings: Settings,
+    ils: LiveAvailability,
 ) -> None:
     """A result tapped: show the work's card in place of the results."""
     try:
-        card = await work_card(session, reader, callback_data.work_id)
+        card = await work_card(
+            session, reader, callback_data.work_id, live=ils, live_libraries=CARD_LIBRARIES
+        )
     except NotFoundError:
         await query.answer(gone_text(), show_alert=True)
         return
     await query.answer()
     await edit_message(
         query.message,
-        card_text(card, i18n.current_locale),
+        card_text(card, i18n.current_locale, settings.zone),
         work_card_keyboard(
             card,
             bot_username=await bot_username(bot),
@@ -188,14 +200,23 @@ async def open_work_link(message: Message, argument: str, data: dict[str, Any]) 
     reader = data["reader"]
     i18n = data["i18n"]
     assert isinstance(session, AsyncSession) and isinstance(reader, Reader)
+    settings = data["settings"]
+    ils = data["ils"]
     assert isinstance(i18n, I18n) and message.bot is not None
+    assert isinstance(settings, Settings) and isinstance(ils, LiveAvailability)
     try:
-        card = await work_card(session, reader, int(argument) if argument.isdigit() else 0)
+        card = await work_card(
+            session,
+            reader,
+            int(argument) if argument.isdigit() else 0,
+            live=ils,
+            live_libraries=CARD_LIBRARIES,
+        )
     except NotFoundError:
         await message.answer(gone_text(), reply_markup=main_menu())
         return
     await message.answer(
-        card_text(card, i18n.current_locale),
+        card_text(card, i18n.current_locale, settings.zone),
         reply_markup=work_card_keyboard(
             card,
             bot_username=await bot_username(message.bot),

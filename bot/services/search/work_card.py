@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,6 +11,8 @@ from sqlalchemy.orm import joinedload
 
 from bot.models import Item, ItemStatus, Library, Reader, Work
 from bot.services.errors import NotFoundError
+from bot.services.ils.availability import CardCopy, CopyView, copy_views
+from bot.services.ils.live import LiveAvailability
 from bot.services.search.holdings import (
     LibraryPlace,
     WorkFacts,
@@ -31,6 +34,10 @@ class LibraryHoldings:
     library: LibraryPlace
     statuses: tuple[tuple[ItemStatus, int], ...]
     call_numbers: tuple[str, ...]
+    # A connected library: statuses come from its system; ``as_of`` is the age of the oldest
+    # status shown when the system did not answer in time (None: all live).
+    connected: bool = False
+    as_of: datetime | None = None
 
     @property
     def available(self) -> int:
@@ -72,26 +79,52 @@ async def _work(session: AsyncSession, work_id: int) -> Work:
 
 
 async def _holdings(
-    session: AsyncSession, work: Work, origin: ReaderOrigin
+    session: AsyncSession,
+    work: Work,
+    origin: ReaderOrigin,
+    live: LiveAvailability | None,
+    live_libraries: int,
 ) -> list[LibraryHoldings]:
     """The work's copies grouped by library, nearest library first."""
+    started = live.clock() if live is not None else None
     rows = (
         await session.execute(
-            select(Item.status, Item.call_number, Library)
+            select(Item.id, Item.barcode, Item.status, Item.updated_at, Item.call_number, Library)
             .join(Library, Library.id == Item.library_id)
             .where(Item.work_id == work.id)
             .order_by(Item.id)
         )
     ).all()
     places: dict[int, LibraryPlace] = {}
+    for row in rows:
+        places.setdefault(row.Library.id, library_place(row.Library, origin))
+    nearest = sorted(places.values(), key=by_distance)[:live_libraries]
+    views: dict[int, CopyView] = {}
+    if live is not None and nearest:
+        copies = [
+            CardCopy(
+                row.id, row.Library.id, row.Library.code, row.barcode, row.status, row.updated_at
+            )
+            for row in rows
+        ]
+        order = [place.library_id for place in nearest]
+        views = await copy_views(session, live, copies, order, started=started)
     statuses: dict[int, dict[ItemStatus, int]] = {}
     call_numbers: dict[int, dict[str, None]] = {}
-    for status, call_number, library in rows:
-        places.setdefault(library.id, library_place(library, origin))
-        counts = statuses.setdefault(library.id, {})
+    connected: set[int] = set()
+    as_of: dict[int, datetime] = {}
+    for row in rows:
+        library_id = row.Library.id
+        view = views.get(row.id)
+        status = row.status if view is None else view.status
+        if view is not None:
+            connected.add(library_id)
+            if view.as_of is not None:
+                as_of[library_id] = min(view.as_of, as_of.get(library_id, view.as_of))
+        counts = statuses.setdefault(library_id, {})
         counts[status] = counts.get(status, 0) + 1
-        if call_number:
-            call_numbers.setdefault(library.id, {})[call_number] = None
+        if row.call_number:
+            call_numbers.setdefault(library_id, {})[row.call_number] = None
     holdings = [
         LibraryHoldings(
             library=place,
@@ -99,6 +132,8 @@ async def _holdings(
                 sorted(statuses[library_id].items(), key=lambda pair: _STATUS_RANK[pair[0]])
             ),
             call_numbers=tuple(call_numbers.get(library_id, {})),
+            connected=library_id in connected,
+            as_of=as_of.get(library_id),
         )
         for library_id, place in places.items()
     ]
@@ -106,8 +141,16 @@ async def _holdings(
     return holdings
 
 
-async def work_card(session: AsyncSession, reader: Reader, work_id: int) -> WorkCard:
-    """A work with its holdings per library, nearest first (NotFoundError if unknown)."""
+async def work_card(
+    session: AsyncSession,
+    reader: Reader,
+    work_id: int,
+    *,
+    live: LiveAvailability | None = None,
+    live_libraries: int = 10,
+) -> WorkCard:
+    """A work with its holdings per library, nearest first (NotFoundError if unknown); with
+    ``live``, the copies of the nearest ``live_libraries`` connected libraries are asked for."""
     work = await _work(session, work_id)
     origin = await reader_origin(session, reader)
     return WorkCard(
@@ -115,7 +158,7 @@ async def work_card(session: AsyncSession, reader: Reader, work_id: int) -> Work
         isbns=tuple(isbn.isbn for isbn in work.isbns),
         subjects=tuple(work.subjects or ()),
         summary=work.summary,
-        holdings=tuple(await _holdings(session, work, origin)),
+        holdings=tuple(await _holdings(session, work, origin, live, live_libraries)),
         origin=origin,
         clc_numbers=tuple(work.clc_numbers or ()),
         edition=work.edition,

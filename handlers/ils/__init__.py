@@ -1,0 +1,1 @@
+"""The libraries' own systems as readers meet them: relayed holds, linked library cards."""
