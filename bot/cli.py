@@ -323,7 +323,7 @@ def cmd_connect(args: argparse.Namespace, settings: Settings) -> int:
             "--feed URL or --manual (the library's own system)",
             file=sys.stderr,
         )
-        return EXIT_USAGE
+        return EXIT_FAILURE
     outcome = cmd_connect_oai(args, settings) if args.oai_pmh else EXIT_OK
     if own_system and outcome == EXIT_OK:
         outcome = cmd_connect_ils(args, settings)

@@ -115,7 +115,7 @@ def test_connect_refuses_bad_arguments_and_stores_nothing(
 ) -> None:
     asyncio.run(_add_library(database_url))
     cases = [
-        (["libraries", "connect", "CITY"], "give exactly one of --sip2"),
+        (["libraries", "connect", "CITY"], "one of --sip2 HOST:PORT, --feed URL or --manual"),
         (_connect(6001)[:5], "--sip2 needs --sip2-user and --sip2-password"),
         (
             [
