@@ -21,6 +21,11 @@ class WorkDocument:
     year: int | None = None
     library_codes: tuple[str, ...] = ()
     summary: str | None = None
+    # Titles the work's own record gives besides its title (uniform, parallel, original).
+    other_titles: tuple[str, ...] = ()
+    # Titles of the other editions and translations of the same work, so that a search in
+    # one language finds the edition in another.
+    related_titles: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

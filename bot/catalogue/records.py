@@ -69,6 +69,10 @@ class BibRecord:
     holdings: tuple[Holding, ...]
     work_key: str
     warnings: tuple[str, ...] = ()
+    # The work this record is an edition or translation of, and its other titles
+    # (bot.catalogue.editions).
+    uniform_title: str | None = None
+    other_titles: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

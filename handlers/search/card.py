@@ -28,6 +28,7 @@ from handlers.search.wording import (
     clip,
     gone_text,
     kind_label,
+    language_label,
     library_name,
     origin_note,
     status_label,
@@ -41,6 +42,10 @@ CARD_LIBRARIES = 10
 CARD_BUDGET = 3500
 PLACE_CHARS = 100
 SUMMARY_CHARS = 300
+# Other editions and translations listed on the card, each also a button opening its card.
+CARD_EDITIONS = 5
+EDITION_TITLE_CHARS = 80
+EDITION_BUTTON_CHARS = 40
 
 
 def _holding_lines(holding: LibraryHoldings, language: str) -> list[str]:
@@ -72,6 +77,21 @@ def _holding_lines(holding: LibraryHoldings, language: str) -> list[str]:
     return lines
 
 
+def _edition_lines(card: WorkCard) -> list[str]:
+    """Other editions and translations: title, language and year, a few at most."""
+    if not card.editions:
+        return []
+    lines = ["", _("<b>Other editions and translations</b>")]
+    for edition in card.editions[:CARD_EDITIONS]:
+        year = str(edition.year) if edition.year else ""
+        facts = [title_plain(edition, EDITION_TITLE_CHARS), language_label(edition.language), year]
+        lines.append("• " + escape(" · ".join(fact for fact in facts if fact)))
+    hidden = len(card.editions) - CARD_EDITIONS
+    if hidden > 0:
+        lines.append(_("…and {count} more.").format(count=hidden))
+    return lines
+
+
 def card_text(card: WorkCard, language: str) -> str:
     """The work card: facts, then each holding library, nearest first."""
     work = card.work
@@ -84,6 +104,7 @@ def card_text(card: WorkCard, language: str) -> str:
         lines.append("ISBN " + escape(", ".join(card.isbns[:3])))
     if card.summary:
         lines.append(f"<i>{escape(clip(card.summary, SUMMARY_CHARS))}</i>")
+    lines.extend(_edition_lines(card))
     lines.append("")
     if not card.holdings:
         lines.append(_("No library in the alliance has a copy yet."))
@@ -134,6 +155,9 @@ def work_card_keyboard(
             InlineKeyboardButton(text=_("🔗 Send the link"), url=share_url),
         ]
     )
+    for edition in card.editions[:CARD_EDITIONS]:
+        label = "📚 " + title_plain(edition, EDITION_BUTTON_CHARS)
+        rows.append([button(label, WorkOpen(work_id=edition.work_id))])
     if back is not None:
         rows.append([button(_("⬅️ Back to results"), back)])
     return InlineKeyboardMarkup(inline_keyboard=rows)

@@ -96,7 +96,7 @@ _WORK_COLUMNS = (
 
 def _state_from_row(row: Any) -> WorkState:
     values = {name: getattr(row, name) for name in WORK_FIELDS}
-    for name in ("authors", "original_authors", "subjects"):
+    for name in ("authors", "original_authors", "subjects", "other_titles"):
         values[name] = list(values[name] or [])
     return WorkState(id=row.id, values=values, work_key=row.work_key, fingerprint=row.fingerprint)
 

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from bot.catalogue.editions import MAX_OTHER_TITLES, family_key
 from bot.catalogue.records import BibRecord, RecordProblem
 from bot.models import Library
 
@@ -40,6 +41,8 @@ WORK_FIELDS = (
     "year",
     "publisher",
     "summary",
+    "other_titles",
+    "family_key",
 )
 
 
@@ -71,6 +74,8 @@ def record_fingerprint(record: BibRecord) -> str:
             record.summary,
             list(record.isbns),
             record.work_key,
+            record.uniform_title,
+            list(record.other_titles),
         ],
         ensure_ascii=False,
         separators=(",", ":"),
@@ -105,6 +110,15 @@ def _work_values(record: BibRecord) -> dict[str, Any]:
         "year": record.year if record.year is not None and 0 <= record.year <= 2999 else None,
         "publisher": _clean(record.publisher, _PUBLISHER_MAX),
         "summary": _clean(record.summary),
+        "other_titles": [
+            title[:_TITLE_MAX] for title in _clean_list(record.other_titles[:MAX_OTHER_TITLES])
+        ],
+        "family_key": _clean(
+            family_key(
+                record.title, record.uniform_title, record.authors[0] if record.authors else None
+            ),
+            _KEY_MAX,
+        ),
     }
 
 

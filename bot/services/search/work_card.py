@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from bot.models import Item, ItemStatus, Library, Reader, Work
+from bot.services.editions import family_of
 from bot.services.errors import NotFoundError
 from bot.services.search.holdings import (
     LibraryPlace,
@@ -47,6 +48,8 @@ class WorkCard:
     summary: str | None
     holdings: tuple[LibraryHoldings, ...]
     origin: ReaderOrigin
+    # Other editions and translations of the same work (records that say so).
+    editions: tuple[WorkFacts, ...] = ()
 
     @property
     def author(self) -> str | None:
@@ -113,4 +116,5 @@ async def work_card(session: AsyncSession, reader: Reader, work_id: int) -> Work
         summary=work.summary,
         holdings=tuple(await _holdings(session, work, origin)),
         origin=origin,
+        editions=tuple(work_facts(edition) for edition in await family_of(session, work)),
     )
