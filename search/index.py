@@ -113,11 +113,15 @@ class CatalogueIndex:
         limitmb: int = 256,
         refresh_interval: float = 1.0,
         procs: int | None = None,
+        build_limitmb: int = 1024,
     ) -> None:
         self._root = Path(index_dir)
         self._schema = build_schema()
         self._queries = QueryBuilder(self._schema)
         self._limitmb = limitmb
+        # Postings a rebuild's worker holds before it sorts them out to a temporary run:
+        # every run is read back and merged at the end, so fewer runs, less work.
+        self._build_limitmb = build_limitmb
         # Worker processes analysing works in a rebuild (each writes its own segment).
         self._procs = max(1, procs if procs is not None else min(2, os.cpu_count() or 1))
         # How often to look for changes written by other processes.
@@ -477,10 +481,16 @@ class CatalogueIndex:
         merging them would rewrite every posting once more for little gain in search time.
         """
         if fresh and self._procs > 1:
+            # Workers are forked: load jieba and OpenCC once here, not under a lock that
+            # another thread of this process might hold at the moment of the fork.
+            load_chinese_tools()
             return ix.writer(
-                procs=self._procs, multisegment=True, batchsize=BUILD_BATCH, limitmb=self._limitmb
+                procs=self._procs,
+                multisegment=True,
+                batchsize=BUILD_BATCH,
+                limitmb=self._build_limitmb,
             )
-        return ix.writer(limitmb=self._limitmb)
+        return ix.writer(limitmb=self._build_limitmb if fresh else self._limitmb)
 
     def _write(
         self,
