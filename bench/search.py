@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
+import os
 import random
 import re
 import resource
@@ -35,19 +37,27 @@ from typing import Any
 
 import isbnlib
 from opencc import OpenCC
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bench.search_copies import write_copy
 from bot.db import create_engine, create_sessionmaker
 from bot.migrate import upgrade
 from bot.models import District, Library, LibraryKind, Work, WorkIsbn
+from bot.services.catalogue_import.report import ImportReport
 from bot.services.catalogue_import.run import import_catalogue
 from bot.services.indexing import CatalogueIndexer
 from search.aio import AsyncCatalogueIndex
 from search.index import CatalogueIndex
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "marc"
+DATA = (
+    Path(
+        os.environ.get("BOOKBRIDGE_SHARED_DATA")
+        or Path(__file__).resolve().parents[2] / "shared" / "data"
+    )
+    / "marc"
+)
 SOURCE = DATA / "loc-books-2016-part01.mrc.xz"
 LIBRARY = "BENCH"
 SEED = 20_261_122
@@ -72,6 +82,8 @@ class Query:
     kind: str
     text: str
     work_id: int | None
+    # Translated titles: found if any of these (the other-language editions) is in the top 3.
+    wanted: frozenset[int] = frozenset()
 
 
 def log(message: str) -> None:
@@ -148,23 +160,70 @@ async def _load(session: AsyncSession, ids: list[int]) -> list[Work]:
     return list(await session.scalars(select(Work).where(Work.id.in_(ids)).order_by(Work.id)))
 
 
-async def query_mix(sessionmaker: async_sessionmaker[AsyncSession], per_kind: int) -> list[Query]:
-    """Known-item and topical queries derived from a fixed sample of the imported works."""
+async def translated_titles(
+    sessionmaker: async_sessionmaker[AsyncSession], per_kind: int, max_id: int
+) -> list[Query]:
+    """A title of one edition, to find an edition in another language of the same work.
+
+    Families (works sharing a family key) with at least two languages, among the works of
+    the shared records themselves; each sampled edition's main title (six words at most)
+    is the query, and any edition of the family in another language is a hit.
+    """
+    async with sessionmaker() as session:
+        rows = (
+            await session.execute(
+                select(Work.id, Work.family_key, Work.language, Work.title, Work.original_title)
+                .where(Work.family_key.is_not(None), Work.id <= max_id)
+                .order_by(Work.family_key, Work.id)
+            )
+        ).all()
+    families: dict[str, list[Any]] = {}
+    for row in rows:
+        families.setdefault(row.family_key, []).append(row)
+    queries: list[Query] = []
+    for members in families.values():
+        if len({row.language for row in members}) < 2:
+            continue
+        for row in members:
+            title = _main_title(row.original_title or row.title)
+            words = title.split() if _HAN.search(title) else _WORD.findall(title)
+            others = frozenset(m.id for m in members if m.language != row.language)
+            queries.append(Query("translated title", " ".join(words[:6]), row.id, others))
+    rng = random.Random(SEED)
+    return rng.sample(queries, min(len(queries), per_kind))
+
+
+async def query_mix(
+    sessionmaker: async_sessionmaker[AsyncSession], per_kind: int, max_id: int | None = None
+) -> list[Query]:
+    """Known-item and topical queries derived from a fixed sample of the imported works.
+
+    Only works up to ``max_id`` are sampled (the shared records, not their perturbed copies).
+    """
     rng = random.Random(SEED)
     t2s = OpenCC("t2s")
     async with sessionmaker() as session:
-        all_ids = list(await session.scalars(select(Work.id).order_by(Work.id)))
+        if max_id is None:
+            max_id = await session.scalar(select(func.max(Work.id))) or 0
+        all_ids = list(
+            await session.scalars(select(Work.id).where(Work.id <= max_id).order_by(Work.id))
+        )
         # Chinese-language works with an original-script title (Japanese and Korean titles
         # also carry Han characters, but their romanisation is not pinyin).
         chinese_ids = list(
             await session.scalars(
                 select(Work.id)
-                .where(Work.original_title.is_not(None), Work.language == "chi")
+                .where(Work.original_title.is_not(None), Work.language == "chi", Work.id <= max_id)
                 .order_by(Work.id)
             )
         )
         isbn_ids = list(
-            await session.scalars(select(WorkIsbn.work_id).distinct().order_by(WorkIsbn.work_id))
+            await session.scalars(
+                select(WorkIsbn.work_id)
+                .where(WorkIsbn.work_id <= max_id)
+                .distinct()
+                .order_by(WorkIsbn.work_id)
+            )
         )
         latin = await _load(session, rng.sample(all_ids, min(len(all_ids), per_kind * 2)))
         chinese = await _load(session, rng.sample(chinese_ids, min(len(chinese_ids), per_kind * 2)))
@@ -214,6 +273,7 @@ async def query_mix(sessionmaker: async_sessionmaker[AsyncSession], per_kind: in
     ]
     for word in words[: per_kind // 2]:
         queries.append(Query("topical (Chinese word)", word, None))
+    queries += await translated_titles(sessionmaker, per_kind, max_id)
     return [q for q in queries if q.text.strip()]
 
 
@@ -300,7 +360,9 @@ def run_queries(
         started = time.perf_counter()
         ids = search(query.text)
         latencies.append((time.perf_counter() - started) * 1000)
-        if query.work_id is not None:
+        if query.wanted:
+            outcomes.setdefault(query.kind, []).append(bool(query.wanted & set(ids[:3])))
+        elif query.work_id is not None:
             outcomes.setdefault(query.kind, []).append(query.work_id in ids[:3])
     return latencies, outcomes
 
@@ -311,34 +373,72 @@ def success_at_3(outcomes: dict[str, list[bool]]) -> float:
     return sum(every) / len(every) if every else 0.0
 
 
-async def bench(url: str, folder: Path, records: int, per_kind: int) -> dict[str, Any]:
+def cpu_seconds(who: int = resource.RUSAGE_SELF) -> float:
+    """CPU time of this process, or of its finished children (the index's worker processes)."""
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _progress(read: int) -> None:
+    if read % 25_000 < 1000:
+        log(f"  {read} records")
+
+
+async def import_records(
+    sessionmaker: async_sessionmaker[AsyncSession], folder: Path, records: int
+) -> tuple[ImportReport, int]:
+    """Import ``records`` records: the shared file, then perturbed copies of it as needed.
+
+    Returns the first import's report (with the totals of all) and the highest work id of
+    the shared records themselves.
+    """
+    log(f"importing the first {records} records of {SOURCE.name} ...")
+    report = await import_catalogue(
+        sessionmaker, LIBRARY, SOURCE, limit=records, progress=_progress
+    )
+    log(report.summary())
+    async with sessionmaker() as session:
+        max_id = await session.scalar(select(func.max(Work.id))) or 0
+    copy = 0
+    read, seconds = report.records_read, report.seconds
+    while read < records and report.records_read:
+        copy += 1
+        path = folder / f"copy-{copy}.mrc"
+        wanted = min(report.records_read, records - read)
+        log(f"writing perturbed copy {copy} of {wanted} records ...")
+        await asyncio.to_thread(write_copy, SOURCE, path, copy, wanted)
+        more = await import_catalogue(sessionmaker, LIBRARY, path, progress=_progress)
+        path.unlink()
+        log(more.summary())
+        read, seconds = read + more.records_read, seconds + more.seconds
+    return dataclasses.replace(report, records_read=read, seconds=seconds), max_id
+
+
+async def bench(
+    url: str, folder: Path, records: int, per_kind: int, procs: int | None = None
+) -> dict[str, Any]:
     """Import, index, query; the figures of the RESULT line."""
     engine = create_engine(url)
     sessionmaker = create_sessionmaker(engine)
     index_dir = folder / "index"
-    index = CatalogueIndex(index_dir)
+    index = CatalogueIndex(index_dir, procs=procs)
     indexer = CatalogueIndexer(AsyncCatalogueIndex(index), sessionmaker)
     try:
         await seed_library(sessionmaker)
-        log(f"importing the first {records} records of {SOURCE.name} ...")
-
-        def progress(read: int) -> None:
-            if read % 25_000 < 1000:
-                log(f"  {read} records")
-
-        report = await import_catalogue(
-            sessionmaker, LIBRARY, SOURCE, limit=records, progress=progress
-        )
-        log(report.summary())
+        report, max_id = await import_records(sessionmaker, folder, records)
         log("building the index ...")
         started = time.perf_counter()
+        main_started, workers_started = cpu_seconds(), cpu_seconds(resource.RUSAGE_CHILDREN)
         indexed = await indexer.rebuild()
         index_build_s = time.perf_counter() - started
-        log(f"indexed {indexed} works in {index_build_s:.1f} s")
+        main_cpu_s = cpu_seconds() - main_started
+        workers_cpu_s = cpu_seconds(resource.RUSAGE_CHILDREN) - workers_started
+        index_cpu_s = main_cpu_s + workers_cpu_s
+        log(f"indexed {indexed} works in {index_build_s:.1f} s ({index_cpu_s:.1f} CPU s)")
         fts_path = folder / "fts5.db"
         fts5_build_s = await build_fts5(sessionmaker, fts_path)
         log(f"FTS5 built in {fts5_build_s:.1f} s")
-        queries = await query_mix(sessionmaker, per_kind)
+        queries = await query_mix(sessionmaker, per_kind, max_id)
         log(f"{len(queries)} queries")
         loop = asyncio.get_running_loop()
 
@@ -367,6 +467,11 @@ async def bench(url: str, folder: Path, records: int, per_kind: int) -> dict[str
             "import_records_per_s": round(report.records_per_second, 1),
             "import_s": round(report.seconds, 1),
             "index_build_s": round(index_build_s, 1),
+            "index_works_per_s": round(indexed / index_build_s, 1),
+            "index_cpu_s": round(index_cpu_s, 1),
+            "index_main_cpu_s": round(main_cpu_s, 1),
+            "index_workers_cpu_s": round(workers_cpu_s, 1),
+            "index_works_per_cpu_s": round(indexed / max(index_cpu_s, 1e-9), 1),
             "index_mb": round(folder_mb(index_dir), 1),
             "p50_ms": round(statistics.median(latencies), 2),
             "p95_ms": round(percentile(latencies, 0.95), 2),
@@ -377,6 +482,9 @@ async def bench(url: str, folder: Path, records: int, per_kind: int) -> dict[str
             "fts5_build_s": round(fts5_build_s, 1),
             "fts5_mb": round(fts_path.stat().st_size / 1e6, 1),
             "rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "build_workers_rss_mb": round(
+                resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1
+            ),
         }
     finally:
         await indexer.close()
@@ -393,6 +501,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--queries-per-kind", type=int, default=200, help="queries of each kind (default 200)"
     )
+    parser.add_argument(
+        "--procs", type=int, help="index worker processes (default: the index's, two at most)"
+    )
     args = parser.parse_args(argv)
     if not SOURCE.exists():
         print(f"bench.search: {SOURCE} is missing", file=sys.stderr)
@@ -402,7 +513,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         url, drop = fresh_database(args.database_url, folder)
         try:
             upgrade(url)
-            result = asyncio.run(bench(url, folder, args.records, args.queries_per_kind))
+            result = asyncio.run(
+                bench(url, folder, args.records, args.queries_per_kind, args.procs)
+            )
         finally:
             drop()
     print("RESULT " + json.dumps(result, ensure_ascii=False))

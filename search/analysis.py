@@ -69,6 +69,10 @@ class WeightedText(str):
     def __repr__(self) -> str:
         return f"WeightedText({self.parts!r})"
 
+    def __reduce__(self) -> tuple[type[WeightedText], tuple[tuple[tuple[float, str], ...]]]:
+        # Pickled with its parts (a multi-process writer sends field values to workers).
+        return (WeightedText, (self.parts,))
+
 
 def _weighted_parts(value: str) -> tuple[tuple[float, str], ...]:
     if isinstance(value, WeightedText):
@@ -170,6 +174,13 @@ class TextRun:
 
 def split_runs(normalised: str) -> list[TextRun]:
     """Split normalised text into Latin words (folded) and CJK runs, dropping punctuation."""
+    return list(_split_runs(normalised))
+
+
+@lru_cache(maxsize=65536)
+def _split_runs(normalised: str) -> tuple[TextRun, ...]:
+    # A title is split three times (title keys, text, spelling) and authors, subjects and
+    # publishers repeat across works: split each text once.
     runs: list[TextRun] = []
     for match in _RUN_RE.finditer(normalised):
         cjk = match.group("cjk")
@@ -179,12 +190,12 @@ def split_runs(normalised: str) -> list[TextRun]:
             word = fold_latin(match.group("word"))
             if word:
                 runs.append(TextRun(word, False))
-    return runs
+    return tuple(runs)
 
 
 def title_key(text: str) -> str:
     """Exact-title key: folded words and simplified CJK runs joined by "_", no punctuation."""
-    return "_".join(run.text for run in split_runs(normalise(text)))[:MAX_TITLE_KEY_CHARS]
+    return "_".join(run.text for run in _split_runs(normalise(text)))[:MAX_TITLE_KEY_CHARS]
 
 
 def _joined(readings: Sequence[tuple[str, ...]]) -> str:
@@ -258,7 +269,7 @@ class CatalogueTokenizer(Tokenizer):  # type: ignore[misc]
             return
         pos = start_pos
         for weight, part in parts:
-            for run in split_runs(normalise(part)):
+            for run in _split_runs(normalise(part)):
                 if not run.cjk:
                     if len(run.text) <= MAX_TOKEN_CHARS:
                         yield self._emit(token, run.text, False, pos, weight, keeporiginal)

@@ -25,6 +25,11 @@ class WorkDocument:
     variant_titles: tuple[str, ...] = ()
     # Chinese Library Classification numbers (CNMARC 690); their top classes are a filter.
     clc_numbers: tuple[str, ...] = ()
+    # Titles the work's own record gives besides its title (uniform, parallel, original).
+    other_titles: tuple[str, ...] = ()
+    # Titles of the other editions and translations of the same work, so that a search in
+    # one language finds the edition in another.
+    related_titles: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

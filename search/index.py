@@ -29,6 +29,8 @@ from search.vocabulary import GenerationVocabularies, Vocabulary
 
 MAX_LIMIT = 1000
 PROGRESS_EVERY = 1000
+# Works handed to a rebuild's worker process at a time.
+BUILD_BATCH = 500
 MAX_IDLE_SEARCHERS = 8
 # Sets of libraries whose holdings a pooled searcher remembers (see _held_at).
 MAX_REMEMBERED_HOLDINGS = 8
@@ -110,11 +112,18 @@ class CatalogueIndex:
         *,
         limitmb: int = 256,
         refresh_interval: float = 1.0,
+        procs: int | None = None,
+        build_limitmb: int = 1024,
     ) -> None:
         self._root = Path(index_dir)
         self._schema = build_schema()
         self._queries = QueryBuilder(self._schema)
         self._limitmb = limitmb
+        # Postings a rebuild's worker holds before it sorts them out to a temporary run:
+        # every run is read back and merged at the end, so fewer runs, less work.
+        self._build_limitmb = build_limitmb
+        # Worker processes analysing works in a rebuild (each writes its own segment).
+        self._procs = max(1, procs if procs is not None else min(2, os.cpu_count() or 1))
         # How often to look for changes written by other processes.
         self._refresh_interval = refresh_interval
         self._write_lock = threading.Lock()
@@ -454,12 +463,15 @@ class CatalogueIndex:
 
     def _build(self, docs: Iterable[WorkDocument], progress: Callable[[int], None] | None) -> int:
         target = self._new_generation_dir()
-        # Pinyin terms are read back from the new index when first needed, not collected.
-        terms: dict[str, set[str]] = {"spelling": set()}
+        # The title and author words are read back from the new index (pinyin terms when
+        # first needed): one pass over a term list costs less than analysing every work twice.
+        terms: dict[str, set[str]] = {}
         try:
             ix = _storage(target).create_index(self._schema)
             try:
                 count = self._write(ix, docs, terms, fresh=True, progress=progress)
+                with ix.reader() as reader:
+                    terms["spelling"] = set(reader.field_terms("spelling"))
             finally:
                 ix.close()
             self._point_to(target)
@@ -468,6 +480,24 @@ class CatalogueIndex:
             raise
         self._vocabularies.learn(target, terms, fresh=True)
         return count
+
+    def _writer(self, ix: Any, *, fresh: bool) -> Any:
+        """A Whoosh writer; a rebuild's spreads the works over worker processes.
+
+        Each worker writes a segment of its own and the segments are kept as they are:
+        merging them would rewrite every posting once more for little gain in search time.
+        """
+        if fresh and self._procs > 1:
+            # Workers are forked: load jieba and OpenCC once here, not under a lock that
+            # another thread of this process might hold at the moment of the fork.
+            load_chinese_tools()
+            return ix.writer(
+                procs=self._procs,
+                multisegment=True,
+                batchsize=BUILD_BATCH,
+                limitmb=self._build_limitmb,
+            )
+        return ix.writer(limitmb=self._build_limitmb if fresh else self._limitmb)
 
     def _write(
         self,
@@ -513,7 +543,7 @@ class CatalogueIndex:
                     if name in terms and name in fields:
                         terms[name].update(token.text for token in analyzer(fields[name]))
                 if writer is None:
-                    writer = ix.writer(limitmb=self._limitmb)
+                    writer = self._writer(ix, fresh=fresh)
                 if fresh and doc.work_id not in committed:
                     writer.add_document(**fields)
                 else:

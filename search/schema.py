@@ -20,7 +20,7 @@ from search.analysis import (
 from search.documents import WorkDocument
 
 # Bump when fields change; stored fingerprints include it.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # Weights of the parts of a record in the "text" and "pinyin" fields. They are token
 # boosts stored in the postings, so one term lookup per query word both matches and ranks:
@@ -29,6 +29,9 @@ TITLE_WEIGHT = 3.0
 AUTHOR_WEIGHT = 2.0
 SUBJECT_WEIGHT = 0.8
 PUBLISHER_WEIGHT = 0.4
+# A work's other titles (parallel, uniform) and its other editions' and translations' titles.
+OTHER_TITLE_WEIGHT = 1.5
+RELATED_TITLE_WEIGHT = 1.0
 
 
 def build_schema() -> Schema:
@@ -45,7 +48,8 @@ def build_schema() -> Schema:
         spelling=TEXT(analyzer=spelling_analyzer(), phrase=False),
         isbn=KEYWORD(lowercase=False, scorable=False),
         language=ID(),
-        year=NUMERIC(numtype=int, bits=32),
+        # Years are only matched exactly: one term per work, not Whoosh's eight range tiers.
+        year=NUMERIC(numtype=int, bits=32, shift_step=0),
         library=KEYWORD(lowercase=False, scorable=False),
         # Top classes (A-Z) of the Chinese Library Classification numbers, a filter.
         clc=KEYWORD(lowercase=False, scorable=False),
@@ -71,17 +75,28 @@ def document_fields(doc: WorkDocument) -> dict[str, Any]:
     """Return the Whoosh field values for a work, fingerprint included."""
     titles = _unique([doc.title, doc.original_title, *doc.variant_titles])
     authors = _unique([*doc.authors, *doc.original_authors])
+    other = [title for title in _unique(list(doc.other_titles)) if title not in titles]
+    related = [
+        title for title in _unique(list(doc.related_titles)) if title not in {*titles, *other}
+    ]
+    alike = [
+        *((OTHER_TITLE_WEIGHT, title) for title in other),
+        *((RELATED_TITLE_WEIGHT, title) for title in related),
+    ]
     parts: list[tuple[float, str]] = [
         *((TITLE_WEIGHT, title) for title in titles),
         *((AUTHOR_WEIGHT, author) for author in authors),
         *((SUBJECT_WEIGHT, subject) for subject in _unique(list(doc.subjects))),
         *((PUBLISHER_WEIGHT, publisher) for publisher in _unique([doc.publisher])),
+        *alike,
     ]
     names = parts[: len(titles) + len(authors)]
     fields: dict[str, Any] = {
         "work_id": str(doc.work_id),
         "text": WeightedText(parts),
-        "pinyin": WeightedText((weight, part) for weight, part in names if contains_han(part)),
+        "pinyin": WeightedText(
+            (weight, part) for weight, part in [*names, *alike] if contains_han(part)
+        ),
         "title_key": " ".join(dict.fromkeys(k for t in titles for k in title_keys(t))),
         "spelling": "\n".join(part for _, part in names),
         "isbn": " ".join(_unique([isbn.replace("-", "").upper() for isbn in doc.isbns])),

@@ -21,7 +21,8 @@ from bot.migrate import upgrade
 from tests.harness import BotHarness
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+# BOOKBRIDGE_SHARED_DATA points elsewhere when the checkout is not beside ../shared.
+SHARED_DATA = Path(os.environ.get("BOOKBRIDGE_SHARED_DATA") or REPO_ROOT.parent / "shared" / "data")
 POSTGRES_URL = os.environ.get("BOOKBRIDGE_TEST_DATABASE_URL", "").strip()
 IN_CI = os.environ.get("CI", "").lower() == "true"
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")

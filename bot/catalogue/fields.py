@@ -21,6 +21,8 @@
   when the record has an original-script title (so a Chinese library's 红楼梦 meets
   the Library of Congress record whose 880 says 紅樓夢), else
   ``work_key(title, first author)``;
+* uniform_title and other_titles: see ``bot.catalogue.editions`` (240/130, 246, 500,
+  765/767/775);
 * holdings: each 852 ($b library code, else $a; $h and $i joined as the call number;
   $p barcode) and each 952, or 949 that has $o or $p, read as a Koha item ($a home
   branch, else $b holding branch; $o call number; $p barcode). MARC holdings always
@@ -38,6 +40,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import NamedTuple
 
+from bot.catalogue.editions import EDITION_TAGS, other_titles, uniform_title
 from bot.catalogue.keys import work_key
 from bot.catalogue.records import BibRecord, Holding, HoldingStatus, RecordProblem
 from bot.catalogue.text import nfc, trim, trim_name, unbracket, unique
@@ -47,12 +50,13 @@ __all__ = ["LINKED_TAGS", "USED_TAGS", "DataField", "Fields", "bib_record", "koh
 
 AUTHOR_TAGS = ("100", "110", "111", "700", "710")
 _PERSONAL_TAGS = frozenset({"100", "700"})
-LINKED_TAGS = ("245", *AUTHOR_TAGS)
+LINKED_TAGS = ("245", *AUTHOR_TAGS, "240", "130", "246")
 # Fields the readers decode; the others are skipped unread.
 USED_TAGS = frozenset(
     {"001", "008", "010", "020", "041", "245", "260", "264", "520", "600", "650", "651"}
     | {"852", "880", "949", "952"}
     | set(AUTHOR_TAGS)
+    | EDITION_TAGS
 )
 _YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)")
 _DATE = re.compile(r"(\d{4})-?(\d{2})-?(\d{2})")
@@ -266,4 +270,6 @@ def bib_record(number: int, fields: Fields) -> BibRecord | RecordProblem:
         summary=nfc(summary or "") or None,
         holdings=_holdings(fields),
         work_key=key,
+        uniform_title=uniform_title(fields),
+        other_titles=other_titles(fields, (title, original_title or "")),
     )

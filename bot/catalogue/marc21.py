@@ -39,6 +39,7 @@ from pymarc.exceptions import (
     TruncatedRecord,
 )
 
+from bot.catalogue.editions import EDITION_TAGS
 from bot.catalogue.fields import LINKED_TAGS, USED_TAGS, DataField, Fields, bib_record
 from bot.catalogue.records import BibRecord, Readable, RecordProblem
 
@@ -272,6 +273,7 @@ def _decoded_fields(record: Record, decode: Callable[[bytes], str], charset: str
         tags.add(tag)
         if tag not in USED_TAGS:
             continue
+        linked_to = ""
         try:
             if marc_field.control_field:
                 raw = _as_bytes(marc_field.data)
@@ -281,10 +283,14 @@ def _decoded_fields(record: Record, decode: Callable[[bytes], str], charset: str
             subfields = [(sub.code, _as_bytes(sub.value)) for sub in marc_field.subfields]
             if tag == "880":
                 link = next((value for code, value in subfields if code == "6"), b"")
-                if link[:3].decode("ascii", "replace") not in LINKED_TAGS:
+                linked_to = link[:3].decode("ascii", "replace")
+                if linked_to not in LINKED_TAGS:
                     continue
             decoded = [(code, decode(value)) for code, value in subfields]
         except (UnicodeDecodeError, ValueError) as exc:
+            # Edition and translation fields only add titles: a bad one is left out.
+            if tag in EDITION_TAGS or linked_to in EDITION_TAGS:
+                continue
             raise _FieldError(f"invalid {charset} in field {tag}") from exc
         indicators = marc_field.indicators
         data.append(DataField(tag, indicators.second if indicators else " ", decoded))

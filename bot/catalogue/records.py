@@ -81,6 +81,10 @@ class BibRecord:
     clc_numbers: tuple[str, ...] = ()
     edition: str | None = None
     series: str | None = None
+    # The work this record is an edition or translation of, and its other titles
+    # (bot.catalogue.editions).
+    uniform_title: str | None = None
+    other_titles: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,11 @@ class Work(Timestamps, Base):
     clc_numbers: Mapped[list[str]] = mapped_column(default=list)
     edition: Mapped[str | None] = mapped_column(String(300))
     series: Mapped[str | None] = mapped_column(String(500))
+    # Titles the record gives besides its own (uniform, parallel, original, other editions').
+    other_titles: Mapped[list[str]] = mapped_column(default=list)
+    # Works with one family key are editions or translations of one work (null: not yet
+    # known, for works imported before it was read; a re-import fills it).
+    family_key: Mapped[str | None] = mapped_column(String(255), index=True)
 
     isbns: Mapped[list[WorkIsbn]] = relationship(
         back_populates="work", cascade="all, delete-orphan", order_by="WorkIsbn.position"

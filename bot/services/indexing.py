@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
 from bot.models import CatalogueChange, Item, Library, Work, utcnow
+from bot.services.editions import family_titles, with_families
 from search.aio import AsyncCatalogueIndex
 from search.documents import WorkDocument
 
@@ -32,7 +33,9 @@ CHANGES_KEPT = timedelta(days=30)
 POSITION_FILE = "catalogue-changes.json"
 
 
-def work_document(work: Work, library_codes: Collection[str]) -> WorkDocument:
+def work_document(
+    work: Work, library_codes: Collection[str], related_titles: Sequence[str] = ()
+) -> WorkDocument:
     """The index's view of a work (its ISBNs must be loaded)."""
     return WorkDocument(
         work_id=work.id,
@@ -49,6 +52,8 @@ def work_document(work: Work, library_codes: Collection[str]) -> WorkDocument:
         summary=work.summary,
         variant_titles=tuple(work.variant_titles or ()),
         clc_numbers=tuple(work.clc_numbers or ()),
+        other_titles=tuple(work.other_titles or ()),
+        related_titles=tuple(related_titles),
     )
 
 
@@ -73,7 +78,10 @@ async def documents_for(session: AsyncSession, work_ids: Collection[int]) -> lis
     )
     for work_id, code in rows.all():
         holdings.setdefault(work_id, set()).add(code)
-    return [work_document(work, holdings.get(work.id, ())) for work in works]
+    related = await family_titles(session, works)
+    return [
+        work_document(work, holdings.get(work.id, ()), related.get(work.id, ())) for work in works
+    ]
 
 
 async def _next_batch(session: AsyncSession, after_id: int) -> list[WorkDocument]:
@@ -174,8 +182,12 @@ class CatalogueIndexer:
         self._position_file = index.index.root / POSITION_FILE
 
     async def sync(self, session: AsyncSession, work_ids: Collection[int]) -> int:
-        """Re-index the given works (after an import changed them)."""
-        documents = await documents_for(session, work_ids)
+        """Re-index the given works (after an import changed them) and their families.
+
+        A work's document holds its other editions' titles, so a new translation rewrites
+        the documents of the editions it joins (unchanged ones are skipped by fingerprint).
+        """
+        documents = await documents_for(session, await with_families(session, work_ids))
         if not documents:
             return 0
         if not await self.index.exists():

@@ -32,6 +32,7 @@ from handlers.search.wording import (
     clip,
     gone_text,
     kind_label,
+    language_label,
     library_name,
     origin_note,
     status_label,
@@ -46,6 +47,10 @@ CARD_LIBRARIES = 10
 CARD_BUDGET = 3500
 PLACE_CHARS = 100
 SUMMARY_CHARS = 300
+# Other editions and translations listed on the card, each also a button opening its card.
+CARD_EDITIONS = 5
+EDITION_TITLE_CHARS = 80
+EDITION_BUTTON_CHARS = 40
 
 
 def _holding_lines(holding: LibraryHoldings, language: str, zone: tzinfo) -> list[str]:
@@ -81,6 +86,21 @@ def _holding_lines(holding: LibraryHoldings, language: str, zone: tzinfo) -> lis
     return lines
 
 
+def _edition_lines(card: WorkCard) -> list[str]:
+    """Other editions and translations: title, language and year, a few at most."""
+    if not card.editions:
+        return []
+    lines = ["", _("<b>Other editions and translations</b>")]
+    for edition in card.editions[:CARD_EDITIONS]:
+        year = str(edition.year) if edition.year else ""
+        facts = [title_plain(edition, EDITION_TITLE_CHARS), language_label(edition.language), year]
+        lines.append("• " + escape(" · ".join(fact for fact in facts if fact)))
+    hidden = len(card.editions) - CARD_EDITIONS
+    if hidden > 0:
+        lines.append(_("…and {count} more.").format(count=hidden))
+    return lines
+
+
 def card_text(card: WorkCard, language: str, zone: tzinfo = UTC) -> str:
     """The work card: facts, then each holding library, nearest first."""
     work = card.work
@@ -102,6 +122,7 @@ def card_text(card: WorkCard, language: str, zone: tzinfo = UTC) -> str:
         lines.append(escape(clc_line(card.clc_numbers)))
     if card.summary:
         lines.append(f"<i>{escape(clip(card.summary, SUMMARY_CHARS))}</i>")
+    lines.extend(_edition_lines(card))
     lines.append("")
     if not card.holdings:
         lines.append(_("No library in the alliance has a copy yet."))
@@ -152,6 +173,9 @@ def work_card_keyboard(
             InlineKeyboardButton(text=_("🔗 Send the link"), url=share_url),
         ]
     )
+    for edition in card.editions[:CARD_EDITIONS]:
+        label = "📚 " + title_plain(edition, EDITION_BUTTON_CHARS)
+        rows.append([button(label, WorkOpen(work_id=edition.work_id))])
     if back is not None:
         rows.append([button(_("⬅️ Back to results"), back)])
     return InlineKeyboardMarkup(inline_keyboard=rows)

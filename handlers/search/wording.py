@@ -6,6 +6,7 @@ from html import escape
 
 from aiogram.utils.i18n import gettext as _
 
+from bot.i18n import N_
 from bot.models import ItemStatus, LibraryKind
 from bot.services.search.holdings import LibraryPlace, WorkFacts, WorkSummary
 from bot.services.search.origin import OriginKind, ReaderOrigin
@@ -151,3 +152,26 @@ def gone_text() -> str:
 def expired_text() -> str:
     """The search a button names is not the reader's, or not logged any more."""
     return _("This search has expired. Please type it again.")
+
+
+# MARC language codes (bibliographic) of the languages a union catalogue meets most.
+_LANGUAGE_NAMES = {
+    "chi": N_("Chinese"),
+    "eng": N_("English"),
+    "jpn": N_("Japanese"),
+    "kor": N_("Korean"),
+    "fre": N_("French"),
+    "ger": N_("German"),
+    "rus": N_("Russian"),
+    "spa": N_("Spanish"),
+    "ita": N_("Italian"),
+    "lat": N_("Latin"),
+}
+
+
+def language_label(code: str | None) -> str:
+    """A work's language as the reader reads it ("Chinese"), else its MARC code ("swe")."""
+    if not code:
+        return ""
+    name = _LANGUAGE_NAMES.get(code)
+    return _(name) if name else code

@@ -191,3 +191,48 @@ def test_known_item_success_at_3(loc_catalogue: LocCatalogue) -> None:
     for kind, minimum in MIN_QUERIES.items():
         assert len(outcomes[kind]) >= minimum, f"too few {kind} queries: {len(outcomes[kind])}"
         assert rates[kind] >= MIN_KIND_SUCCESS_AT_3, f"{kind}: {rates[kind]:.3f}\n{report}"
+
+
+# Conventional collective uniform titles ("Works. Selections", "Essays"): they name a kind
+# of publication, not one work a reader would look for.
+COLLECTIVE_TITLES = frozenset(
+    {"works", "selections", "essays", "poems", "correspondence", "laws, etc", "short stories"}
+    | {"novels", "speeches", "plays", "prose works", "letters", "stories", "selection"}
+    | {"treaties, etc", "novels and tales"}
+)
+MIN_TRANSLATED_QUERIES = 100
+
+
+def translated_titles(catalogue: LocCatalogue) -> list[KnownItem]:
+    """The title of the work a record translates (its 240, 130, 765 or 500 note) as typed.
+
+    Only records whose uniform title is not their own title and not a collective title.
+    """
+    items: list[KnownItem] = []
+    for record in catalogue.english + catalogue.chinese:
+        uniform = record.uniform_title
+        if not uniform or uniform.split(".")[0].strip().lower() in COLLECTIVE_TITLES:
+            continue
+        if _words(uniform.lower()) == _words(_main_title(record.title).lower()):
+            continue
+        items.append(
+            KnownItem("translated title", " ".join(_words(uniform)[:6]), catalogue.work_of(record))
+        )
+    return items
+
+
+def test_translated_title_success_at_3(loc_catalogue: LocCatalogue) -> None:
+    items = translated_titles(loc_catalogue)
+    misses: list[str] = []
+    index = CatalogueIndex(loc_catalogue.index_dir)
+    try:
+        for item in items:
+            top3 = [hit.work_id for hit in index.search(item.query, limit=3).hits]
+            if item.work_id not in top3:
+                misses.append(f"{item.query!r} -> {top3} (wanted {item.work_id})")
+    finally:
+        index.close()
+    rate = 1 - len(misses) / len(items)
+    print(f"\ntranslated titles: success@3 {rate:.3f} (n={len(items)})")
+    assert len(items) >= MIN_TRANSLATED_QUERIES, f"too few queries: {len(items)}"
+    assert rate >= MIN_SUCCESS_AT_3, "\n".join(misses)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,7 +12,10 @@ import pymarc
 
 from search.documents import WorkDocument
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
+SHARED_DATA = Path(
+    os.environ.get("BOOKBRIDGE_SHARED_DATA")
+    or Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
+)
 MARC_DIR = SHARED_DATA / "marc"
 ENGLISH_MARCXML = MARC_DIR / "loc-books-first1000.marcxml"
 CHINESE_MRC = MARC_DIR / "loc-books-chinese-8030.mrc"

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from typing import Any
 
+from bot.catalogue.editions import MAX_OTHER_TITLES, family_key
 from bot.catalogue.records import BibRecord, Holding, HoldingStatus, RecordProblem
 from bot.models import ItemStatus, Library
 
@@ -48,9 +49,18 @@ WORK_FIELDS = (
     "clc_numbers",
     "edition",
     "series",
+    "other_titles",
+    "family_key",
 )
 # The list-valued ones.
-LIST_FIELDS = ("authors", "original_authors", "subjects", "variant_titles", "clc_numbers")
+LIST_FIELDS = (
+    "authors",
+    "original_authors",
+    "subjects",
+    "variant_titles",
+    "clc_numbers",
+    "other_titles",
+)
 
 
 def _clean(text: str | None, limit: int | None = None) -> str | None:
@@ -92,6 +102,8 @@ def record_fingerprint(record: BibRecord) -> str:
             list(record.isbns),
             record.work_key,
             *([extras] if any(extras) else []),
+            record.uniform_title,
+            list(record.other_titles),
         ],
         ensure_ascii=False,
         separators=(",", ":"),
@@ -130,6 +142,15 @@ def _work_values(record: BibRecord) -> dict[str, Any]:
         "clc_numbers": [value[:_CLC_MAX] for value in _clean_list(record.clc_numbers)],
         "edition": _clean(record.edition, _PUBLISHER_MAX),
         "series": _clean(record.series, _SERIES_MAX),
+        "other_titles": [
+            title[:_TITLE_MAX] for title in _clean_list(record.other_titles[:MAX_OTHER_TITLES])
+        ],
+        "family_key": _clean(
+            family_key(
+                record.title, record.uniform_title, record.authors[0] if record.authors else None
+            ),
+            _KEY_MAX,
+        ),
     }
 
 

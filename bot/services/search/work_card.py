@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from bot.models import Item, ItemStatus, Library, Reader, Work
+from bot.services.editions import family_of
 from bot.services.errors import NotFoundError
 from bot.services.ils.availability import CardCopy, CopyView, copy_views
 from bot.services.ils.live import LiveAvailability
@@ -58,6 +59,8 @@ class WorkCard:
     clc_numbers: tuple[str, ...] = ()
     edition: str | None = None
     series: str | None = None
+    # Other editions and translations of the same work (records that say so).
+    editions: tuple[WorkFacts, ...] = ()
 
     @property
     def author(self) -> str | None:
@@ -163,4 +166,5 @@ async def work_card(
         clc_numbers=tuple(work.clc_numbers or ()),
         edition=work.edition,
         series=work.series,
+        editions=tuple(work_facts(edition) for edition in await family_of(session, work)),
     )
