@@ -64,6 +64,7 @@ from handlers import (
 from handlers import events as reading_events
 from handlers import follow as library_follows
 from handlers import holds as reader_holds
+from handlers import humanlibrary as human_library
 from handlers import inline as inline_search
 from handlers import librarian as librarian_desk
 from handlers import members_admin as member_console
@@ -103,6 +104,7 @@ def feature_routers() -> list[Router]:
         reader_holds.build_router(),
         librarian_desk.build_router(),
         reading_events.build_router(),
+        human_library.build_router(),
         broadcast_wizard.build_router(),
         reach_view.build_router(),
         campaign_console.build_router(),

@@ -48,6 +48,9 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("reach", N_("Reach by district, and the under-reached ones"), Role.ADMIN),
     CommandSpec("newcampaign", N_("Prepare a campaign for readers"), Role.ADMIN),
     CommandSpec("campaigns", N_("Campaigns and how they did"), Role.ADMIN),
+    # The campus cultural programme.
+    CommandSpec("humanlibrary", N_("Human library: book a conversation with a living book")),
+    CommandSpec("livingbook", N_("Add a living book to your event"), Role.ORGANISER),
 )
 
 ROLE_ORDER = (Role.READER, Role.LIBRARIAN, Role.ORGANISER, Role.ADMIN)

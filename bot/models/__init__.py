@@ -44,6 +44,12 @@ from bot.models.enums import (
 )
 from bot.models.events import Event, EventSeries, Feedback, Registration
 from bot.models.holds import Hold
+from bot.models.humanlibrary import (
+    LivingBook,
+    LivingBookFeedback,
+    LivingBookSlot,
+    LivingBookWait,
+)
 from bot.models.members import District, Library
 from bot.models.messages import (
     Broadcast,
@@ -54,6 +60,7 @@ from bot.models.messages import (
     Notification,
     ReachSnapshot,
 )
+from bot.models.quizzes import Quiz, QuizAnswer, QuizEntry, QuizMode, QuizQuestion
 from bot.models.readers import AuditLog, LibraryFollow, Reader, RoleGrant
 
 __all__ = [
@@ -85,11 +92,21 @@ __all__ = [
     "Library",
     "LibraryFollow",
     "LibraryKind",
+    # The campus cultural programme.
+    "LivingBook",
+    "LivingBookFeedback",
+    "LivingBookSlot",
+    "LivingBookWait",
     "Notification",
     "NotificationClass",
     "NotificationStatus",
     "PurchaseSuggestion",
     "PurchaseVote",
+    "Quiz",
+    "QuizAnswer",
+    "QuizEntry",
+    "QuizMode",
+    "QuizQuestion",
     "ReachSnapshot",
     "Reader",
     "Registration",
