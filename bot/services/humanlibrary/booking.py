@@ -51,7 +51,8 @@ def _person_told(
             data=ConversationBooked(
                 slot=shown(slot), reader_name=reader.first_name or "—", cancelled=cancelled
             ),
-            dedup_key=f"{slot_key(slot.id, reader.id)}{what}:{int(now.timestamp() * 1000)}",
+            # Not under the booking's prefix: a give-back does not skip what the person is told.
+            dedup_key=f"hl-person:{slot.id}:{reader.id}:{what}:{int(now.timestamp() * 1000)}",
         )
     ]
 

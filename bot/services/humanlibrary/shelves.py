@@ -156,7 +156,7 @@ async def _free_counts(session: AsyncSession, book_ids: list[int], now: datetime
         )
         .group_by(LivingBookSlot.book_id)
     )
-    return dict(rows.tuples())
+    return {int(book_id): int(count) for book_id, count in rows}
 
 
 @dataclass(frozen=True)
