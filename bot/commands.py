@@ -51,6 +51,8 @@ COMMANDS: tuple[CommandSpec, ...] = (
     # The campus cultural programme.
     CommandSpec("humanlibrary", N_("Human library: book a conversation with a living book")),
     CommandSpec("livingbook", N_("Add a living book to your event"), Role.ORGANISER),
+    CommandSpec("contests", N_("Knowledge quizzes to join, and their results")),
+    CommandSpec("newquiz", N_("Build a knowledge quiz"), Role.ORGANISER),
 )
 
 ROLE_ORDER = (Role.READER, Role.LIBRARIAN, Role.ORGANISER, Role.ADMIN)

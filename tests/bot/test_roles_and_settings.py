@@ -100,6 +100,8 @@ async def test_startup_publishes_command_menus(
         "holds",
         "card",
         "events",
+        "humanlibrary",
+        "contests",
     ]
     default_zh = harness.sandbox.commands(BotCommandScopeDefault(), "zh")
     assert default_zh[0].description == "开始，或显示主菜单"
