@@ -70,6 +70,7 @@ from handlers import librarian as librarian_desk
 from handlers import members_admin as member_console
 from handlers import notifications as notification_controls
 from handlers import privacy as reader_privacy
+from handlers import quizzes as knowledge_quizzes
 from handlers import reach as reach_view
 from handlers import search as catalogue_search
 from handlers import stats as statistics_console
@@ -105,6 +106,7 @@ def feature_routers() -> list[Router]:
         librarian_desk.build_router(),
         reading_events.build_router(),
         human_library.build_router(),
+        knowledge_quizzes.build_router(),
         broadcast_wizard.build_router(),
         reach_view.build_router(),
         campaign_console.build_router(),

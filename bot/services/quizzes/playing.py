@@ -35,7 +35,14 @@ class NotEnteredError(DomainError):
 
 
 class QuestionClosedError(DomainError):
-    """The answer came after the question's time (or before it opened): not counted."""
+    """The answer came after the question's time (or before it opened): not counted.
+
+    ``window_quiz_id``: the quiz of a window question, whose reader may move on.
+    """
+
+    def __init__(self, reason: str, window_quiz_id: int | None = None) -> None:
+        super().__init__(reason)
+        self.window_quiz_id = window_quiz_id
 
 
 class AlreadyAnsweredError(DomainError):
@@ -190,7 +197,7 @@ def _opened_at(quiz: Quiz, question: QuizQuestion, entry: QuizEntry, now: dateti
     if entry.current != question.position or entry.shown_at is None:
         raise QuestionClosedError("not current")
     if now > entry.shown_at + timedelta(seconds=question.seconds):
-        raise QuestionClosedError("closed")
+        raise QuestionClosedError("closed", window_quiz_id=quiz.id)
     return entry.shown_at
 
 
