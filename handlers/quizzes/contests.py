@@ -11,11 +11,10 @@ from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardButton
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.models import Quiz, QuizEntry, QuizMode, Reader, display_name, utcnow
+from bot.models import Quiz, QuizMode, Reader, display_name, utcnow
 from bot.notices.quizzes import QuizCertificate, board_line
 from bot.notices.registry import Context
 from bot.services.charts import label_language
@@ -78,9 +77,7 @@ async def open_contest(
         await query.answer(_("That quiz no longer exists."), show_alert=True)
         return
     now = utcnow()
-    entered = await session.scalar(
-        select(QuizEntry.id).where(QuizEntry.quiz_id == quiz.id, QuizEntry.reader_id == reader.id)
-    )
+    entered = await playing.has_entered(session, quiz.id, reader)
     seconds = sorted({question.seconds for question in quiz.questions})
     lines = [
         f"🏆 <b>{escape(display_name(quiz.title, quiz.title_en, i18n.current_locale))}</b>",
@@ -93,7 +90,7 @@ async def open_contest(
     builder = InlineKeyboardBuilder()
     if now >= quiz_ends_at(quiz):
         builder.row(contest_button(_("🏁 Results"), ContestAction.RESULTS, quiz.id))
-    elif entered is not None:
+    elif entered:
         lines.append(_("✅ You have joined."))
     else:
         builder.row(contest_button(_("✅ Join"), ContestAction.JOIN, quiz.id))

@@ -283,3 +283,11 @@ async def skip_timed_out(
             .execution_options(synchronize_session=False)
         )
     return _next(quiz, question.position + 1, now)
+
+
+async def has_entered(session: AsyncSession, quiz_id: int, reader: Reader) -> bool:
+    """Whether the reader has joined the quiz."""
+    found = await session.scalar(
+        select(QuizEntry.id).where(QuizEntry.quiz_id == quiz_id, QuizEntry.reader_id == reader.id)
+    )
+    return found is not None
