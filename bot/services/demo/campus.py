@@ -7,7 +7,17 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.models import Event, EventCategory, LivingBook, LivingBookSlot, Reader, utcnow
+from bot.models import (
+    Event,
+    EventCategory,
+    LivingBook,
+    LivingBookSlot,
+    Quiz,
+    QuizMode,
+    QuizQuestion,
+    Reader,
+    utcnow,
+)
 from bot.services.demo.summary import DemoSummary
 from bot.services.humanlibrary.shelves import slot_times
 
@@ -58,6 +68,95 @@ async def seed_living_books(session: AsyncSession, summary: DemoSummary, *, now:
     await session.flush()
 
 
+# (Chinese, English, options, options in English, the right one): the demo quizzes' questions.
+DEMO_QUESTIONS = (
+    (
+        "《红楼梦》的作者是谁？",
+        "Who wrote Dream of the Red Chamber?",
+        ["曹雪芹", "罗贯中", "吴承恩"],
+        ["Cao Xueqin", "Luo Guanzhong", "Wu Cheng'en"],
+        0,
+    ),
+    (
+        "“床前明月光”出自哪位诗人？",
+        "Which poet wrote 'Moonlight before my bed'?",
+        ["杜甫", "李白", "王维", "白居易"],
+        ["Du Fu", "Li Bai", "Wang Wei", "Bai Juyi"],
+        1,
+    ),
+    (
+        "《论语》记录的是谁的言行？",
+        "Whose sayings do the Analects record?",
+        ["孟子", "老子", "孔子"],
+        ["Mencius", "Laozi", "Confucius"],
+        2,
+    ),
+    (
+        "世界读书日是哪一天？",
+        "When is World Book Day?",
+        ["4月23日", "9月28日"],
+        ["23 April", "28 September"],
+        0,
+    ),
+)
+DEMO_QUIZZES = (
+    ("读书知识竞赛（现场赛）", "Reading Quiz (live round)", QuizMode.LIVE),
+    ("经典知识挑战（随时参加）", "Classics Challenge (any time this fortnight)", QuizMode.WINDOW),
+)
+# The live round starts this long after seeding, so a person trying the demo can join it.
+LIVE_QUIZ_LEAD = timedelta(minutes=10)
+WINDOW_QUIZ_DAYS = 14
+
+
+async def seed_quizzes(
+    session: AsyncSession, organiser: Reader, summary: DemoSummary, *, now: datetime
+) -> None:
+    """A live round soon and a quiz open for a fortnight, unless they are still to come."""
+    for title, title_en, mode in DEMO_QUIZZES:
+        known = await session.scalar(
+            select(Quiz.id).where(
+                Quiz.title == title,
+                (Quiz.closes_at > now) if mode is QuizMode.WINDOW else (Quiz.starts_at > now),
+            )
+        )
+        if known is not None:
+            continue
+        starts = now + LIVE_QUIZ_LEAD if mode is QuizMode.LIVE else now - timedelta(minutes=1)
+        session.add(
+            Quiz(
+                title=title,
+                title_en=title_en,
+                organiser_id=organiser.id,
+                mode=mode,
+                starts_at=starts.replace(second=0, microsecond=0),
+                closes_at=now + timedelta(days=WINDOW_QUIZ_DAYS)
+                if mode is QuizMode.WINDOW
+                else None,
+                gap_seconds=10,
+                top_places=3,
+                published=True,
+                questions=[
+                    QuizQuestion(
+                        position=position,
+                        text=text,
+                        text_en=text_en,
+                        options=list(options),
+                        options_en=list(options_en),
+                        correct=correct,
+                        seconds=20,
+                    )
+                    for position, (text, text_en, options, options_en, correct) in enumerate(
+                        DEMO_QUESTIONS
+                    )
+                ],
+            )
+        )
+        summary.campus_created += 1
+    await session.flush()
+
+
 async def seed_campus(session: AsyncSession, organiser: Reader, summary: DemoSummary) -> None:
     """Everything of the campus programme the demo shows (idempotent)."""
-    await seed_living_books(session, summary, now=utcnow())
+    now = utcnow()
+    await seed_living_books(session, summary, now=now)
+    await seed_quizzes(session, organiser, summary, now=now)
