@@ -75,6 +75,7 @@ from handlers import reach as reach_view
 from handlers import search as catalogue_search
 from handlers import stats as statistics_console
 from handlers import suggestions_review as suggestion_console
+from handlers import volunteers as volunteering
 from handlers.deeplinks import DeepLinks
 from jobs.schedule import build_jobs
 from search.aio import AsyncCatalogueIndex
@@ -107,6 +108,7 @@ def feature_routers() -> list[Router]:
         reading_events.build_router(),
         human_library.build_router(),
         knowledge_quizzes.build_router(),
+        volunteering.build_router(),
         broadcast_wizard.build_router(),
         reach_view.build_router(),
         campaign_console.build_router(),
@@ -193,6 +195,7 @@ def build_application(
     library_follows.register_deep_links(deep_links)
     reading_events.register_deep_links(deep_links)
     campaign_console.register_deep_links(deep_links)
+    volunteering.register_deep_links(deep_links)
     indexer = CatalogueIndexer(
         AsyncCatalogueIndex(CatalogueIndex(settings.index_dir)), sessionmaker
     )

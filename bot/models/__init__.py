@@ -62,6 +62,7 @@ from bot.models.messages import (
 )
 from bot.models.quizzes import Quiz, QuizAnswer, QuizEntry, QuizMode, QuizQuestion
 from bot.models.readers import AuditLog, LibraryFollow, Reader, RoleGrant
+from bot.models.volunteers import VolunteerShift, VolunteerSignup
 
 __all__ = [
     "ACTIVE_HOLD_STATUSES",
@@ -117,6 +118,8 @@ __all__ = [
     "SuggestionStatus",
     "Timestamps",
     "UTCDateTime",
+    "VolunteerShift",
+    "VolunteerSignup",
     "Work",
     "WorkIsbn",
     "WorkWatch",

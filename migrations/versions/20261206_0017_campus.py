@@ -1,4 +1,4 @@
-"""campus programme: living books with slots, waitlists and feedback; knowledge quizzes
+"""campus programme: living books with slots, waitlists and feedback; quizzes; volunteers
 
 Revision ID: 0017_campus
 Revises: 0011_outbox_outcomes
@@ -207,13 +207,58 @@ def _quizzes() -> None:
     _index("quiz_answers", "question_id")
 
 
+def _volunteers() -> None:
+    op.create_table(
+        "volunteer_shifts",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("event_id", sa.Integer(), nullable=False),
+        sa.Column("role", sa.String(length=60), nullable=False),
+        _when("starts_at"),
+        _when("ends_at"),
+        sa.Column("places", sa.Integer(), nullable=False),
+        sa.Column("token", sa.String(length=32), nullable=False),
+        *_timestamps(),
+        sa.CheckConstraint(
+            "ends_at > starts_at", name=op.f("ck_volunteer_shifts_ends_after_start")
+        ),
+        sa.CheckConstraint("places >= 1", name=op.f("ck_volunteer_shifts_places_positive")),
+        _fk("volunteer_shifts", "event_id", "events", "CASCADE"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_volunteer_shifts")),
+        sa.UniqueConstraint("token", name=op.f("uq_volunteer_shifts_token")),
+    )
+    _index("volunteer_shifts", "event_id")
+    op.create_table(
+        "volunteer_signups",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("shift_id", sa.Integer(), nullable=False),
+        sa.Column("reader_id", sa.Integer(), nullable=False),
+        _when("signed_up_at"),
+        _when("checked_in_at", nullable=True),
+        _when("checked_out_at", nullable=True),
+        sa.CheckConstraint(
+            "checked_out_at IS NULL OR checked_in_at IS NOT NULL",
+            name=op.f("ck_volunteer_signups_out_after_in"),
+        ),
+        _fk("volunteer_signups", "shift_id", "volunteer_shifts", "CASCADE"),
+        _fk("volunteer_signups", "reader_id", "readers", "CASCADE"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_volunteer_signups")),
+        sa.UniqueConstraint(
+            "shift_id", "reader_id", name=op.f("uq_volunteer_signups_shift_id_reader_id")
+        ),
+    )
+    _index("volunteer_signups", "reader_id")
+
+
 def upgrade() -> None:
     _living_books()
     _quizzes()
+    _volunteers()
 
 
 def downgrade() -> None:
     for table in (
+        "volunteer_signups",
+        "volunteer_shifts",
         "quiz_answers",
         "quiz_entries",
         "quiz_questions",
