@@ -248,6 +248,13 @@ async def withdraw(session: AsyncSession, reader: Reader, shift_id: int, *, now:
     shift = await _shift(session, shift_id)
     if shift.starts_at <= now:
         raise ShiftStartedError("started")
+    on_it = await session.scalar(
+        select(VolunteerSignup.id).where(
+            VolunteerSignup.shift_id == shift.id, VolunteerSignup.reader_id == reader.id
+        )
+    )
+    if on_it is None:
+        raise NotSignedUpError("not signed up")
     async with write(session):
         gone = await session.execute(
             delete(VolunteerSignup).where(
