@@ -125,3 +125,19 @@ async def test_withdrawing_frees_the_place(session: AsyncSession) -> None:
     await session.commit()
     with pytest.raises(shifts.ShiftStartedError):
         await shifts.withdraw(session, second, shift.id, now=utcnow())
+
+
+async def test_the_demo_has_shifts_to_sign_up_for(session: AsyncSession) -> None:
+    from datetime import datetime
+
+    from bot.config import Settings
+    from bot.services.demo import seed_demo
+
+    zone = Settings(_env_file=None).zone  # type: ignore[call-arg]
+    await seed_demo(session, today=datetime.now(zone).date(), zone=zone)
+    await seed_demo(session, today=datetime.now(zone).date(), zone=zone)
+    reader = await make_reader(session)
+    await session.commit()
+    found = await shifts.open_shifts(session, reader, now=utcnow())
+    assert len(found) == 2 and sum(item.shift.places for item in found) == 5
+    await shifts.sign_up(session, reader, found[0].shift.id, now=utcnow())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -16,6 +17,7 @@ from bot.models import (
     QuizMode,
     QuizQuestion,
     Reader,
+    VolunteerShift,
     utcnow,
 )
 from bot.services.demo.summary import DemoSummary
@@ -155,8 +157,44 @@ async def seed_quizzes(
     await session.flush()
 
 
+# (role, places, minutes before the event, minutes after its start): the demo's shifts.
+DEMO_SHIFTS = (("引导员 Usher", 4, 30, 90), ("摄影 Photographer", 1, 0, 90))
+
+
+async def seed_shifts(session: AsyncSession, summary: DemoSummary, *, now: datetime) -> None:
+    """Volunteer shifts on the first event to come that has none (and no living books)."""
+    event = await session.scalar(
+        select(Event)
+        .where(
+            Event.starts_at > now + timedelta(hours=2),
+            Event.category != EventCategory.HUMAN_LIBRARY,
+        )
+        .order_by(Event.starts_at)
+        .limit(1)
+    )
+    if event is None or await session.scalar(
+        select(VolunteerShift.id).where(VolunteerShift.event_id == event.id)
+    ):
+        return
+    for role, places, before, length in DEMO_SHIFTS:
+        starts = event.starts_at - timedelta(minutes=before)
+        session.add(
+            VolunteerShift(
+                event_id=event.id,
+                role=role,
+                places=places,
+                starts_at=starts,
+                ends_at=starts + timedelta(minutes=length),
+                token=secrets.token_urlsafe(16),
+            )
+        )
+        summary.campus_created += 1
+    await session.flush()
+
+
 async def seed_campus(session: AsyncSession, organiser: Reader, summary: DemoSummary) -> None:
     """Everything of the campus programme the demo shows (idempotent)."""
     now = utcnow()
     await seed_living_books(session, summary, now=now)
     await seed_quizzes(session, organiser, summary, now=now)
+    await seed_shifts(session, summary, now=now)
