@@ -62,6 +62,13 @@ from bot.models.messages import (
 )
 from bot.models.quizzes import Quiz, QuizAnswer, QuizEntry, QuizMode, QuizQuestion
 from bot.models.readers import AuditLog, LibraryFollow, Reader, RoleGrant
+from bot.models.submissions import (
+    ContestEntry,
+    ContestJudge,
+    ContestKind,
+    EntryScore,
+    SubmissionContest,
+)
 from bot.models.volunteers import VolunteerShift, VolunteerSignup
 
 __all__ = [
@@ -77,8 +84,12 @@ __all__ = [
     "CampaignRecipient",
     "CampaignStatus",
     "CatalogueChange",
+    "ContestEntry",
+    "ContestJudge",
+    "ContestKind",
     "DbInt",
     "District",
+    "EntryScore",
     "Event",
     "EventAudience",
     "EventCategory",
@@ -115,6 +126,7 @@ __all__ = [
     "Role",
     "RoleGrant",
     "SearchLog",
+    "SubmissionContest",
     "SuggestionStatus",
     "Timestamps",
     "UTCDateTime",

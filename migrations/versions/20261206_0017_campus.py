@@ -1,4 +1,5 @@
-"""campus programme: living books with slots, waitlists and feedback; quizzes; volunteers
+"""campus programme: living books with slots, waitlists and feedback; quizzes; volunteers;
+essay, poetry and photo contests
 
 Revision ID: 0017_campus
 Revises: 0011_outbox_outcomes
@@ -249,14 +250,92 @@ def _volunteers() -> None:
     _index("volunteer_signups", "reader_id")
 
 
+def _submissions() -> None:
+    op.create_table(
+        "submission_contests",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column(
+            "kind",
+            sa.Enum(
+                "essay",
+                "poetry",
+                "photo",
+                name="contest_kind",
+                native_enum=False,
+                create_constraint=True,
+                length=24,
+            ),
+            nullable=False,
+        ),
+        sa.Column("organiser_id", sa.Integer(), nullable=True),
+        _when("deadline"),
+        sa.Column("entries_per_reader", sa.Integer(), nullable=False),
+        sa.Column("results_published", sa.Boolean(), nullable=False),
+        *_timestamps(),
+        sa.CheckConstraint(
+            "entries_per_reader >= 1", name=op.f("ck_submission_contests_entries_positive")
+        ),
+        _fk("submission_contests", "organiser_id", "readers", "SET NULL"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_submission_contests")),
+    )
+    _index("submission_contests", "organiser_id")
+    op.create_table(
+        "contest_judges",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("contest_id", sa.Integer(), nullable=False),
+        sa.Column("reader_id", sa.Integer(), nullable=False),
+        _fk("contest_judges", "contest_id", "submission_contests", "CASCADE"),
+        _fk("contest_judges", "reader_id", "readers", "CASCADE"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_contest_judges")),
+        sa.UniqueConstraint(
+            "contest_id", "reader_id", name=op.f("uq_contest_judges_contest_id_reader_id")
+        ),
+    )
+    op.create_table(
+        "contest_entries",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("contest_id", sa.Integer(), nullable=False),
+        sa.Column("reader_id", sa.Integer(), nullable=False),
+        sa.Column("text", sa.Text(), nullable=True),
+        sa.Column("file_id", sa.String(length=200), nullable=True),
+        sa.Column("file_kind", sa.String(length=16), nullable=True),
+        _when("submitted_at"),
+        sa.Column("consent", sa.Boolean(), nullable=True),
+        _fk("contest_entries", "contest_id", "submission_contests", "CASCADE"),
+        _fk("contest_entries", "reader_id", "readers", "CASCADE"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_contest_entries")),
+    )
+    _index("contest_entries", "contest_id")
+    _index("contest_entries", "reader_id")
+    op.create_table(
+        "entry_scores",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("entry_id", sa.Integer(), nullable=False),
+        sa.Column("judge_id", sa.Integer(), nullable=False),
+        sa.Column("score", sa.Integer(), nullable=False),
+        _when("scored_at"),
+        sa.CheckConstraint("score BETWEEN 1 AND 10", name=op.f("ck_entry_scores_score_range")),
+        _fk("entry_scores", "entry_id", "contest_entries", "CASCADE"),
+        _fk("entry_scores", "judge_id", "readers", "CASCADE"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_entry_scores")),
+        sa.UniqueConstraint("entry_id", "judge_id", name=op.f("uq_entry_scores_entry_id_judge_id")),
+    )
+
+
 def upgrade() -> None:
     _living_books()
     _quizzes()
     _volunteers()
+    _submissions()
 
 
 def downgrade() -> None:
     for table in (
+        "entry_scores",
+        "contest_entries",
+        "contest_judges",
+        "submission_contests",
         "volunteer_signups",
         "volunteer_shifts",
         "quiz_answers",
