@@ -74,6 +74,7 @@ from handlers import quizzes as knowledge_quizzes
 from handlers import reach as reach_view
 from handlers import search as catalogue_search
 from handlers import stats as statistics_console
+from handlers import submissions as submission_contests
 from handlers import suggestions_review as suggestion_console
 from handlers import volunteers as volunteering
 from handlers.deeplinks import DeepLinks
@@ -109,6 +110,7 @@ def feature_routers() -> list[Router]:
         human_library.build_router(),
         knowledge_quizzes.build_router(),
         volunteering.build_router(),
+        submission_contests.build_router(),
         broadcast_wizard.build_router(),
         reach_view.build_router(),
         campaign_console.build_router(),

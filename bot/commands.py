@@ -56,6 +56,10 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("volunteer", N_("Volunteer shifts and your hours of service")),
     CommandSpec("newshift", N_("Open a volunteer shift on your event"), Role.ORGANISER),
     CommandSpec("volunteerhours", N_("Volunteer hours as CSV"), Role.ORGANISER),
+    CommandSpec("newcontest", N_("Open an essay, poetry or photo contest"), Role.ORGANISER),
+    CommandSpec("judge", N_("Add a judge to your contest"), Role.ORGANISER),
+    CommandSpec("contestscores", N_("A contest's scores as CSV"), Role.ORGANISER),
+    CommandSpec("publishresults", N_("Publish a contest's results"), Role.ORGANISER),
 )
 
 ROLE_ORDER = (Role.READER, Role.LIBRARIAN, Role.ORGANISER, Role.ADMIN)

@@ -25,6 +25,7 @@ from bot.services.quizzes.playing import AlreadyEnteredError, QuizClosedError, q
 from handlers.common import edit_message
 from handlers.quizzes.callbacks import ContestAction, ContestData
 from handlers.quizzes.render import question_reply, when_text
+from handlers.submissions.entries import contest_listing
 
 
 def contest_button(text: str, action: ContestAction, quiz_id: int = 0) -> InlineKeyboardButton:
@@ -49,7 +50,8 @@ async def show_contests(
     language = i18n.current_locale
     lines = [_("🏆 <b>Knowledge contests</b>")]
     builder = InlineKeyboardBuilder()
-    if not quizzes:
+    writing = await contest_listing(session, settings)
+    if not quizzes and not writing:
         lines.append(_("No quizzes are open right now. Look again soon!"))
     for quiz in quizzes:
         title = display_name(quiz.title, quiz.title_en, language)
