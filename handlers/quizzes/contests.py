@@ -61,6 +61,9 @@ async def show_contests(
         builder.row(
             contest_button(("🏁 " if over else "📝 ") + title[:50], ContestAction.OPEN, quiz.id)
         )
+    for line, button in writing:
+        lines.append(line)
+        builder.row(button)
     await message.answer("\n".join(lines), reply_markup=builder.as_markup())
 
 

@@ -77,7 +77,7 @@ async def contest_listing(
             "entries until {deadline}"
         ).format(deadline=local_time(contest.deadline, settings.zone))
         button = InlineKeyboardButton(
-            text=f"{kind_label(contest.kind)[:2]} {contest.title}"[:60],
+            text=f"{kind_label(contest.kind).split()[0]} {contest.title}"[:60],
             callback_data=EntryData(action=EntryAction.OPEN, contest_id=contest.id).pack(),
         )
         found.append((line, button))
