@@ -125,3 +125,21 @@ async def test_deadline_limits_and_results_with_consent(session: AsyncSession) -
     )
     assert rows[0] == ["entry", "author", "judge", "score", "entry_average"]
     assert rows[1][1:] == ["Wen", judge.first_name, "9", "9.00"]
+
+
+async def test_the_demo_contest_can_be_judged(session: AsyncSession) -> None:
+    from datetime import datetime
+
+    from bot.config import Settings
+    from bot.services.demo import seed_demo
+
+    zone = Settings(_env_file=None).zone  # type: ignore[call-arg]
+    await seed_demo(session, today=datetime.now(zone).date(), zone=zone)
+    await seed_demo(session, today=datetime.now(zone).date(), zone=zone)
+    contests = await entries.recent_contests(session, now=utcnow())
+    assert len(contests) == 1
+    judge = await session.scalar(select(Reader).where(Reader.telegram_id == 1001))
+    assert judge is not None
+    queue = await judging.next_entry(session, judge, contests[0].id)
+    assert queue.left == 3 and queue.entry is not None
+    await judging.score_entry(session, judge, queue.entry.id, 7, now=utcnow())

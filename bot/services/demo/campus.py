@@ -9,6 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import (
+    ContestEntry,
+    ContestJudge,
+    ContestKind,
     Event,
     EventCategory,
     LivingBook,
@@ -17,6 +20,7 @@ from bot.models import (
     QuizMode,
     QuizQuestion,
     Reader,
+    SubmissionContest,
     VolunteerShift,
     utcnow,
 )
@@ -192,9 +196,53 @@ async def seed_shifts(session: AsyncSession, summary: DemoSummary, *, now: datet
     await session.flush()
 
 
+DEMO_ESSAYS = (
+    "图书馆是城市的记忆。每一次借阅，都是一次与陌生人的相遇。",
+    "The reading room at night: radiators ticking, pages turning, a city breathing slowly.",
+    "在乡村书屋里，孩子们第一次读到了大海。",
+)
+DEMO_CONTEST = "征文：我的图书馆，我的城市 My library, my city"
+# The demo reader and admin judge it, so /judging can be tried as either.
+DEMO_JUDGES = (1001, 1004)
+
+
+async def seed_essay_contest(
+    session: AsyncSession, organiser: Reader, summary: DemoSummary, *, now: datetime
+) -> None:
+    """An essay contest open for a fortnight with three entries and a panel of two."""
+    if await session.scalar(
+        select(SubmissionContest.id).where(SubmissionContest.title == DEMO_CONTEST)
+    ):
+        return
+    contest = SubmissionContest(
+        title=DEMO_CONTEST,
+        kind=ContestKind.ESSAY,
+        organiser_id=organiser.id,
+        deadline=now + timedelta(days=14),
+        entries_per_reader=1,
+    )
+    session.add(contest)
+    await session.flush()
+    personas = (*DEMO_JUDGES, organiser.telegram_id)
+    authors = list(
+        await session.scalars(
+            select(Reader).where(Reader.telegram_id.not_in(personas)).order_by(Reader.id).limit(3)
+        )
+    )
+    for author, text in zip(authors, DEMO_ESSAYS, strict=False):
+        session.add(
+            ContestEntry(contest_id=contest.id, reader_id=author.id, text=text, submitted_at=now)
+        )
+    for judge in await session.scalars(select(Reader).where(Reader.telegram_id.in_(DEMO_JUDGES))):
+        session.add(ContestJudge(contest_id=contest.id, reader_id=judge.id))
+    summary.campus_created += 1
+    await session.flush()
+
+
 async def seed_campus(session: AsyncSession, organiser: Reader, summary: DemoSummary) -> None:
     """Everything of the campus programme the demo shows (idempotent)."""
     now = utcnow()
     await seed_living_books(session, summary, now=now)
     await seed_quizzes(session, organiser, summary, now=now)
     await seed_shifts(session, summary, now=now)
+    await seed_essay_contest(session, organiser, summary, now=now)
