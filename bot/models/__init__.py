@@ -60,6 +60,7 @@ from bot.models.messages import (
     Notification,
     ReachSnapshot,
 )
+from bot.models.partners import EventHost, Partner, PartnerKind, PartnerOrganiser
 from bot.models.quizzes import Quiz, QuizAnswer, QuizEntry, QuizMode, QuizQuestion
 from bot.models.readers import AuditLog, LibraryFollow, Reader, RoleGrant
 from bot.models.submissions import (
@@ -93,6 +94,7 @@ __all__ = [
     "Event",
     "EventAudience",
     "EventCategory",
+    "EventHost",
     "EventRecurrence",
     "EventSeries",
     "EventStatus",
@@ -112,6 +114,9 @@ __all__ = [
     "Notification",
     "NotificationClass",
     "NotificationStatus",
+    "Partner",
+    "PartnerKind",
+    "PartnerOrganiser",
     "PurchaseSuggestion",
     "PurchaseVote",
     "Quiz",

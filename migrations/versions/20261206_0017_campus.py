@@ -1,5 +1,5 @@
 """campus programme: living books with slots, waitlists and feedback; quizzes; volunteers;
-essay, poetry and photo contests
+essay, poetry and photo contests; partners
 
 Revision ID: 0017_campus
 Revises: 0011_outbox_outcomes
@@ -323,15 +323,76 @@ def _submissions() -> None:
     )
 
 
+def _partners() -> None:
+    op.create_table(
+        "partners",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("code", sa.String(length=16), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("name_en", sa.String(length=200), nullable=True),
+        sa.Column(
+            "kind",
+            sa.Enum(
+                "college",
+                "department",
+                "student_union",
+                "bookstore",
+                "museum",
+                "publisher",
+                "other",
+                name="partner_kind",
+                native_enum=False,
+                create_constraint=True,
+                length=24,
+            ),
+            nullable=False,
+        ),
+        sa.Column("description", sa.Text(), nullable=False),
+        *_timestamps(),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_partners")),
+        sa.UniqueConstraint("code", name=op.f("uq_partners_code")),
+    )
+    op.create_table(
+        "partner_organisers",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("partner_id", sa.Integer(), nullable=False),
+        sa.Column("reader_id", sa.Integer(), nullable=False),
+        _fk("partner_organisers", "partner_id", "partners", "CASCADE"),
+        _fk("partner_organisers", "reader_id", "readers", "CASCADE"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_partner_organisers")),
+        sa.UniqueConstraint(
+            "partner_id", "reader_id", name=op.f("uq_partner_organisers_partner_id_reader_id")
+        ),
+    )
+    _index("partner_organisers", "reader_id")
+    op.create_table(
+        "event_hosts",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("event_id", sa.Integer(), nullable=False),
+        sa.Column("partner_id", sa.Integer(), nullable=False),
+        _fk("event_hosts", "event_id", "events", "CASCADE"),
+        _fk("event_hosts", "partner_id", "partners", "CASCADE"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_event_hosts")),
+        sa.UniqueConstraint(
+            "event_id", "partner_id", name=op.f("uq_event_hosts_event_id_partner_id")
+        ),
+    )
+    _index("event_hosts", "partner_id")
+
+
 def upgrade() -> None:
     _living_books()
     _quizzes()
     _volunteers()
     _submissions()
+    _partners()
 
 
 def downgrade() -> None:
     for table in (
+        "event_hosts",
+        "partner_organisers",
+        "partners",
         "entry_scores",
         "contest_entries",
         "contest_judges",
