@@ -69,6 +69,7 @@ from handlers import inline as inline_search
 from handlers import librarian as librarian_desk
 from handlers import members_admin as member_console
 from handlers import notifications as notification_controls
+from handlers import partners as partner_pages
 from handlers import privacy as reader_privacy
 from handlers import quizzes as knowledge_quizzes
 from handlers import reach as reach_view
@@ -111,6 +112,7 @@ def feature_routers() -> list[Router]:
         knowledge_quizzes.build_router(),
         volunteering.build_router(),
         submission_contests.build_router(),
+        partner_pages.build_router(),
         broadcast_wizard.build_router(),
         reach_view.build_router(),
         campaign_console.build_router(),

@@ -60,6 +60,10 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("judge", N_("Add a judge to your contest"), Role.ORGANISER),
     CommandSpec("contestscores", N_("A contest's scores as CSV"), Role.ORGANISER),
     CommandSpec("publishresults", N_("Publish a contest's results"), Role.ORGANISER),
+    CommandSpec("partners", N_("Partner organisations and their events")),
+    CommandSpec("cohost", N_("A partner co-hosts your event"), Role.ORGANISER),
+    CommandSpec("newpartner", N_("Add a partner organisation"), Role.ADMIN),
+    CommandSpec("partnerorganiser", N_("Bind an organiser to a partner"), Role.ADMIN),
 )
 
 ROLE_ORDER = (Role.READER, Role.LIBRARIAN, Role.ORGANISER, Role.ADMIN)
