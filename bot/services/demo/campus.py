@@ -14,8 +14,12 @@ from bot.models import (
     ContestKind,
     Event,
     EventCategory,
+    EventHost,
     LivingBook,
     LivingBookSlot,
+    Partner,
+    PartnerKind,
+    PartnerOrganiser,
     Quiz,
     QuizMode,
     QuizQuestion,
@@ -239,6 +243,50 @@ async def seed_essay_contest(
     await session.flush()
 
 
+# (code, kind, name, English name, description): the demo's partners.
+DEMO_PARTNERS = (
+    (
+        "HBU_LIT",
+        PartnerKind.COLLEGE,
+        "海滨大学文学院",
+        "Haibin University School of Literature",
+        "文学院师生与图书馆合办经典诵读和诗词大会。",
+    ),
+    (
+        "SEABOOKS",
+        PartnerKind.BOOKSTORE,
+        "海滨书店",
+        "Seaside Books",
+        "独立书店，和联盟一起办读书会与作者见面会。",
+    ),
+)
+
+
+async def seed_partners(
+    session: AsyncSession, organiser: Reader, summary: DemoSummary, *, now: datetime
+) -> None:
+    """Two partners co-hosting the next two events; the demo organiser works for the first."""
+    if await session.scalar(select(Partner.id).where(Partner.code == DEMO_PARTNERS[0][0])):
+        return
+    events = list(
+        await session.scalars(
+            select(Event).where(Event.starts_at > now).order_by(Event.starts_at).limit(2)
+        )
+    )
+    for code, kind, name, name_en, description in DEMO_PARTNERS:
+        partner = Partner(code=code, kind=kind, name=name, name_en=name_en, description=description)
+        session.add(partner)
+        await session.flush()
+        for event in events:
+            session.add(EventHost(event_id=event.id, partner_id=partner.id))
+            event.partners = [*(event.partners or []), name]
+        summary.campus_created += 1
+    first = await session.scalar(select(Partner.id).where(Partner.code == DEMO_PARTNERS[0][0]))
+    assert first is not None
+    session.add(PartnerOrganiser(partner_id=first, reader_id=organiser.id))
+    await session.flush()
+
+
 async def seed_campus(session: AsyncSession, organiser: Reader, summary: DemoSummary) -> None:
     """Everything of the campus programme the demo shows (idempotent)."""
     now = utcnow()
@@ -246,3 +294,4 @@ async def seed_campus(session: AsyncSession, organiser: Reader, summary: DemoSum
     await seed_quizzes(session, organiser, summary, now=now)
     await seed_shifts(session, summary, now=now)
     await seed_essay_contest(session, organiser, summary, now=now)
+    await seed_partners(session, organiser, summary, now=now)
