@@ -37,6 +37,7 @@ LEFT_FORM: dict[str, str] = {
     "FeedbackComment": N_("You left the event feedback form."),
     "SettingsStates": N_("You left the location sharing."),
     "QuizWizard": N_("You left the new quiz form."),
+    "SubmitEntry": N_("You left the contest entry."),
 }
 # State groups that are not forms a reader can leave this way.
 NOT_FORMS = frozenset({"Onboarding"})
