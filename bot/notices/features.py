@@ -7,5 +7,8 @@ from bot.notices import (  # noqa: F401
     events,
     holds,
     humanlibrary,
+    quizzes,
+    submissions,
     suggestions,
+    volunteers,
 )
