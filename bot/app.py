@@ -67,16 +67,21 @@ from handlers import events as reading_events
 from handlers import follow as library_follows
 from handlers import harvest as harvest_console
 from handlers import holds as reader_holds
+from handlers import humanlibrary as human_library
 from handlers import inline as inline_search
 from handlers import librarian as librarian_desk
 from handlers import members_admin as member_console
 from handlers import notifications as notification_controls
+from handlers import partners as partner_pages
 from handlers import privacy as reader_privacy
+from handlers import quizzes as knowledge_quizzes
 from handlers import reach as reach_view
 from handlers import search as catalogue_search
 from handlers import stats as statistics_console
 from handlers import subjects as subject_browser
+from handlers import submissions as submission_contests
 from handlers import suggestions_review as suggestion_console
+from handlers import volunteers as volunteering
 from handlers.deeplinks import DeepLinks
 from handlers.ils import cards as library_cards
 from jobs.schedule import build_jobs
@@ -110,6 +115,11 @@ def feature_routers() -> list[Router]:
         librarian_desk.build_router(),
         partner_bookstores.build_router(),
         reading_events.build_router(),
+        human_library.build_router(),
+        knowledge_quizzes.build_router(),
+        volunteering.build_router(),
+        submission_contests.build_router(),
+        partner_pages.build_router(),
         broadcast_wizard.build_router(),
         reach_view.build_router(),
         campaign_console.build_router(),
@@ -203,6 +213,7 @@ def build_application(
     library_follows.register_deep_links(deep_links)
     reading_events.register_deep_links(deep_links)
     campaign_console.register_deep_links(deep_links)
+    volunteering.register_deep_links(deep_links)
     indexer = CatalogueIndexer(
         AsyncCatalogueIndex(CatalogueIndex(settings.index_dir)), sessionmaker
     )

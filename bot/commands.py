@@ -56,6 +56,22 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("evaluation", N_("Evaluation report of the member libraries"), Role.ADMIN),
     # Browse by subject (Chinese Library Classification).
     CommandSpec("subjects", N_("Browse the catalogue by subject")),
+    # The campus cultural programme.
+    CommandSpec("humanlibrary", N_("Human library: book a conversation with a living book")),
+    CommandSpec("livingbook", N_("Add a living book to your event"), Role.ORGANISER),
+    CommandSpec("contests", N_("Knowledge quizzes to join, and their results")),
+    CommandSpec("newquiz", N_("Build a knowledge quiz"), Role.ORGANISER),
+    CommandSpec("volunteer", N_("Volunteer shifts and your hours of service")),
+    CommandSpec("newshift", N_("Open a volunteer shift on your event"), Role.ORGANISER),
+    CommandSpec("volunteerhours", N_("Volunteer hours as CSV"), Role.ORGANISER),
+    CommandSpec("newcontest", N_("Open an essay, poetry or photo contest"), Role.ORGANISER),
+    CommandSpec("judge", N_("Add a judge to your contest"), Role.ORGANISER),
+    CommandSpec("contestscores", N_("A contest's scores as CSV"), Role.ORGANISER),
+    CommandSpec("publishresults", N_("Publish a contest's results"), Role.ORGANISER),
+    CommandSpec("partners", N_("Partner organisations and their events")),
+    CommandSpec("cohost", N_("A partner co-hosts your event"), Role.ORGANISER),
+    CommandSpec("newpartner", N_("Add a partner organisation"), Role.ADMIN),
+    CommandSpec("partnerorganiser", N_("Bind an organiser to a partner"), Role.ADMIN),
 )
 
 ROLE_ORDER = (Role.READER, Role.LIBRARIAN, Role.ORGANISER, Role.ADMIN)

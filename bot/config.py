@@ -74,6 +74,8 @@ class Settings(BaseSettings):
     waitlist_offer_hours: int = Field(default=2, ge=1, le=72)
     # How often the events job looks for due reminders, expired offers and ended events.
     events_tick_s: float = Field(default=30.0, gt=0, le=3600)
+    # How often live quizzes are checked for a passed deadline (its leaderboard goes out).
+    quiz_tick_s: float = Field(default=1.0, gt=0, le=60)
 
     # Notifications.
     send_rate_per_s: float = Field(default=25.0, gt=0, le=30)

@@ -23,6 +23,7 @@ from handlers.admin import fit_lines
 from handlers.admin_callbacks import AdminMenu
 from handlers.common import rate_text
 from handlers.filters import HasRole
+from handlers.partners import send_partner_statistics
 
 UNMET_SHOWN = 3
 LIBRARIES_SHOWN = 40
@@ -224,6 +225,7 @@ async def send_statistics(
     language = i18n.current_locale
     ctx = Context(language=language, translator=i18n, settings=settings)
     await message.answer(summary_text(stats, ctx))
+    await send_partner_statistics(message, session, period, language)
     captions = {
         "districts": _(
             "Per district: active readers, searches, searches finding nothing, "

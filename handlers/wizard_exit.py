@@ -38,6 +38,8 @@ LEFT_FORM: dict[str, str] = {
     "SettingsStates": N_("You left the location sharing."),
     "ChooseStates": N_("You left “you choose, we pay”."),
     "CardLinkForm": N_("You left the library card link."),
+    "QuizWizard": N_("You left the new quiz form."),
+    "SubmitEntry": N_("You left the contest entry."),
 }
 # State groups that are not forms a reader can leave this way.
 NOT_FORMS = frozenset({"Onboarding"})

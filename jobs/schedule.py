@@ -20,6 +20,7 @@ from jobs.harvest import harvest_connected
 from jobs.holds import HoldsJob, run_holds_tick
 from jobs.ils import IlsJob, run_ils_tick
 from jobs.outbox import deliver_outbox
+from jobs.quizzes import send_quiz_boards
 from jobs.reach import measure_reach
 
 
@@ -61,6 +62,12 @@ class Jobs:
         if self.events_tick is not None:
             scheduler.every(
                 self.settings.events_tick_s, partial(tick_events, self.events_tick), name="events"
+            )
+        if self.sessionmaker is not None:
+            scheduler.every(
+                self.settings.quiz_tick_s,
+                partial(send_quiz_boards, self.sessionmaker),
+                name="quiz-boards",
             )
         if self.sessionmaker is not None and self.bot is not None and self.i18n is not None:
             args = (self.sessionmaker, self.settings, self.bot, self.i18n)

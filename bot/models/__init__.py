@@ -54,6 +54,12 @@ from bot.models.enums import (
 from bot.models.events import Event, EventSeries, Feedback, Registration
 from bot.models.harvest import HarvestRecord, HarvestSource
 from bot.models.holds import Hold
+from bot.models.humanlibrary import (
+    LivingBook,
+    LivingBookFeedback,
+    LivingBookSlot,
+    LivingBookWait,
+)
 from bot.models.ils import (
     IlsConnection,
     IlsHoldRelay,
@@ -71,7 +77,17 @@ from bot.models.messages import (
     Notification,
     ReachSnapshot,
 )
+from bot.models.partners import EventHost, Partner, PartnerKind, PartnerOrganiser
+from bot.models.quizzes import Quiz, QuizAnswer, QuizEntry, QuizMode, QuizQuestion
 from bot.models.readers import AuditLog, LibraryFollow, Reader, RoleGrant
+from bot.models.submissions import (
+    ContestEntry,
+    ContestJudge,
+    ContestKind,
+    EntryScore,
+    SubmissionContest,
+)
+from bot.models.volunteers import VolunteerShift, VolunteerSignup
 
 __all__ = [
     "ACTIVE_HOLD_STATUSES",
@@ -90,11 +106,16 @@ __all__ = [
     "CatalogueChange",
     "ChooseBudget",
     "ChooseRules",
+    "ContestEntry",
+    "ContestJudge",
+    "ContestKind",
     "DbInt",
     "District",
+    "EntryScore",
     "Event",
     "EventAudience",
     "EventCategory",
+    "EventHost",
     "EventRecurrence",
     "EventSeries",
     "EventStatus",
@@ -112,11 +133,24 @@ __all__ = [
     "Library",
     "LibraryFollow",
     "LibraryKind",
+    # The campus cultural programme.
+    "LivingBook",
+    "LivingBookFeedback",
+    "LivingBookSlot",
+    "LivingBookWait",
     "Notification",
     "NotificationClass",
     "NotificationStatus",
+    "Partner",
+    "PartnerKind",
+    "PartnerOrganiser",
     "PurchaseSuggestion",
     "PurchaseVote",
+    "Quiz",
+    "QuizAnswer",
+    "QuizEntry",
+    "QuizMode",
+    "QuizQuestion",
     "ReachSnapshot",
     "Reader",
     "Registration",
@@ -126,9 +160,12 @@ __all__ = [
     "RoleGrant",
     "SearchLog",
     "Settlement",
+    "SubmissionContest",
     "SuggestionStatus",
     "Timestamps",
     "UTCDateTime",
+    "VolunteerShift",
+    "VolunteerSignup",
     "Voucher",
     "VoucherStatus",
     "Work",

@@ -2,4 +2,14 @@
 
 from __future__ import annotations
 
-from bot.notices import bookstores, campaigns, events, holds, suggestions  # noqa: F401
+from bot.notices import (  # noqa: F401
+    bookstores,
+    campaigns,
+    events,
+    holds,
+    humanlibrary,
+    quizzes,
+    submissions,
+    suggestions,
+    volunteers,
+)

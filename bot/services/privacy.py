@@ -230,6 +230,77 @@ READER_LINKS: tuple[ReaderLink, ...] = (
         ("library_id", "card_number", "created_at"),
         Forget.DELETE,
     ),
+    # The campus cultural programme.
+    ReaderLink(
+        "living_books", "person_id", "living_books", ("event_id", "name", "topic"), Forget.DETACH
+    ),
+    ReaderLink(
+        "living_book_slots",
+        "reader_id",
+        "living_book_conversations",
+        ("book_id", "starts_at", "ends_at", "booked_at"),
+        Forget.DETACH,
+    ),
+    ReaderLink(
+        "living_book_waits",
+        "reader_id",
+        "living_book_waitlists",
+        ("book_id", "created_at"),
+        Forget.DELETE,
+    ),
+    ReaderLink(
+        "living_book_feedback",
+        "author_id",
+        "living_book_ratings",
+        ("slot_id", "rating", "created_at"),
+        Forget.DELETE,
+    ),
+    ReaderLink(
+        "quizzes", "organiser_id", "quizzes_organised", ("id", "title", "starts_at"), Forget.KEEP
+    ),
+    ReaderLink(
+        "quiz_entries",
+        "reader_id",
+        "quiz_entries",
+        ("quiz_id", "joined_at", "score", "time_ms"),
+        Forget.KEEP,
+    ),
+    ReaderLink(
+        "volunteer_signups",
+        "reader_id",
+        "volunteer_shifts",
+        ("shift_id", "signed_up_at", "checked_in_at", "checked_out_at"),
+        Forget.KEEP,
+    ),
+    ReaderLink(
+        "submission_contests",
+        "organiser_id",
+        "contests_organised",
+        ("id", "title", "deadline"),
+        Forget.KEEP,
+    ),
+    ReaderLink("contest_judges", "reader_id", "contests_judged", ("contest_id",), Forget.DELETE),
+    ReaderLink(
+        "contest_entries",
+        "reader_id",
+        "contest_entries",
+        ("contest_id", "text", "file_kind", "submitted_at", "consent"),
+        Forget.DELETE,
+    ),
+    ReaderLink(
+        "entry_scores",
+        "judge_id",
+        "contest_scores",
+        ("entry_id", "score", "scored_at"),
+        Forget.KEEP,
+    ),
+    ReaderLink(
+        "partner_organisers",
+        "reader_id",
+        "partners_organised_for",
+        ("partner_id",),
+        Forget.DELETE,
+    ),
 )
 
 # What happens to each column of the reader's own row when they are forgotten.

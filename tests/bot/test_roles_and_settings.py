@@ -102,6 +102,10 @@ async def test_startup_publishes_command_menus(
         "events",
         "choose",
         "subjects",
+        "humanlibrary",
+        "contests",
+        "volunteer",
+        "partners",
     ]
     default_zh = harness.sandbox.commands(BotCommandScopeDefault(), "zh")
     assert default_zh[0].description == "开始，或显示主菜单"

@@ -13,6 +13,7 @@ from bot.models import District, Event, Item, Library, Reader, Work
 from bot.services.demo.accounts import ORGANISER_TELEGRAM_ID, seed_accounts
 from bot.services.demo.activity import seed_activity
 from bot.services.demo.bookstores import seed_bookstores
+from bot.services.demo.campus import seed_campus
 from bot.services.demo.catalogue import seed_catalogue
 from bot.services.demo.data import DemoDataError, data_text
 from bot.services.demo.events import seed_events
@@ -61,5 +62,6 @@ async def seed_demo(session: AsyncSession, *, today: date, zone: ZoneInfo) -> De
         await seed_activity(session, districts, summary, today=today, zone=zone)
         await seed_follows(session, libraries, summary)
         await seed_bookstores(session, libraries, today=today, zone=zone)
+        await seed_campus(session, organiser, summary)
         summary.totals = await _totals(session)
     return summary

@@ -22,4 +22,6 @@ class DemoSummary:
     activity_readers: int = 0
     searches_logged: int = 0
     follows_created: int = 0
+    # The campus programme: living books, quizzes.
+    campus_created: int = 0
     totals: dict[str, int] = field(default_factory=dict)

@@ -28,6 +28,8 @@ class CalendarEntry(BaseModel):
     address: Names | None = None
     point: tuple[float, float] | None = None
     cancelled: bool = False
+    # Another feature's entry within the event (a human library slot) has its own identity.
+    uid: str | None = None
 
 
 def calendar_entry(event: Event) -> CalendarEntry:
@@ -52,7 +54,7 @@ def calendar_file(entry: CalendarEntry, zone: tzinfo, *, language: str) -> bytes
     calendar.add("prodid", "-//Bookbridge//Reading events//EN")
     calendar.add("version", "2.0")
     component = CalendarEvent()
-    component.add("uid", f"event-{entry.event_id}@bookbridge")
+    component.add("uid", entry.uid or f"event-{entry.event_id}@bookbridge")
     component.add("summary", entry.title.in_language(language))
     component.add("dtstart", entry.starts_at.astimezone(zone))
     component.add("dtend", entry.ends_at.astimezone(zone))

@@ -1,0 +1,209 @@
+"""Booking a conversation slot, giving it back (to the waitlist), waiting for a living book."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db import write
+from bot.models import EventStatus, LivingBookSlot, LivingBookWait, Reader
+from bot.notices.intents import Notice
+from bot.services import outbox
+from bot.services.events.notices import skip_pending
+from bot.services.humanlibrary.errors import (
+    AlreadyBookedError,
+    AlreadyWaitingError,
+    NotYourSlotError,
+    SlotOverError,
+    SlotsFreeError,
+    SlotTakenError,
+)
+from bot.services.humanlibrary.notices import (
+    ConversationBooked,
+    SlotGiven,
+    booking_notices,
+    shown,
+    slot_calendar,
+    slot_key,
+)
+from bot.services.humanlibrary.shelves import book_card, loaded_slot
+
+
+def _changed(result: object) -> int:
+    """Rows an UPDATE or DELETE changed."""
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _person_told(
+    slot: LivingBookSlot, reader: Reader, now: datetime, *, cancelled: bool
+) -> list[Notice]:
+    person_id = slot.book.person_id
+    if person_id is None:
+        return []
+    what = "cancelled" if cancelled else "booked"
+    return [
+        Notice(
+            reader_id=person_id,
+            data=ConversationBooked(
+                slot=shown(slot), reader_name=reader.first_name or "—", cancelled=cancelled
+            ),
+            # Not under the booking's prefix: a give-back does not skip what the person is told.
+            dedup_key=f"hl-person:{slot.id}:{reader.id}:{what}:{int(now.timestamp() * 1000)}",
+        )
+    ]
+
+
+async def take_slot(
+    session: AsyncSession, reader: Reader, slot_id: int, *, now: datetime
+) -> LivingBookSlot:
+    """Book the slot for the reader: exactly one of many readers pressing at once gets it."""
+    slot = await loaded_slot(session, slot_id)
+    if slot.starts_at <= now or slot.book.event.status is not EventStatus.PUBLISHED:
+        raise SlotOverError("over")
+    if slot.reader_id == reader.id:
+        raise AlreadyBookedError("this slot")
+    if slot.reader_id is not None:
+        raise SlotTakenError("taken")
+    held = await session.scalar(
+        select(LivingBookSlot.id).where(
+            LivingBookSlot.book_id == slot.book_id, LivingBookSlot.reader_id == reader.id
+        )
+    )
+    if held is not None:
+        raise AlreadyBookedError("another slot")
+    try:
+        async with write(session):
+            # One reader per slot: only the first conditional update finds it free.
+            taken = await session.execute(
+                update(LivingBookSlot)
+                .where(LivingBookSlot.id == slot.id, LivingBookSlot.reader_id.is_(None))
+                .values(reader_id=reader.id, booked_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            if _changed(taken) != 1:
+                raise SlotTakenError("taken")
+            await session.execute(
+                delete(LivingBookWait).where(
+                    LivingBookWait.book_id == slot.book_id, LivingBookWait.reader_id == reader.id
+                )
+            )
+            slot.reader_id, slot.booked_at = reader.id, now
+            await outbox.enqueue_notices(
+                session,
+                [
+                    *booking_notices(slot, reader.id, now),
+                    *_person_told(slot, reader, now, cancelled=False),
+                ],
+                now=now,
+            )
+    except IntegrityError as error:
+        # The unique (book, reader): they hold another slot of this living book.
+        raise AlreadyBookedError("another slot") from error
+    return slot
+
+
+async def cancel_slot(
+    session: AsyncSession, reader: Reader, slot_id: int, *, now: datetime
+) -> LivingBookSlot | None:
+    """Give the reader's slot back; it goes to the first reader waiting (returned), if any."""
+    slot = await loaded_slot(session, slot_id)
+    if slot.reader_id != reader.id:
+        raise NotYourSlotError("not yours")
+    if slot.starts_at <= now:
+        raise SlotOverError("started")
+    async with write(session):
+        freed = await session.execute(
+            update(LivingBookSlot)
+            .where(LivingBookSlot.id == slot.id, LivingBookSlot.reader_id == reader.id)
+            .values(reader_id=None, booked_at=None)
+            .execution_options(synchronize_session=False)
+        )
+        if _changed(freed) != 1:
+            raise NotYourSlotError("not yours")
+        await skip_pending(session, slot_key(slot.id, reader.id), "booking cancelled")
+        notices = _person_told(slot, reader, now, cancelled=True)
+        given = await _give_to_waitlist(session, slot, now, notices)
+        await outbox.enqueue_notices(session, notices, now=now)
+    return given
+
+
+async def _give_to_waitlist(
+    session: AsyncSession, slot: LivingBookSlot, now: datetime, notices: list[Notice]
+) -> LivingBookSlot | None:
+    wait = await session.scalar(
+        select(LivingBookWait)
+        .where(LivingBookWait.book_id == slot.book_id)
+        .order_by(LivingBookWait.created_at, LivingBookWait.id)
+        .limit(1)
+    )
+    if wait is None:
+        return None
+    waiting = await session.get(Reader, wait.reader_id)
+    await session.delete(wait)
+    await session.execute(
+        update(LivingBookSlot)
+        .where(LivingBookSlot.id == slot.id, LivingBookSlot.reader_id.is_(None))
+        .values(reader_id=wait.reader_id, booked_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    slot.reader_id, slot.booked_at = wait.reader_id, now
+    notices.append(
+        Notice(
+            reader_id=wait.reader_id,
+            data=SlotGiven(slot=shown(slot), calendar=slot_calendar(slot)),
+            dedup_key=f"{slot_key(slot.id, wait.reader_id)}given:{int(now.timestamp() * 1000)}",
+        )
+    )
+    notices.extend(booking_notices(slot, wait.reader_id, now))
+    if waiting is not None:
+        notices.extend(_person_told(slot, waiting, now, cancelled=False))
+    return slot
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """The reader's place on a living book's waitlist, from 1."""
+
+    rank: int
+
+
+async def join_waitlist(
+    session: AsyncSession, reader: Reader, book_id: int, *, now: datetime
+) -> Waiting:
+    """Wait for a slot of a fully booked living book."""
+    card = await book_card(session, book_id, reader, now=now)
+    if card.book.event.ends_at <= now or card.book.event.status is not EventStatus.PUBLISHED:
+        raise SlotOverError("over")
+    if card.my_slot is not None:
+        raise AlreadyBookedError("booked")
+    if card.waitlist_rank is not None:
+        raise AlreadyWaitingError("waiting")
+    if card.free_slots:
+        raise SlotsFreeError("free")
+    try:
+        async with write(session):
+            session.add(LivingBookWait(book_id=book_id, reader_id=reader.id, created_at=now))
+            await session.flush()
+    except IntegrityError as error:
+        raise AlreadyWaitingError("waiting") from error
+    ahead = await session.scalar(
+        select(func.count()).where(
+            LivingBookWait.book_id == book_id, LivingBookWait.created_at <= now
+        )
+    )
+    return Waiting(rank=ahead or 1)
+
+
+async def leave_waitlist(session: AsyncSession, reader: Reader, book_id: int) -> bool:
+    """Stop waiting for the living book; whether the reader was waiting."""
+    async with write(session):
+        left = await session.execute(
+            delete(LivingBookWait).where(
+                LivingBookWait.book_id == book_id, LivingBookWait.reader_id == reader.id
+            )
+        )
+    return bool(_changed(left))
