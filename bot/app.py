@@ -70,6 +70,7 @@ from handlers import members_admin as member_console
 from handlers import notifications as notification_controls
 from handlers import privacy as reader_privacy
 from handlers import reach as reach_view
+from handlers import reading as reading_life
 from handlers import search as catalogue_search
 from handlers import stats as statistics_console
 from handlers import suggestions_review as suggestion_console
@@ -101,6 +102,7 @@ def feature_routers() -> list[Router]:
         settings.build_router(),
         help.build_router(),
         reader_holds.build_router(),
+        reading_life.build_router(),
         librarian_desk.build_router(),
         reading_events.build_router(),
         broadcast_wizard.build_router(),

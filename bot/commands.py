@@ -48,6 +48,8 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("reach", N_("Reach by district, and the under-reached ones"), Role.ADMIN),
     CommandSpec("newcampaign", N_("Prepare a campaign for readers"), Role.ADMIN),
     CommandSpec("campaigns", N_("Campaigns and how they did"), Role.ADMIN),
+    # Reading life.
+    CommandSpec("read", N_("Your reading log: mark a book read")),
 )
 
 ROLE_ORDER = (Role.READER, Role.LIBRARIAN, Role.ORGANISER, Role.ADMIN)

@@ -36,6 +36,7 @@ LEFT_FORM: dict[str, str] = {
     "BroadcastWizard": N_("You left the broadcast form."),
     "FeedbackComment": N_("You left the event feedback form."),
     "SettingsStates": N_("You left the location sharing."),
+    "ReadingNote": N_("You left the note on your reading."),
 }
 # State groups that are not forms a reader can leave this way.
 NOT_FORMS = frozenset({"Onboarding"})

@@ -55,6 +55,7 @@ from bot.models.messages import (
     ReachSnapshot,
 )
 from bot.models.readers import AuditLog, LibraryFollow, Reader, RoleGrant
+from bot.models.reading import ReadingLog, ReadingPreference
 
 __all__ = [
     "ACTIVE_HOLD_STATUSES",
@@ -92,6 +93,8 @@ __all__ = [
     "PurchaseVote",
     "ReachSnapshot",
     "Reader",
+    "ReadingLog",
+    "ReadingPreference",
     "Registration",
     "RegistrationStatus",
     "Role",

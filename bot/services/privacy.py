@@ -185,6 +185,21 @@ READER_LINKS: tuple[ReaderLink, ...] = (
         ("id", "query", "status", "decided_at"),
         Forget.KEEP,
     ),
+    # Reading life: reads carry ratings and notes, so they go (rankings lose them too).
+    ReaderLink(
+        "reading_log",
+        "reader_id",
+        "reads",
+        ("work_id", "library_id", "source", "rating", "note", "read_at"),
+        Forget.DELETE,
+    ),
+    ReaderLink(
+        "reading_preferences",
+        "reader_id",
+        "reading_preferences",
+        ("recommendations", "weekly_digest", "digest_sent_at"),
+        Forget.DELETE,
+    ),
 )
 
 # What happens to each column of the reader's own row when they are forgotten.

@@ -21,6 +21,7 @@ from handlers.common import distance_text, edit_message
 from handlers.deeplinks import DeepLinks
 from handlers.holds.callbacks import reserve_rows
 from handlers.keyboards import main_menu
+from handlers.reading.callbacks import mark_read_row
 from handlers.search.callbacks import AuthorWorks, ResultsPage, WorkOpen, button
 from handlers.search.wording import (
     TITLE_CHARS,
@@ -167,7 +168,7 @@ async def open_work(
             card,
             bot_username=await bot_username(bot),
             back=callback_data.back(),
-            extra_rows=reserve_rows(card.work.work_id),
+            extra_rows=[*reserve_rows(card.work.work_id), mark_read_row(card.work.work_id)],
         ),
     )
 
@@ -189,7 +190,7 @@ async def open_work_link(message: Message, argument: str, data: dict[str, Any]) 
         reply_markup=work_card_keyboard(
             card,
             bot_username=await bot_username(message.bot),
-            extra_rows=reserve_rows(card.work.work_id),
+            extra_rows=[*reserve_rows(card.work.work_id), mark_read_row(card.work.work_id)],
         ),
     )
 

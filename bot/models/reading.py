@@ -1,0 +1,68 @@
+"""Reading life: what readers read, their reading preferences, lists and challenges."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from bot.models.base import Base, utcnow
+from bot.models.holds import Hold
+
+if TYPE_CHECKING:
+    from bot.models.catalogue import Work
+
+# "Readers who reserved this also reserved…" and the recommendations join holds on the
+# reader: this index keeps that join on the index instead of the table.
+Index("ix_holds_reader_id_work_id", Hold.reader_id, Hold.work_id)
+
+
+class ReadingLog(Base):
+    """A reader marked a work read, with an optional 1-5 rating and a short note."""
+
+    __tablename__ = "reading_log"
+    __table_args__ = (
+        # Marking a work read again updates the entry: one per reader and work.
+        UniqueConstraint("reader_id", "work_id"),
+        CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 5", name="rating_range"),
+        Index("ix_reading_log_read_at", "read_at"),
+        Index("ix_reading_log_work_id_read_at", "work_id", "read_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reader_id: Mapped[int] = mapped_column(ForeignKey("readers.id", ondelete="CASCADE"))
+    work_id: Mapped[int] = mapped_column(ForeignKey("works.id", ondelete="CASCADE"))
+    # The library the copy came from, when it was marked from a collected hold.
+    library_id: Mapped[int | None] = mapped_column(ForeignKey("libraries.id", ondelete="SET NULL"))
+    source: Mapped[str] = mapped_column(String(16))
+    rating: Mapped[int | None] = mapped_column(Integer)
+    note: Mapped[str | None] = mapped_column(String(300))
+    read_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    work: Mapped[Work] = relationship()
+
+
+class ReadingPreference(Base):
+    """A reader's reading-life choices; no row means the defaults."""
+
+    __tablename__ = "reading_preferences"
+
+    reader_id: Mapped[int] = mapped_column(
+        ForeignKey("readers.id", ondelete="CASCADE"), primary_key=True
+    )
+    # Personal recommendations (/foryou, the digest's pick) are on unless turned off.
+    recommendations: Mapped[bool] = mapped_column(Boolean, default=True)
+    weekly_digest: Mapped[bool] = mapped_column(Boolean, default=False)
+    digest_sent_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -1,0 +1,69 @@
+"""Callback data of the reading-life screens, and the rows other features' screens carry."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardButton
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.models import DbInt, display_name, utcnow
+from bot.services.reading import log
+
+
+class ReadAct(StrEnum):
+    MARK = "m"  # value: a work id (from its card)
+    HOLD = "h"  # value: a collected hold id (from My holds or /read)
+    RATE = "r"  # value: a work id; rating 1-5
+    NOTE = "n"  # value: a work id: the next message is the note
+
+
+class ReadingData(CallbackData, prefix="rd"):
+    """A reading-log button."""
+
+    action: ReadAct
+    value: DbInt
+    rating: int = 0
+
+
+def button(text: str, data: CallbackData) -> InlineKeyboardButton:
+    """An inline button carrying callback data."""
+    return InlineKeyboardButton(text=text, callback_data=data.pack())
+
+
+def title_for(title: str, original_title: str | None, language: str) -> str:
+    """A work's title as the reader reads it: the original script for Chinese readers."""
+    original = (original_title or "").strip()
+    return display_name(original or title, title, language)
+
+
+def mark_read_row(work_id: int) -> list[InlineKeyboardButton]:
+    """The work card's "I have read this" button."""
+    return [button(_("📗 I have read it"), ReadingData(action=ReadAct.MARK, value=work_id))]
+
+
+def collected_rows(
+    collected: list[tuple[int, str]],
+) -> list[list[InlineKeyboardButton]]:
+    """One "Mark read" button per recently collected hold: (hold id, title)."""
+    return [
+        [
+            button(
+                _("📗 Read: {title}").format(title=title[:40]),
+                ReadingData(action=ReadAct.HOLD, value=hold_id),
+            )
+        ]
+        for hold_id, title in collected
+    ]
+
+
+async def collected_read_rows(
+    session: AsyncSession, reader_id: int, language: str
+) -> list[list[InlineKeyboardButton]]:
+    """My holds' "Mark read" rows: the reader's recently collected books not yet logged."""
+    collected = await log.collected_unread(session, reader_id, utcnow())
+    return collected_rows(
+        [(item.hold_id, title_for(item.title, item.original_title, language)) for item in collected]
+    )
