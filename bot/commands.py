@@ -50,6 +50,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("campaigns", N_("Campaigns and how they did"), Role.ADMIN),
     # Reading life.
     CommandSpec("read", N_("Your reading log: mark a book read")),
+    CommandSpec("popular", N_("Most reserved and most read books, new arrivals")),
 )
 
 ROLE_ORDER = (Role.READER, Role.LIBRARIAN, Role.ORGANISER, Role.ADMIN)

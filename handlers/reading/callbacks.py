@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from aiogram import Bot
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton
 from aiogram.utils.i18n import gettext as _
@@ -31,6 +32,17 @@ class ReadingData(CallbackData, prefix="rd"):
 def button(text: str, data: CallbackData) -> InlineKeyboardButton:
     """An inline button carrying callback data."""
     return InlineKeyboardButton(text=text, callback_data=data.pack())
+
+
+def work_link(username: str, work_id: int) -> str:
+    """The deep link that opens a work's card (as the search feature's cards link)."""
+    return f"https://t.me/{username}?start=wk_{work_id}"
+
+
+async def bot_username(bot: Bot) -> str:
+    """The bot's @username without the @."""
+    me = await bot.me()
+    return me.username or ""
 
 
 def title_for(title: str, original_title: str | None, language: str) -> str:
