@@ -55,12 +55,13 @@ from bot.models.messages import (
     ReachSnapshot,
 )
 from bot.models.readers import AuditLog, LibraryFollow, Reader, RoleGrant
-from bot.models.reading import ReadingLog, ReadingPreference
+from bot.models.reading import AlsoReservedPair, ReadingLog, ReadingPreference
 
 __all__ = [
     "ACTIVE_HOLD_STATUSES",
     "NAMING_CONVENTION",
     "AgeGroup",
+    "AlsoReservedPair",
     "AuditLog",
     "Base",
     "Broadcast",

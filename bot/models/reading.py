@@ -66,3 +66,22 @@ class ReadingPreference(Base):
     weekly_digest: Mapped[bool] = mapped_column(Boolean, default=False)
     digest_sent_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class AlsoReservedPair(Base):
+    """How many readers reserved both works (only pairs of at least five readers are kept).
+
+    Kept by the reading job (and refreshed for a reader's works when they are forgotten), so
+    the work card reads its "readers who reserved this also reserved" block with one lookup.
+    """
+
+    __tablename__ = "also_reserved"
+    __table_args__ = (Index("ix_also_reserved_work_id_readers", "work_id", "readers"),)
+
+    work_id: Mapped[int] = mapped_column(
+        ForeignKey("works.id", ondelete="CASCADE"), primary_key=True
+    )
+    other_work_id: Mapped[int] = mapped_column(
+        ForeignKey("works.id", ondelete="CASCADE"), primary_key=True
+    )
+    readers: Mapped[int] = mapped_column(Integer)

@@ -1,4 +1,4 @@
-"""reading life: the reading log and reading preferences
+"""reading life: the reading log, reading preferences and the also-reserved pairs
 
 Revision ID: 0016_reading
 Revises: 0011_outbox_outcomes
@@ -70,8 +70,31 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("reader_id", name=op.f("pk_reading_preferences")),
     )
 
+    op.create_table(
+        "also_reserved",
+        sa.Column("work_id", sa.Integer(), nullable=False),
+        sa.Column("other_work_id", sa.Integer(), nullable=False),
+        sa.Column("readers", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["work_id"],
+            ["works.id"],
+            name=op.f("fk_also_reserved_work_id_works"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["other_work_id"],
+            ["works.id"],
+            name=op.f("fk_also_reserved_other_work_id_works"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("work_id", "other_work_id", name=op.f("pk_also_reserved")),
+    )
+    op.create_index("ix_also_reserved_work_id_readers", "also_reserved", ["work_id", "readers"])
+
 
 def downgrade() -> None:
+    op.drop_index("ix_also_reserved_work_id_readers", table_name="also_reserved")
+    op.drop_table("also_reserved")
     op.drop_table("reading_preferences")
     op.drop_index("ix_reading_log_work_id_read_at", table_name="reading_log")
     op.drop_index("ix_reading_log_read_at", table_name="reading_log")
