@@ -51,6 +51,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     # Reading life.
     CommandSpec("read", N_("Your reading log: mark a book read")),
     CommandSpec("popular", N_("Most reserved and most read books, new arrivals")),
+    CommandSpec("foryou", N_("Books recommended for you, and why")),
 )
 
 ROLE_ORDER = (Role.READER, Role.LIBRARIAN, Role.ORGANISER, Role.ADMIN)

@@ -18,6 +18,7 @@ from jobs.events import EventsTick, tick_events
 from jobs.holds import HoldsJob, run_holds_tick
 from jobs.outbox import deliver_outbox
 from jobs.reach import measure_reach
+from jobs.reading import PAIRS_EVERY_S, refresh_pairs
 
 
 @dataclass
@@ -67,6 +68,9 @@ class Jobs:
                 self.settings.auto_campaign_hours * 3600,
                 partial(prepare_weekly_campaign, *args),
                 name="campaign-automation",
+            )
+            scheduler.every(
+                PAIRS_EVERY_S, partial(refresh_pairs, self.sessionmaker), name="reading-pairs"
             )
 
     async def stop(self) -> None:

@@ -33,6 +33,7 @@ from bot.services import audit
 from bot.services.errors import InvalidInputError
 from bot.services.events.registration import WaitlistRules, cancel_registration
 from bot.services.holds import reader_actions as holds_service
+from bot.services.reading.recommend import forget_reader_pairs
 
 FORGOTTEN_REASON = "the reader asked to be forgotten"
 ACTIVE_REGISTRATION_STATUSES = (
@@ -374,6 +375,9 @@ async def forget_reader(
             target_id=reader.id,
             **summary.__dict__,
         )
+    # The reader's holds stay on the tombstone for statistics; the card's "also reserved"
+    # pairs are recounted without them now, not at the next run of the reading job.
+    await forget_reader_pairs(session, reader.id)
     await checkpoint(session)
     return summary
 

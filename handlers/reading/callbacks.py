@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from html import escape
 
 from aiogram import Bot
 from aiogram.filters.callback_data import CallbackData
@@ -11,7 +12,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import DbInt, display_name, utcnow
-from bot.services.reading import log
+from bot.services.reading import log, recommend
 
 
 class ReadAct(StrEnum):
@@ -79,3 +80,22 @@ async def collected_read_rows(
     return collected_rows(
         [(item.hold_id, title_for(item.title, item.original_title, language)) for item in collected]
     )
+
+
+async def also_reserved_block(
+    session: AsyncSession, work_id: int, language: str, username: str
+) -> str:
+    """The work card's "readers who reserved this also reserved" lines ("" when none)."""
+    found = await recommend.also_reserved(session, work_id)
+    if not found:
+        return ""
+    lines = ["", _("<b>Readers who reserved this also reserved</b>")]
+    for work in found:
+        title = escape(clip(title_for(work.title, work.original_title, language), 60))
+        lines.append(f'• <a href="{work_link(username, work.work_id)}">{title}</a>')
+    return "\n".join(lines)
+
+
+def clip(text: str, limit: int) -> str:
+    """At most ``limit`` characters, with an ellipsis when cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"

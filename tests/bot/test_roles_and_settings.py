@@ -100,6 +100,9 @@ async def test_startup_publishes_command_menus(
         "holds",
         "card",
         "events",
+        "read",
+        "popular",
+        "foryou",
     ]
     default_zh = harness.sandbox.commands(BotCommandScopeDefault(), "zh")
     assert default_zh[0].description == "开始，或显示主菜单"
