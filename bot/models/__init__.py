@@ -55,7 +55,14 @@ from bot.models.messages import (
     ReachSnapshot,
 )
 from bot.models.readers import AuditLog, LibraryFollow, Reader, RoleGrant
-from bot.models.reading import AlsoReservedPair, ReadingLog, ReadingPreference
+from bot.models.reading import (
+    AlsoReservedPair,
+    ListFollow,
+    ReadingList,
+    ReadingListEntry,
+    ReadingLog,
+    ReadingPreference,
+)
 
 __all__ = [
     "ACTIVE_HOLD_STATUSES",
@@ -87,6 +94,7 @@ __all__ = [
     "Library",
     "LibraryFollow",
     "LibraryKind",
+    "ListFollow",
     "Notification",
     "NotificationClass",
     "NotificationStatus",
@@ -94,6 +102,8 @@ __all__ = [
     "PurchaseVote",
     "ReachSnapshot",
     "Reader",
+    "ReadingList",
+    "ReadingListEntry",
     "ReadingLog",
     "ReadingPreference",
     "Registration",

@@ -85,3 +85,47 @@ class AlsoReservedPair(Base):
         ForeignKey("works.id", ondelete="CASCADE"), primary_key=True
     )
     readers: Mapped[int] = mapped_column(Integer)
+
+
+class ReadingList(Base):
+    """A reading list (书单) built by a librarian or organiser, in Chinese and English."""
+
+    __tablename__ = "reading_lists"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    title_en: Mapped[str | None] = mapped_column(String(200))
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("readers.id", ondelete="SET NULL"), index=True
+    )
+    published: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ReadingListEntry(Base):
+    """One book on a list, at a position, with an optional short note."""
+
+    __tablename__ = "reading_list_entries"
+    __table_args__ = (
+        UniqueConstraint("list_id", "work_id"),
+        Index("ix_reading_list_entries_list_id_position", "list_id", "position"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    list_id: Mapped[int] = mapped_column(ForeignKey("reading_lists.id", ondelete="CASCADE"))
+    work_id: Mapped[int] = mapped_column(ForeignKey("works.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    note: Mapped[str | None] = mapped_column(String(200))
+
+
+class ListFollow(Base):
+    """A reader follows a reading list."""
+
+    __tablename__ = "list_follows"
+    __table_args__ = (UniqueConstraint("list_id", "reader_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    list_id: Mapped[int] = mapped_column(ForeignKey("reading_lists.id", ondelete="CASCADE"))
+    reader_id: Mapped[int] = mapped_column(ForeignKey("readers.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -195,6 +195,21 @@ READER_LINKS: tuple[ReaderLink, ...] = (
         Forget.DELETE,
     ),
     ReaderLink(
+        "list_follows",
+        "reader_id",
+        "reading_lists_followed",
+        ("list_id", "created_at"),
+        Forget.DELETE,
+    ),
+    # Lists are published work of staff: they stay, without their author.
+    ReaderLink(
+        "reading_lists",
+        "created_by_id",
+        "reading_lists_made",
+        ("id", "title", "title_en", "published", "created_at"),
+        Forget.DETACH,
+    ),
+    ReaderLink(
         "reading_preferences",
         "reader_id",
         "reading_preferences",

@@ -90,9 +90,84 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("work_id", "other_work_id", name=op.f("pk_also_reserved")),
     )
     op.create_index("ix_also_reserved_work_id_readers", "also_reserved", ["work_id", "readers"])
+    op.create_table(
+        "reading_lists",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("title_en", sa.String(length=200), nullable=True),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.Column("published", sa.Boolean(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"],
+            ["readers.id"],
+            name=op.f("fk_reading_lists_created_by_id_readers"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_reading_lists")),
+    )
+    op.create_index("ix_reading_lists_created_by_id", "reading_lists", ["created_by_id"])
+    op.create_table(
+        "reading_list_entries",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("list_id", sa.Integer(), nullable=False),
+        sa.Column("work_id", sa.Integer(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("note", sa.String(length=200), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["list_id"],
+            ["reading_lists.id"],
+            name=op.f("fk_reading_list_entries_list_id_reading_lists"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["work_id"],
+            ["works.id"],
+            name=op.f("fk_reading_list_entries_work_id_works"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_reading_list_entries")),
+        sa.UniqueConstraint(
+            "list_id", "work_id", name=op.f("uq_reading_list_entries_list_id_work_id")
+        ),
+    )
+    op.create_index(
+        "ix_reading_list_entries_list_id_position",
+        "reading_list_entries",
+        ["list_id", "position"],
+    )
+    op.create_table(
+        "list_follows",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("list_id", sa.Integer(), nullable=False),
+        sa.Column("reader_id", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["list_id"],
+            ["reading_lists.id"],
+            name=op.f("fk_list_follows_list_id_reading_lists"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["reader_id"],
+            ["readers.id"],
+            name=op.f("fk_list_follows_reader_id_readers"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_list_follows")),
+        sa.UniqueConstraint("list_id", "reader_id", name=op.f("uq_list_follows_list_id_reader_id")),
+    )
+    op.create_index("ix_list_follows_reader_id", "list_follows", ["reader_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_list_follows_reader_id", table_name="list_follows")
+    op.drop_table("list_follows")
+    op.drop_index("ix_reading_list_entries_list_id_position", table_name="reading_list_entries")
+    op.drop_table("reading_list_entries")
+    op.drop_index("ix_reading_lists_created_by_id", table_name="reading_lists")
+    op.drop_table("reading_lists")
     op.drop_index("ix_also_reserved_work_id_readers", table_name="also_reserved")
     op.drop_table("also_reserved")
     op.drop_table("reading_preferences")
