@@ -52,6 +52,10 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("read", N_("Your reading log: mark a book read")),
     CommandSpec("popular", N_("Most reserved and most read books, new arrivals")),
     CommandSpec("foryou", N_("Books recommended for you, and why")),
+    CommandSpec("lists", N_("Reading lists to follow and reserve from")),
+    CommandSpec("newlist", N_("Make a reading list"), Role.ORGANISER),
+    CommandSpec("listadd", N_("Add books to a reading list"), Role.ORGANISER),
+    CommandSpec("listnote", N_("A note on a book of a reading list"), Role.ORGANISER),
 )
 
 ROLE_ORDER = (Role.READER, Role.LIBRARIAN, Role.ORGANISER, Role.ADMIN)

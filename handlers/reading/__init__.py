@@ -7,7 +7,7 @@ from aiogram import F, Router
 from aiogram.enums import ChatType
 
 from handlers.filters import Onboarded
-from handlers.reading import foryou, log, popular
+from handlers.reading import foryou, lists, log, popular
 
 
 def build_router() -> Router:
@@ -15,5 +15,7 @@ def build_router() -> Router:
     router = Router(name=__name__)
     router.message.filter(Onboarded(), F.chat.type == ChatType.PRIVATE)
     router.callback_query.filter(Onboarded())
-    router.include_routers(log.build_router(), popular.build_router(), foryou.build_router())
+    router.include_routers(
+        log.build_router(), popular.build_router(), foryou.build_router(), lists.build_router()
+    )
     return router
