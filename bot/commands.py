@@ -56,6 +56,8 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("newlist", N_("Make a reading list"), Role.ORGANISER),
     CommandSpec("listadd", N_("Add books to a reading list"), Role.ORGANISER),
     CommandSpec("listnote", N_("A note on a book of a reading list"), Role.ORGANISER),
+    CommandSpec("challenges", N_("Reading challenges, your progress and streak")),
+    CommandSpec("newchallenge", N_("Set a reading challenge"), Role.ORGANISER),
 )
 
 ROLE_ORDER = (Role.READER, Role.LIBRARIAN, Role.ORGANISER, Role.ADMIN)

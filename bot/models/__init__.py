@@ -57,6 +57,8 @@ from bot.models.messages import (
 from bot.models.readers import AuditLog, LibraryFollow, Reader, RoleGrant
 from bot.models.reading import (
     AlsoReservedPair,
+    Challenge,
+    ChallengeEntry,
     ListFollow,
     ReadingList,
     ReadingListEntry,
@@ -78,6 +80,8 @@ __all__ = [
     "CampaignRecipient",
     "CampaignStatus",
     "CatalogueChange",
+    "Challenge",
+    "ChallengeEntry",
     "DbInt",
     "District",
     "Event",

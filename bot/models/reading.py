@@ -129,3 +129,39 @@ class ListFollow(Base):
     list_id: Mapped[int] = mapped_column(ForeignKey("reading_lists.id", ondelete="CASCADE"))
     reader_id: Mapped[int] = mapped_column(ForeignKey("readers.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Challenge(Base):
+    """A reading challenge set by an organiser: read ``goal`` books between two moments."""
+
+    __tablename__ = "challenges"
+    __table_args__ = (
+        CheckConstraint("goal BETWEEN 1 AND 1000", name="goal_range"),
+        CheckConstraint("ends_at > starts_at", name="period_order"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    title_en: Mapped[str | None] = mapped_column(String(200))
+    goal: Mapped[int] = mapped_column(Integer)
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    # Teams are the participants' home districts; their leaderboard shows counts only.
+    team_by_district: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("readers.id", ondelete="SET NULL"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ChallengeEntry(Base):
+    """A reader taking part in a challenge, and when they completed it."""
+
+    __tablename__ = "challenge_entries"
+    __table_args__ = (UniqueConstraint("challenge_id", "reader_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    challenge_id: Mapped[int] = mapped_column(ForeignKey("challenges.id", ondelete="CASCADE"))
+    reader_id: Mapped[int] = mapped_column(ForeignKey("readers.id", ondelete="CASCADE"), index=True)
+    joined_at: Mapped[datetime] = mapped_column(default=utcnow)
+    completed_at: Mapped[datetime | None]

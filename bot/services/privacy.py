@@ -209,6 +209,21 @@ READER_LINKS: tuple[ReaderLink, ...] = (
         ("id", "title", "title_en", "published", "created_at"),
         Forget.DETACH,
     ),
+    # A forgotten participant leaves every challenge and leaderboard (their reads go too).
+    ReaderLink(
+        "challenge_entries",
+        "reader_id",
+        "challenges",
+        ("challenge_id", "joined_at", "completed_at"),
+        Forget.DELETE,
+    ),
+    ReaderLink(
+        "challenges",
+        "created_by_id",
+        "challenges_created",
+        ("id", "title", "goal", "starts_at", "ends_at"),
+        Forget.DETACH,
+    ),
     ReaderLink(
         "reading_preferences",
         "reader_id",

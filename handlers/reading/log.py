@@ -26,6 +26,7 @@ from handlers.reading.callbacks import (
     collected_rows,
     title_for,
 )
+from handlers.reading.completion import announce_completions
 
 
 class ReadingNote(StatesGroup):
@@ -165,6 +166,7 @@ async def read_command(
         await message.answer(refusal(exc))
         return
     await message.answer(logged_text(entry, language), reply_markup=logged_keyboard(entry.work_id))
+    await announce_completions(message, session, reader, i18n)
 
 
 async def mark_from_card(
@@ -187,6 +189,7 @@ async def mark_from_card(
         await query.message.answer(
             logged_text(entry, i18n.current_locale), reply_markup=logged_keyboard(entry.work_id)
         )
+    await announce_completions(query.message, session, reader, i18n)
 
 
 async def mark_collected(
@@ -207,6 +210,7 @@ async def mark_collected(
         await query.message.answer(
             logged_text(entry, i18n.current_locale), reply_markup=logged_keyboard(entry.work_id)
         )
+    await announce_completions(query.message, session, reader, i18n)
 
 
 async def rate(

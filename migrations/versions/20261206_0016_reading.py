@@ -159,9 +159,60 @@ def upgrade() -> None:
         sa.UniqueConstraint("list_id", "reader_id", name=op.f("uq_list_follows_list_id_reader_id")),
     )
     op.create_index("ix_list_follows_reader_id", "list_follows", ["reader_id"])
+    op.create_table(
+        "challenges",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("title_en", sa.String(length=200), nullable=True),
+        sa.Column("goal", sa.Integer(), nullable=False),
+        sa.Column("starts_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("ends_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("team_by_district", sa.Boolean(), nullable=False),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("goal BETWEEN 1 AND 1000", name=op.f("ck_challenges_goal_range")),
+        sa.CheckConstraint("ends_at > starts_at", name=op.f("ck_challenges_period_order")),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"],
+            ["readers.id"],
+            name=op.f("fk_challenges_created_by_id_readers"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_challenges")),
+    )
+    op.create_index("ix_challenges_created_by_id", "challenges", ["created_by_id"])
+    op.create_table(
+        "challenge_entries",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("challenge_id", sa.Integer(), nullable=False),
+        sa.Column("reader_id", sa.Integer(), nullable=False),
+        sa.Column("joined_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["challenge_id"],
+            ["challenges.id"],
+            name=op.f("fk_challenge_entries_challenge_id_challenges"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["reader_id"],
+            ["readers.id"],
+            name=op.f("fk_challenge_entries_reader_id_readers"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_challenge_entries")),
+        sa.UniqueConstraint(
+            "challenge_id", "reader_id", name=op.f("uq_challenge_entries_challenge_id_reader_id")
+        ),
+    )
+    op.create_index("ix_challenge_entries_reader_id", "challenge_entries", ["reader_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_challenge_entries_reader_id", table_name="challenge_entries")
+    op.drop_table("challenge_entries")
+    op.drop_index("ix_challenges_created_by_id", table_name="challenges")
+    op.drop_table("challenges")
     op.drop_index("ix_list_follows_reader_id", table_name="list_follows")
     op.drop_table("list_follows")
     op.drop_index("ix_reading_list_entries_list_id_position", table_name="reading_list_entries")
