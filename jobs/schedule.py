@@ -18,7 +18,7 @@ from jobs.events import EventsTick, tick_events
 from jobs.holds import HoldsJob, run_holds_tick
 from jobs.outbox import deliver_outbox
 from jobs.reach import measure_reach
-from jobs.reading import PAIRS_EVERY_S, refresh_pairs
+from jobs.reading import DIGEST_EVERY_S, PAIRS_EVERY_S, queue_digests, refresh_pairs
 
 
 @dataclass
@@ -71,6 +71,11 @@ class Jobs:
             )
             scheduler.every(
                 PAIRS_EVERY_S, partial(refresh_pairs, self.sessionmaker), name="reading-pairs"
+            )
+            scheduler.every(
+                DIGEST_EVERY_S,
+                partial(queue_digests, self.sessionmaker, self.settings),
+                name="reading-digest",
             )
 
     async def stop(self) -> None:

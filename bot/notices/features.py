@@ -2,4 +2,10 @@
 
 from __future__ import annotations
 
-from bot.notices import campaigns, events, holds, suggestions  # noqa: F401
+from bot.notices import (  # noqa: F401
+    campaigns,
+    events,
+    holds,
+    reading,
+    suggestions,
+)
