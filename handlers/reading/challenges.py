@@ -235,7 +235,7 @@ async def certificate(
 
 
 def build_router() -> Router:
-    """/challenges for everybody; /newchallenge for organisers and librarians."""
+    """/challenges for everybody; /newchallenge for organisers."""
     router = Router(name=__name__)
     router.message.register(show_challenges, Command("challenges"))
     router.message.register(new_challenge, Command("newchallenge"), Staff())

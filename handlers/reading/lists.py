@@ -1,5 +1,5 @@
 """/lists: reading lists (书单). Readers open, follow and reserve from published lists, with
-the nearest copy on a shelf; librarians and organisers build them (/newlist, /listadd,
+the nearest copy on a shelf; organisers build them (/newlist, /listadd,
 /listnote, and buttons to reorder, remove and publish)."""
 
 from __future__ import annotations
@@ -52,7 +52,9 @@ class ListData(CallbackData, prefix="rl"):
 
 
 def is_staff(roles: RoleSet) -> bool:
-    return roles.has(Role.LIBRARIAN) or roles.has(Role.ORGANISER)
+    """Organisers (and admins) build lists and set challenges (one role per command, as
+    the command menus and refusals have it; a librarian who builds lists gets the role)."""
+    return roles.has(Role.ORGANISER)
 
 
 def list_title(found: ReadingList, language: str) -> str:
@@ -442,14 +444,14 @@ async def publish(
 
 
 class Staff(Filter):
-    """Librarians, organisers and admins."""
+    """Organisers and admins."""
 
     async def __call__(self, event: TelegramObject, roles: RoleSet | None = None, **_: Any) -> bool:
         return roles is not None and is_staff(roles)
 
 
 def build_router() -> Router:
-    """/lists for everybody; building lists for librarians and organisers."""
+    """/lists for everybody; building lists for organisers."""
     router = Router(name=__name__)
     router.message.register(show_lists, Command("lists"))
     router.message.register(new_list, Command("newlist"), Staff())
