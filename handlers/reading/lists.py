@@ -11,6 +11,7 @@ from typing import Any
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject, Filter
 from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
 from aiogram.types import (
     CallbackQuery,
     InlineKeyboardButton,
@@ -28,6 +29,7 @@ from bot.services.errors import DomainError, NotAllowedError, NotFoundError
 from bot.services.reading import lists, log
 from bot.services.roles import RoleSet
 from handlers.common import distance_text, edit_message
+from handlers.drafts import Draft
 from handlers.reading.callbacks import button, title_for
 from handlers.reading.log import refusal as read_refusal
 
@@ -41,6 +43,17 @@ class ListAct(StrEnum):
     REMOVE = "rm"  # value: the place to remove
     PUBLISH = "p"
     UNPUBLISH = "h"
+    CREATE = "c"  # the list of the /newlist draft
+
+
+class NewListDraft(Draft):
+    """The titles /newlist was given, until ✅ Create."""
+
+    key = "new_reading_list"
+    command = "/newlist"
+
+    title: str
+    title_en: str | None
 
 
 class ListData(CallbackData, prefix="rl"):
@@ -243,16 +256,44 @@ async def new_list(
     session: AsyncSession,
     reader: Reader,
     roles: RoleSet,
+    state: FSMContext,
     i18n: I18n,
 ) -> None:
-    """/newlist 中文标题 | English title."""
+    """/newlist 中文标题 | English title: asks to confirm (nothing is stored before ✅)."""
     try:
-        made = await lists.create_list(session, reader, command.args or "")
-        text, markup = await _manage_view(session, reader, made.id, roles, i18n.current_locale)
+        title, title_en = lists.parse_titles(command.args or "")
     except DomainError as exc:
         await message.answer(refusal(exc))
         return
-    await message.answer(text, reply_markup=markup)
+    await NewListDraft(title=title, title_en=title_en).save(state)
+    shown = escape(title) + (f" · {escape(title_en)}" if title_en else "")
+    await message.answer(
+        _("Make the reading list {title}?").format(title=shown),
+        reply_markup=InlineKeyboardMarkup(
+            inline_keyboard=[[button(_("✅ Create"), ListData(action=ListAct.CREATE, list_id=0))]]
+        ),
+    )
+
+
+async def create_list(
+    query: CallbackQuery,
+    session: AsyncSession,
+    reader: Reader,
+    roles: RoleSet,
+    state: FSMContext,
+    i18n: I18n,
+) -> None:
+    """✅ Create: the list from the draft, then its edit view."""
+    draft = await NewListDraft.load(state)
+    try:
+        made = await lists.create_list(session, reader, draft.title, draft.title_en)
+        text, markup = await _manage_view(session, reader, made.id, roles, i18n.current_locale)
+    except DomainError as exc:
+        await query.answer(refusal(exc), show_alert=True)
+        return
+    await NewListDraft.discard(state)
+    await query.answer()
+    await edit_message(query.message, text, markup)
 
 
 def _list_argument(args: str | None) -> tuple[int, list[str]]:
@@ -461,6 +502,7 @@ def build_router() -> Router:
     router.callback_query.register(follow_list, ListData.filter(F.action == ListAct.FOLLOW))
     router.callback_query.register(unfollow_list, ListData.filter(F.action == ListAct.UNFOLLOW))
     staff = Staff()
+    router.callback_query.register(create_list, ListData.filter(F.action == ListAct.CREATE), staff)
     router.callback_query.register(manage, ListData.filter(F.action == ListAct.MANAGE), staff)
     router.callback_query.register(move_up, ListData.filter(F.action == ListAct.UP), staff)
     router.callback_query.register(remove, ListData.filter(F.action == ListAct.REMOVE), staff)

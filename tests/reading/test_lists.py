@@ -49,8 +49,10 @@ async def test_build_publish_follow_and_reserve(harness: BotHarness) -> None:
     world = await build_world(harness)
     isbns = await _isbns(harness, world.works[1:3])
     organiser = await _organiser(harness, 1931)
-    [made] = await organiser.send("/newlist 春天读诗 | Poems for spring")
-    assert "春天读诗 · Poems for spring" in (made.text or "")
+    [ask] = await organiser.send("/newlist 春天读诗 | Poems for spring")
+    assert "Make the reading list 春天读诗 · Poems for spring?" in (ask.text or "")
+    await organiser.tap("✅ Create")
+    assert "春天读诗 · Poems for spring" in (organiser.last_bot_message().text or "")
     list_id = await _list_id(harness)
     await organiser.send(f"/listadd {list_id} {RED_CHAMBER_ISBN} {' '.join(isbns)}")
     await organiser.send(f"/listnote {list_id} 2 Start here")
@@ -90,6 +92,7 @@ async def test_chinese_reader_and_a_list_of_1001_books_is_refused(harness: BotHa
     world = await build_world(harness, works=3)
     organiser = await _organiser(harness, 1933, language="zh")
     await organiser.send("/newlist 红楼梦专题")
+    await organiser.tap("✅ 创建")
     list_id = await _list_id(harness)
     # 1,000 books straight into the database; the 1,001st by chat is refused.
     async with harness.app.sessionmaker() as session:
@@ -120,6 +123,7 @@ async def test_readers_cannot_build_lists_and_unpublished_lists_stay_hidden(
     await build_world(harness)
     organiser = await _organiser(harness, 1934)
     await organiser.send("/newlist 草稿 | Draft")
+    await organiser.tap("✅ Create")
     list_id = await _list_id(harness)
     reader = await chat_reader(harness, 1935)
     [reply] = await reader.send("/newlist Mine")

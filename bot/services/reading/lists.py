@@ -69,9 +69,11 @@ def parse_titles(text: str) -> tuple[str, str | None]:
     return title, title_en
 
 
-async def create_list(session: AsyncSession, author: Reader, text: str) -> ReadingList:
-    """A new, unpublished list."""
-    title, title_en = parse_titles(text)
+async def create_list(
+    session: AsyncSession, author: Reader, title: str, title_en: str | None
+) -> ReadingList:
+    """A new, unpublished list (the titles as ``parse_titles`` gives them)."""
+    title, title_en = parse_titles(f"{title} | {title_en or ''}")
     async with write(session):
         made = ReadingList(title=title, title_en=title_en, created_by_id=author.id)
         session.add(made)
