@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import Insert
 
 from bot.db import write
 from bot.models import Hold, HoldStatus, Reader, ReadingLog, Work, WorkIsbn
@@ -106,6 +107,15 @@ def _entry(row: ReadingLog, work: Work, created: bool) -> ReadEntry:
     )
 
 
+def _insert(session: AsyncSession) -> Insert:
+    """INSERT that leaves an existing (reader, work) entry alone, on either database."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(ReadingLog).on_conflict_do_nothing(
+            index_elements=["reader_id", "work_id"]
+        )
+    return sqlite.insert(ReadingLog).on_conflict_do_nothing(index_elements=["reader_id", "work_id"])
+
+
 async def _upsert(
     session: AsyncSession,
     reader: Reader,
@@ -114,16 +124,28 @@ async def _upsert(
     now: datetime,
     changes: dict[str, object],
 ) -> ReadEntry:
+    """One entry per reader and work: inserted if missing (a concurrent insert wins
+    quietly), then locked and updated."""
     async with write(session):
-        row = await session.scalar(
-            select(ReadingLog).where(
-                ReadingLog.reader_id == reader.id, ReadingLog.work_id == work.id
+        inserted = await session.execute(
+            _insert(session)
+            .values(
+                reader_id=reader.id,
+                work_id=work.id,
+                source=source.value,
+                read_at=now,
+                created_at=now,
             )
+            .returning(ReadingLog.id)
         )
-        created = row is None
-        if row is None:
-            row = ReadingLog(reader_id=reader.id, work_id=work.id, source=source, read_at=now)
-            session.add(row)
+        created = inserted.first() is not None
+        row = await session.scalar(
+            select(ReadingLog)
+            .where(ReadingLog.reader_id == reader.id, ReadingLog.work_id == work.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        assert row is not None
         for name, value in changes.items():
             setattr(row, name, value)
         await session.flush()
@@ -144,8 +166,8 @@ async def mark_read(
     """Log the work as read (again: keep the entry, update what is given).
 
     A rating or note given replaces the stored one; none given keeps it. Two presses at
-    once make one entry: the unique (reader, work) constraint refuses the second insert,
-    which then finds the first and updates it.
+    once make one entry: the second insert yields to the first (ON CONFLICT DO NOTHING)
+    and updates it.
     """
     changes: dict[str, object] = {}
     if rating is not None:
@@ -157,10 +179,7 @@ async def mark_read(
     work = await session.get(Work, work_id) if valid_id(work_id) else None
     if work is None:
         raise NotFoundError("work")
-    try:
-        return await _upsert(session, reader, work, source, now, changes)
-    except IntegrityError:
-        return await _upsert(session, reader, work, source, now, changes)
+    return await _upsert(session, reader, work, source, now, changes)
 
 
 async def mark_read_by_isbn(
