@@ -76,6 +76,7 @@ from handlers import partners as partner_pages
 from handlers import privacy as reader_privacy
 from handlers import quizzes as knowledge_quizzes
 from handlers import reach as reach_view
+from handlers import reading as reading_life
 from handlers import search as catalogue_search
 from handlers import stats as statistics_console
 from handlers import subjects as subject_browser
@@ -112,6 +113,7 @@ def feature_routers() -> list[Router]:
         help.build_router(),
         reader_holds.build_router(),
         library_cards.build_router(),
+        reading_life.build_router(),
         librarian_desk.build_router(),
         partner_bookstores.build_router(),
         reading_events.build_router(),

@@ -36,6 +36,7 @@ from handlers.keyboards import (
     location_keyboard,
     main_menu,
 )
+from handlers.reading.foryou import PrefAct, ReadingPrefs
 
 
 class SettingsStates(StatesGroup):
@@ -95,8 +96,9 @@ def settings_keyboard(reader: Reader) -> InlineKeyboardMarkup:
             ),
             callback_data=SettingsChoice(action=SettingsAction.TOGGLE, topic=topic),
         )
+    builder.button(text=_("📚 Reading"), callback_data=ReadingPrefs(action=PrefAct.SHOW))
     builder.button(text=_("Done"), callback_data=SettingsChoice(action=SettingsAction.CLOSE))
-    builder.adjust(2, 2, 1, 1, 1, 1)
+    builder.adjust(2, 2, 1, 1, 1, 1, 1)
     return builder.as_markup()
 
 

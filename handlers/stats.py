@@ -73,6 +73,9 @@ def _totals(stats: AllianceStatistics, language: str) -> list[str]:
         _("Event registrations: {registrations}, attended: {attended}").format(
             registrations=n(t.registrations), attended=n(t.attended)
         ),
+        _("Books marked read: {reads}, readers in challenges: {participants}").format(
+            reads=n(t.reads), participants=n(t.challenge_participants)
+        ),
     ]
 
 
@@ -88,8 +91,10 @@ def _district_line(row: DistrictStatistics, language: str) -> str:
         + ": "
         + _(
             "active {active}{per10k}, searches {searches} ({zero} found nothing), "
-            "holds {placed}/{collected}, registrations {registrations}/{attended}"
+            "holds {placed}/{collected}, registrations {registrations}/{attended}, "
+            "reads {reads}"
         ).format(
+            reads=n(c.reads),
             active=n(c.active_readers),
             per10k=""
             if per_10k is None

@@ -40,6 +40,7 @@ LEFT_FORM: dict[str, str] = {
     "CardLinkForm": N_("You left the library card link."),
     "QuizWizard": N_("You left the new quiz form."),
     "SubmitEntry": N_("You left the contest entry."),
+    "ReadingNote": N_("You left the note on your reading."),
 }
 # State groups that are not forms a reader can leave this way.
 NOT_FORMS = frozenset({"Onboarding"})

@@ -22,6 +22,7 @@ from jobs.ils import IlsJob, run_ils_tick
 from jobs.outbox import deliver_outbox
 from jobs.quizzes import send_quiz_boards
 from jobs.reach import measure_reach
+from jobs.reading import DIGEST_EVERY_S, PAIRS_EVERY_S, queue_digests, refresh_pairs
 
 
 @dataclass
@@ -83,6 +84,14 @@ class Jobs:
                 self.settings.auto_campaign_hours * 3600,
                 partial(prepare_weekly_campaign, *args),
                 name="campaign-automation",
+            )
+            scheduler.every(
+                PAIRS_EVERY_S, partial(refresh_pairs, self.sessionmaker), name="reading-pairs"
+            )
+            scheduler.every(
+                DIGEST_EVERY_S,
+                partial(queue_digests, self.sessionmaker, self.settings),
+                name="reading-digest",
             )
         if self.sessionmaker is not None and self.settings.harvest_interval_minutes > 0:
             scheduler.every(

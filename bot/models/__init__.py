@@ -80,6 +80,16 @@ from bot.models.messages import (
 from bot.models.partners import EventHost, Partner, PartnerKind, PartnerOrganiser
 from bot.models.quizzes import Quiz, QuizAnswer, QuizEntry, QuizMode, QuizQuestion
 from bot.models.readers import AuditLog, LibraryFollow, Reader, RoleGrant
+from bot.models.reading import (
+    AlsoReservedPair,
+    Challenge,
+    ChallengeEntry,
+    ListFollow,
+    ReadingList,
+    ReadingListEntry,
+    ReadingLog,
+    ReadingPreference,
+)
 from bot.models.submissions import (
     ContestEntry,
     ContestJudge,
@@ -93,6 +103,7 @@ __all__ = [
     "ACTIVE_HOLD_STATUSES",
     "NAMING_CONVENTION",
     "AgeGroup",
+    "AlsoReservedPair",
     "AuditLog",
     "Base",
     "Bookstore",
@@ -104,6 +115,8 @@ __all__ = [
     "CampaignRecipient",
     "CampaignStatus",
     "CatalogueChange",
+    "Challenge",
+    "ChallengeEntry",
     "ChooseBudget",
     "ChooseRules",
     "ContestEntry",
@@ -133,6 +146,7 @@ __all__ = [
     "Library",
     "LibraryFollow",
     "LibraryKind",
+    "ListFollow",
     # The campus cultural programme.
     "LivingBook",
     "LivingBookFeedback",
@@ -153,6 +167,10 @@ __all__ = [
     "QuizQuestion",
     "ReachSnapshot",
     "Reader",
+    "ReadingList",
+    "ReadingListEntry",
+    "ReadingLog",
+    "ReadingPreference",
     "Registration",
     "RegistrationStatus",
     "RelayStatus",

@@ -9,6 +9,7 @@ from bot.notices import (  # noqa: F401
     holds,
     humanlibrary,
     quizzes,
+    reading,
     submissions,
     suggestions,
     volunteers,

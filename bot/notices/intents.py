@@ -104,3 +104,25 @@ def read_notice(payload: Mapping[str, Any]) -> NoticeData | None:
         return cls.model_validate(payload.get(DATA_KEY, {}))
     except ValidationError as exc:
         raise InvalidInputError(f"malformed {kind} notice: {exc.error_count()} error(s)") from exc
+
+
+class DigestChallenge(BaseModel):
+    """A challenge in the weekly digest: its title and the reader's progress."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    title: Names
+    done: int
+    goal: int
+
+
+@notice_kind("reading.digest")
+class WeeklyDigest(NoticeData):
+    """The weekly reading digest: new arrivals near the reader, a pick, challenge progress."""
+
+    arrivals: tuple[Names, ...] = ()
+    pick: Names | None = None
+    pick_work_id: int | None = None
+    because: Names | None = None
+    challenges: tuple[DigestChallenge, ...] = ()
+    streak_weeks: int = 0

@@ -33,6 +33,7 @@ from bot.services import audit
 from bot.services.errors import InvalidInputError
 from bot.services.events.registration import WaitlistRules, cancel_registration
 from bot.services.holds import reader_actions as holds_service
+from bot.services.reading.recommend import forget_reader_pairs
 
 FORGOTTEN_REASON = "the reader asked to be forgotten"
 ACTIVE_REGISTRATION_STATUSES = (
@@ -301,6 +302,51 @@ READER_LINKS: tuple[ReaderLink, ...] = (
         ("partner_id",),
         Forget.DELETE,
     ),
+    # Reading life: reads carry ratings and notes, so they go (rankings lose them too).
+    ReaderLink(
+        "reading_log",
+        "reader_id",
+        "reads",
+        ("work_id", "library_id", "source", "rating", "note", "read_at"),
+        Forget.DELETE,
+    ),
+    ReaderLink(
+        "list_follows",
+        "reader_id",
+        "reading_lists_followed",
+        ("list_id", "created_at"),
+        Forget.DELETE,
+    ),
+    # Lists are published work of staff: they stay, without their author.
+    ReaderLink(
+        "reading_lists",
+        "created_by_id",
+        "reading_lists_made",
+        ("id", "title", "title_en", "published", "created_at"),
+        Forget.DETACH,
+    ),
+    # A forgotten participant leaves every challenge and leaderboard (their reads go too).
+    ReaderLink(
+        "challenge_entries",
+        "reader_id",
+        "challenges",
+        ("challenge_id", "joined_at", "completed_at"),
+        Forget.DELETE,
+    ),
+    ReaderLink(
+        "challenges",
+        "created_by_id",
+        "challenges_created",
+        ("id", "title", "goal", "starts_at", "ends_at"),
+        Forget.DETACH,
+    ),
+    ReaderLink(
+        "reading_preferences",
+        "reader_id",
+        "reading_preferences",
+        ("recommendations", "weekly_digest", "digest_sent_at"),
+        Forget.DELETE,
+    ),
 )
 
 # What happens to each column of the reader's own row when they are forgotten.
@@ -475,6 +521,9 @@ async def forget_reader(
             target_id=reader.id,
             **summary.__dict__,
         )
+    # The reader's holds stay on the tombstone for statistics; the card's "also reserved"
+    # pairs are recounted without them now, not at the next run of the reading job.
+    await forget_reader_pairs(session, reader.id)
     await checkpoint(session)
     return summary
 

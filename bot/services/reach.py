@@ -2,8 +2,8 @@
 
 For each district and period (the last ``reach_period_days``, 90 by default) we count:
 
-* active readers: readers of the district with at least one search, hold or event
-  registration in the period;
+* active readers: readers of the district with at least one search, hold, event
+  registration, logged read or challenge joined in the period;
 * searches (by the district recorded with the search), holds placed, event registrations
   made, and attendances (registrations checked in during the period) of its readers.
 
@@ -38,10 +38,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import write
 from bot.models import (
+    ChallengeEntry,
     District,
     Hold,
     ReachSnapshot,
     Reader,
+    ReadingLog,
     Registration,
     RegistrationStatus,
     SearchLog,
@@ -182,6 +184,13 @@ async def _counts_by_district(
         ),
         select(Registration.reader_id.label("reader_id")).where(
             Registration.created_at >= start, Registration.created_at < end
+        ),
+        # Reading life: logging a read or joining a challenge is taking part too.
+        select(ReadingLog.reader_id.label("reader_id")).where(
+            ReadingLog.read_at >= start, ReadingLog.read_at < end
+        ),
+        select(ChallengeEntry.reader_id.label("reader_id")).where(
+            ChallengeEntry.joined_at >= start, ChallengeEntry.joined_at < end
         ),
     ).subquery()
     active = await session.execute(

@@ -34,12 +34,15 @@ from sqlalchemy import ColumnElement, Select, func, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import (
+    Challenge,
+    ChallengeEntry,
     District,
     Event,
     Hold,
     Library,
     PurchaseVote,
     Reader,
+    ReadingLog,
     Registration,
     SearchLog,
 )
@@ -152,6 +155,9 @@ class Counts:
     holds_collected: int = 0
     registrations: int = 0
     attended: int = 0
+    # Reading life: reads logged, and readers in a challenge running during the period.
+    reads: int = 0
+    challenge_participants: int = 0
 
     def __add__(self, other: Counts) -> Counts:
         return Counts(
@@ -233,6 +239,8 @@ async def _by_district(session: AsyncSession, period: Period) -> dict[str, dict[
         select(Hold.reader_id).where(_within(Hold.queued_at, period)),
         select(Registration.reader_id).where(_within(Registration.created_at, period)),
         select(PurchaseVote.reader_id).where(_within(PurchaseVote.created_at, period)),
+        select(ReadingLog.reader_id).where(_within(ReadingLog.read_at, period)),
+        select(ChallengeEntry.reader_id).where(_within(ChallengeEntry.joined_at, period)),
     ).subquery()
     count = func.count()
     queries: dict[str, Select[Any, Any]] = {
@@ -270,6 +278,19 @@ async def _by_district(session: AsyncSession, period: Period) -> dict[str, dict[
         .select_from(Registration)
         .join(Reader, Reader.id == Registration.reader_id)
         .where(_within(Registration.attended_at, period))
+        .group_by(Reader.district_id),
+        "reads": select(Reader.district_id, count)
+        .select_from(ReadingLog)
+        .join(Reader, Reader.id == ReadingLog.reader_id)
+        .where(_within(ReadingLog.read_at, period))
+        .group_by(Reader.district_id),
+        "challenge_participants": select(
+            Reader.district_id, func.count(func.distinct(ChallengeEntry.reader_id))
+        )
+        .select_from(ChallengeEntry)
+        .join(Challenge, Challenge.id == ChallengeEntry.challenge_id)
+        .join(Reader, Reader.id == ChallengeEntry.reader_id)
+        .where(Challenge.starts_at < period.end, Challenge.ends_at > period.start)
         .group_by(Reader.district_id),
     }
     return {name: await _grouped(session, query) for name, query in queries.items()}

@@ -42,6 +42,7 @@ from handlers.holds.display import (
     work_html,
 )
 from handlers.keyboards import MENU_HOLDS
+from handlers.reading.callbacks import collected_read_rows
 
 SUSPEND_DAYS = (7, 14, 30, 60)
 MANAGE_TITLE_CHARS = 40
@@ -71,10 +72,12 @@ async def _overview(
     session: AsyncSession, reader: Reader, settings: Settings, language: str
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     views = await reader_actions.active_holds(session, reader.id)
+    # Books collected lately can be marked read from here (the reading log).
+    read_rows = await collected_read_rows(session, reader.id, language)
     if not views:
         return (
             _("You have no active holds. Search for a book and tap “Reserve” to place one."),
-            None,
+            InlineKeyboardMarkup(inline_keyboard=read_rows) if read_rows else None,
         )
     lines = [
         _("📚 Your holds ({count} of {limit}):").format(
@@ -98,7 +101,7 @@ async def _overview(
                 )
             ]
         )
-    return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
+    return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows + read_rows)
 
 
 async def my_holds(

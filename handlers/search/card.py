@@ -25,6 +25,7 @@ from handlers.deeplinks import DeepLinks
 from handlers.holds.callbacks import reserve_rows
 from handlers.ils.age import as_of_text
 from handlers.keyboards import main_menu
+from handlers.reading.callbacks import also_reserved_block, mark_read_row
 from handlers.search.callbacks import AuthorWorks, ResultsPage, WorkOpen, button
 from handlers.search.wording import (
     TITLE_CHARS,
@@ -206,14 +207,16 @@ async def open_work(
         await query.answer(gone_text(), show_alert=True)
         return
     await query.answer()
+    username = await bot_username(bot)
+    also = await also_reserved_block(session, card.work.work_id, i18n.current_locale, username)
     await edit_message(
         query.message,
-        card_text(card, i18n.current_locale, settings.zone),
+        card_text(card, i18n.current_locale, settings.zone) + also,
         work_card_keyboard(
             card,
-            bot_username=await bot_username(bot),
+            bot_username=username,
             back=callback_data.back(),
-            extra_rows=reserve_rows(card.work.work_id),
+            extra_rows=[*reserve_rows(card.work.work_id), mark_read_row(card.work.work_id)],
         ),
     )
 
@@ -239,13 +242,16 @@ async def open_work_link(message: Message, argument: str, data: dict[str, Any]) 
     except NotFoundError:
         await message.answer(gone_text(), reply_markup=main_menu())
         return
+    username = await bot_username(message.bot)
+    also = await also_reserved_block(session, card.work.work_id, i18n.current_locale, username)
     await message.answer(
-        card_text(card, i18n.current_locale, settings.zone),
+        card_text(card, i18n.current_locale, settings.zone) + also,
         reply_markup=work_card_keyboard(
             card,
-            bot_username=await bot_username(message.bot),
-            extra_rows=reserve_rows(card.work.work_id),
+            bot_username=username,
+            extra_rows=[*reserve_rows(card.work.work_id), mark_read_row(card.work.work_id)],
         ),
+        disable_web_page_preview=bool(also),
     )
 
 

@@ -215,15 +215,16 @@ async def test_stats_command_sends_summary_charts_and_csv(
     lines = (summary.text or "").split("\n")
     assert lines[0] == "📊 Statistics for 2026-11 (2026-11-01 00:00 – 2026-12-01 00:00)"
     # The admin onboarded today, after November: the readers stay as seeded.
-    assert lines[1:5] == [
+    assert lines[1:6] == [
         "Readers: 4 (new: 2), active: 4",
         "Searches: 5, finding nothing: 4",
         "Holds placed: 2, collected: 2",
         "Event registrations: 2, attended: 2",
+        "Books marked read: 0, readers in challenges: 0",
     ]
     assert (
         "• A Alpha: active 2 (1.0 per 10,000), searches 3 (2 found nothing), "
-        "holds 1/2, registrations 1/1"
+        "holds 1/2, registrations 1/1, reads 0"
     ) in lines
     assert "• LB: 2/1, 0/1" in lines
     assert "• A Alpha: “dune” ×2" in lines

@@ -106,6 +106,11 @@ async def test_startup_publishes_command_menus(
         "contests",
         "volunteer",
         "partners",
+        "read",
+        "popular",
+        "foryou",
+        "lists",
+        "challenges",
     ]
     default_zh = harness.sandbox.commands(BotCommandScopeDefault(), "zh")
     assert default_zh[0].description == "开始，或显示主菜单"

@@ -29,6 +29,13 @@ CALLBACK_MAY_WRITE = {
     "work_watches",
     "registrations",
     "feedback",
+    # Reading life: mark a book read (and rate it), the reading choices, follow a list,
+    # join a challenge; an organiser's own list buttons take books off it.
+    "reading_log",
+    "reading_preferences",
+    "list_follows",
+    "challenge_entries",
+    "reading_list_entries",
 }
 PRESSERS = [Role.READER, Role.LIBRARIAN, Role.ORGANISER, Role.ADMIN]
 STATES: list[State | None] = [None, *all_states()]

@@ -266,6 +266,7 @@ async def test_chinese_interface(harness: BotHarness, catalogue: Catalogue) -> N
     assert "可借 ×2, 调送中" in card
     assert inline_labels(user.last_bot_message()) == [
         "🔖 预约",
+        "📗 我读过了",
         "👤 该作者的更多作品",
         "📤 分享",
         "🔗 发送链接",

@@ -56,6 +56,7 @@ async def test_card_lists_holdings_nearest_to_the_shared_location(
 
     assert inline_labels(card) == [
         "🔖 Reserve",
+        "📗 I have read it",
         "👤 More by this author",
         "📤 Share",
         "🔗 Send the link",

@@ -1,0 +1,167 @@
+"""Reading life: what readers read, their reading preferences, lists and challenges."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from bot.models.base import Base, utcnow
+from bot.models.holds import Hold
+
+if TYPE_CHECKING:
+    from bot.models.catalogue import Work
+
+# "Readers who reserved this also reserved…" and the recommendations join holds on the
+# reader: this index keeps that join on the index instead of the table.
+Index("ix_holds_reader_id_work_id", Hold.reader_id, Hold.work_id)
+
+
+class ReadingLog(Base):
+    """A reader marked a work read, with an optional 1-5 rating and a short note."""
+
+    __tablename__ = "reading_log"
+    __table_args__ = (
+        # Marking a work read again updates the entry: one per reader and work.
+        UniqueConstraint("reader_id", "work_id"),
+        CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 5", name="rating_range"),
+        Index("ix_reading_log_read_at", "read_at"),
+        Index("ix_reading_log_work_id_read_at", "work_id", "read_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reader_id: Mapped[int] = mapped_column(ForeignKey("readers.id", ondelete="CASCADE"))
+    work_id: Mapped[int] = mapped_column(ForeignKey("works.id", ondelete="CASCADE"))
+    # The library the copy came from, when it was marked from a collected hold.
+    library_id: Mapped[int | None] = mapped_column(ForeignKey("libraries.id", ondelete="SET NULL"))
+    source: Mapped[str] = mapped_column(String(16))
+    rating: Mapped[int | None] = mapped_column(Integer)
+    note: Mapped[str | None] = mapped_column(String(300))
+    read_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    work: Mapped[Work] = relationship()
+
+
+class ReadingPreference(Base):
+    """A reader's reading-life choices; no row means the defaults."""
+
+    __tablename__ = "reading_preferences"
+
+    reader_id: Mapped[int] = mapped_column(
+        ForeignKey("readers.id", ondelete="CASCADE"), primary_key=True
+    )
+    # Personal recommendations (/foryou, the digest's pick) are on unless turned off.
+    recommendations: Mapped[bool] = mapped_column(Boolean, default=True)
+    weekly_digest: Mapped[bool] = mapped_column(Boolean, default=False)
+    digest_sent_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class AlsoReservedPair(Base):
+    """How many readers reserved both works (only pairs of at least five readers are kept).
+
+    Kept by the reading job (and refreshed for a reader's works when they are forgotten), so
+    the work card reads its "readers who reserved this also reserved" block with one lookup.
+    """
+
+    __tablename__ = "also_reserved"
+    __table_args__ = (Index("ix_also_reserved_work_id_readers", "work_id", "readers"),)
+
+    work_id: Mapped[int] = mapped_column(
+        ForeignKey("works.id", ondelete="CASCADE"), primary_key=True
+    )
+    other_work_id: Mapped[int] = mapped_column(
+        ForeignKey("works.id", ondelete="CASCADE"), primary_key=True
+    )
+    readers: Mapped[int] = mapped_column(Integer)
+
+
+class ReadingList(Base):
+    """A reading list (书单) built by a librarian or organiser, in Chinese and English."""
+
+    __tablename__ = "reading_lists"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    title_en: Mapped[str | None] = mapped_column(String(200))
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("readers.id", ondelete="SET NULL"), index=True
+    )
+    published: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ReadingListEntry(Base):
+    """One book on a list, at a position, with an optional short note."""
+
+    __tablename__ = "reading_list_entries"
+    __table_args__ = (
+        UniqueConstraint("list_id", "work_id"),
+        Index("ix_reading_list_entries_list_id_position", "list_id", "position"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    list_id: Mapped[int] = mapped_column(ForeignKey("reading_lists.id", ondelete="CASCADE"))
+    work_id: Mapped[int] = mapped_column(ForeignKey("works.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    note: Mapped[str | None] = mapped_column(String(200))
+
+
+class ListFollow(Base):
+    """A reader follows a reading list."""
+
+    __tablename__ = "list_follows"
+    __table_args__ = (UniqueConstraint("list_id", "reader_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    list_id: Mapped[int] = mapped_column(ForeignKey("reading_lists.id", ondelete="CASCADE"))
+    reader_id: Mapped[int] = mapped_column(ForeignKey("readers.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Challenge(Base):
+    """A reading challenge set by an organiser: read ``goal`` books between two moments."""
+
+    __tablename__ = "challenges"
+    __table_args__ = (
+        CheckConstraint("goal BETWEEN 1 AND 1000", name="goal_range"),
+        CheckConstraint("ends_at > starts_at", name="period_order"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    title_en: Mapped[str | None] = mapped_column(String(200))
+    goal: Mapped[int] = mapped_column(Integer)
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    # Teams are the participants' home districts; their leaderboard shows counts only.
+    team_by_district: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("readers.id", ondelete="SET NULL"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ChallengeEntry(Base):
+    """A reader taking part in a challenge, and when they completed it."""
+
+    __tablename__ = "challenge_entries"
+    __table_args__ = (UniqueConstraint("challenge_id", "reader_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    challenge_id: Mapped[int] = mapped_column(ForeignKey("challenges.id", ondelete="CASCADE"))
+    reader_id: Mapped[int] = mapped_column(ForeignKey("readers.id", ondelete="CASCADE"), index=True)
+    joined_at: Mapped[datetime] = mapped_column(default=utcnow)
+    completed_at: Mapped[datetime | None]

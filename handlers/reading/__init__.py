@@ -1,0 +1,25 @@
+"""Reading life for readers: the reading log (``log``), rankings (``popular``) and
+recommendations (``foryou``); ``callbacks`` holds the data of their buttons."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.enums import ChatType
+
+from handlers.filters import Onboarded
+from handlers.reading import challenges, foryou, lists, log, popular
+
+
+def build_router() -> Router:
+    """A fresh router with the reading-life handlers, for onboarded readers."""
+    router = Router(name=__name__)
+    router.message.filter(Onboarded(), F.chat.type == ChatType.PRIVATE)
+    router.callback_query.filter(Onboarded())
+    router.include_routers(
+        log.build_router(),
+        popular.build_router(),
+        foryou.build_router(),
+        lists.build_router(),
+        challenges.build_router(),
+    )
+    return router
