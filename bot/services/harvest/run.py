@@ -399,7 +399,7 @@ async def harvest_library(
         identity = await asyncio.to_thread(repository.identify)
         granularity = identity.granularity
         start = _start(source, from_stamp(identity.response_date, granularity), full=full)
-        state = ImportState(library.id, report.imported)
+        state = ImportState(library.id, report.imported, settings=settings)
         harvest = _Harvest(
             sessionmaker,
             settings,
