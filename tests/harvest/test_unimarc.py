@@ -16,6 +16,7 @@ from bot.catalogue.records import BibRecord, RecordProblem
 from bot.config import Settings
 from bot.models import HarvestRecord, HarvestSource, Item, ItemStatus, Library, Work, WorkIsbn
 from bot.services.catalogue_import.libraries import set_holdings_map
+from bot.services.harvest.formats import record_reader
 from bot.services.harvest.run import harvest_library
 from bot.services.harvest.sources import connect
 from bot.services.indexing import CatalogueIndexer
@@ -196,12 +197,14 @@ async def test_the_library_s_holdings_mapping_reads_harvested_holdings(
     assert item.status is ItemStatus.MISSING
 
 
-def test_the_unimarc_reader_refuses_a_dtd_before_expanding_anything() -> None:
-    for body in (BILLION_LAUGHS, EXTERNAL_ENTITY):
-        started = time.monotonic()
-        result = read_unimarc_xml(body, 7)
-        assert isinstance(result, RecordProblem) and result.record_number == 7
-        assert "declares a DTD" in result.reason
-        assert time.monotonic() - started < 1.0
+def test_the_record_readers_refuse_a_dtd_before_expanding_anything() -> None:
+    for prefix in ("unimarc", "cnmarc", "marc21"):
+        read = record_reader(prefix)
+        for body in (BILLION_LAUGHS, EXTERNAL_ENTITY):
+            started = time.monotonic()
+            result = read(body, 7)
+            assert isinstance(result, RecordProblem) and result.record_number == 7
+            assert "declares a DTD" in result.reason
+            assert time.monotonic() - started < 1.0
     plain = unimarc_record("P1", [("200", [("a", "三体")])])
     assert isinstance(read_unimarc_xml(plain, 1), BibRecord)
