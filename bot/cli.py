@@ -176,6 +176,7 @@ async def _import_catalogue(args: argparse.Namespace, settings: Settings) -> int
                     copies=args.copies,
                     progress=lambda read: bar.update(read - bar.n),
                     read_limits=limits,
+                    settings=settings,
                 )
         except (UnknownLibraryError, InvalidInputError) as exc:
             print(f"bookbridge: {exc}", file=sys.stderr)

@@ -240,6 +240,7 @@ async def _run_import(
                 progress=progress,
                 actor=reader,
                 read_limits=read_limits(settings),
+                settings=settings,
             )
         except CatalogueFileError as exc:
             await progress.settle()

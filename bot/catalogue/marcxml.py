@@ -14,6 +14,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal
+from xml.parsers import expat
 
 from bot.catalogue.fields import USED_TAGS, DataField, Fields, bib_record
 from bot.catalogue.holdings_map import HoldingsMap
@@ -28,6 +29,7 @@ from bot.catalogue.unimarc import mojibake
 from bot.catalogue.unimarc_fields import UNIMARC_TAGS, unimarc_record
 
 __all__ = [
+    "declared_dtd",
     "read_marcxml",
     "read_record_element",
     "read_unimarc_element",
@@ -257,13 +259,55 @@ def read_unimarc_element(
     return read_record_element(element, number, unimarc=True, holdings_map=holdings_map)
 
 
+_DTD_REFUSED = "the record declares a DTD or entities, which a MARC record never needs: refused"
+
+
+class _PrologEnd(Exception):
+    """The root element started: the prolog, where a DTD would be, is over."""
+
+
+def _prolog_ends(_name: str, _attributes: object) -> None:
+    raise _PrologEnd
+
+
+class _DtdFound(Exception):
+    """The XML declares a document type (and so, possibly, entities)."""
+
+
+def _dtd_found(*_args: object) -> None:
+    raise _DtdFound
+
+
+def declared_dtd(payload: bytes) -> bool:
+    """Whether serialised XML declares a DTD, read up to its root element's start only.
+
+    Entities (an expansion bomb, an external file) can only be declared there; expat is
+    stopped at the declaration, before anything in it is expanded or fetched. XML that breaks
+    before its root element is left to the caller's own parse to report.
+    """
+    parser = expat.ParserCreate()
+    parser.StartDoctypeDeclHandler = _dtd_found
+    parser.EntityDeclHandler = _dtd_found
+    parser.StartElementHandler = _prolog_ends
+    try:
+        parser.Parse(payload, True)
+    except _DtdFound:
+        return True
+    except (_PrologEnd, expat.ExpatError):
+        return False
+    return False
+
+
 def read_unimarc_xml(
     payload: bytes, number: int = 1, holdings_map: HoldingsMap | None = None
 ) -> BibRecord | RecordProblem:
     """The first UNIMARC/CNMARC record in serialised XML (an OAI-PMH record's metadata).
 
-    Numbered `number`; a payload without a record, or that is not well-formed, is a problem.
+    Numbered `number`; a payload without a record, not well-formed, or declaring a DTD (see
+    ``declared_dtd``: entities are never expanded) is a problem.
     """
+    if declared_dtd(payload):
+        return RecordProblem(number, _DTD_REFUSED)
     try:
         root = ET.fromstring(payload)
     except ET.ParseError as exc:

@@ -1,7 +1,8 @@
 """An OAI-PMH repository for tests and the bench: pyoai's server over real HTTP on loopback.
 
 The records are MARCXML ``record`` elements (built from ``../shared/data``), served under
-the prefixes of ``FORMATS`` (one entry per prefix: adding UNIMARC is one more line). pyoai
+the prefixes of ``FORMATS``: as they are under ``marc21``/``marcxml``, converted to UNIMARC
+XML under ``unimarc``/``cnmarc`` (``tests.harvest.unimarc``). pyoai
 does the protocol (arguments, datestamps, resumption tokens, OAI errors); this module only
 keeps the records and serves pyoai's answers over HTTP (wsgiref, in a thread), with
 ``faults`` to break chosen answers (status, body) the way real repositories break.
@@ -41,6 +42,8 @@ except ImportError:  # pragma: no cover - depends on the installed setuptools
 
 from oaipmh import common, error, metadata, server
 
+from tests.harvest.unimarc import UNIMARC_NS, UNIMARC_SCHEMA, write_unimarc
+
 MARC_NS = "http://www.loc.gov/MARC21/slim"
 GRANULARITY = "YYYY-MM-DDThh:mm:ssZ"
 FIRST_DATESTAMP = datetime(2026, 1, 1, 8, 0, 0)
@@ -62,6 +65,8 @@ FORMATS: dict[str, tuple[str, str, Callable[[Any, bytes], None]]] = {
         MARC_NS,
         _append_record,
     ),
+    "unimarc": (UNIMARC_SCHEMA, UNIMARC_NS, write_unimarc),
+    "cnmarc": (UNIMARC_SCHEMA, UNIMARC_NS, write_unimarc),
 }
 
 

@@ -90,5 +90,26 @@ def test_connect_then_harvest_then_a_failure_in_one_line(
         == 0
     )
     capsys.readouterr()
-    assert main(["harvest"]) == 1
-    assert "harvesting unimarc records is not yet supported" in capsys.readouterr().err
+    # The repository keeps no sets: nothing matches, which is nothing to do.
+    assert main(["harvest"]) == 0
+    assert "EAST: 0 records harvested" in capsys.readouterr().out
+    listed = [r for r in repository.requests if r.get("verb") == "ListRecords"][-1]
+    assert (listed["metadataPrefix"], listed["set"]) == ("unimarc", "books")
+    # UNIMARC records, from the start again (the source changed).
+    assert (
+        main(
+            [
+                "libraries",
+                "connect",
+                "EAST",
+                "--oai-pmh",
+                repository.url,
+                "--metadata-prefix",
+                "unimarc",
+            ]
+        )
+        == 0
+    )
+    capsys.readouterr()
+    assert main(["harvest"]) == 0
+    assert f"EAST: {RECORDS} records harvested, 0 deleted, 0 skipped" in capsys.readouterr().out

@@ -188,21 +188,6 @@ async def test_a_later_record_brings_a_withdrawn_copy_back(
     assert await _items(session) == RECORDS
 
 
-async def test_unimarc_and_cnmarc_are_not_yet_supported(
-    session: AsyncSession,
-    sessionmaker: async_sessionmaker[AsyncSession],
-    harvest_settings: Settings,
-    repository: TestRepository,
-) -> None:
-    await _connected(session, repository, prefix="cnmarc")
-    report = await harvest_library(sessionmaker, harvest_settings, "EAST")
-    assert report.error is not None and report.error.kind == "format"
-    assert "cnmarc records is not yet supported" in str(report.error)
-    assert repository.requests == []
-    source = await _source(session)
-    assert source.last_error_kind == "format"
-
-
 async def test_two_harvests_of_one_library_at_once_run_one_after_the_other(
     session: AsyncSession,
     sessionmaker: async_sessionmaker[AsyncSession],

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.catalogue.records import RecordProblem
+from bot.config import Settings
 from bot.models import Item, ItemStatus, Work, WorkIsbn
 from bot.services.catalogue_import.planning import (
     LIST_FIELDS,
@@ -70,6 +71,8 @@ class ImportState:
     report: ImportReport
     described: set[int] = field(default_factory=set)
     changed: set[int] = field(default_factory=set)
+    # With settings, a copy the export puts back on the shelf fills the next queued hold.
+    settings: Settings | None = None
 
 
 @dataclass
@@ -90,6 +93,8 @@ class BatchChanges:
     new_items: list[tuple[WorkState, PlannedCopy]] = field(default_factory=list)
     call_updates: list[dict[str, Any]] = field(default_factory=list)
     status_updates: list[dict[str, Any]] = field(default_factory=list)
+    # Copies the export puts back on the shelf (on loan, missing, not for loan before).
+    returned: list[int] = field(default_factory=list)
 
 
 def _chunks(values: Sequence[Any], size: int = _IN_CHUNK) -> Iterator[Sequence[Any]]:
@@ -327,6 +332,8 @@ class _Merger:
             and (existing.status, existing.due_at) != (copy.status, copy.due_at)
             and existing.status not in _HOLDS_STATUSES
         ):
+            if copy.status is ItemStatus.AVAILABLE:
+                self.changes.returned.append(existing.item_id)
             existing.status, existing.due_at = copy.status, copy.due_at
             self.changes.status_updates.append(
                 {"id": existing.item_id, "status": copy.status, "due_at": copy.due_at}

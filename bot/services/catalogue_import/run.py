@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.catalogue.reading import FileFormat, read_records
 from bot.catalogue.records import BibRecord, ReadLimits, RecordProblem
+from bot.config import Settings
 from bot.db import write
 from bot.models import Library, Reader
 from bot.services import audit
@@ -167,13 +168,16 @@ async def import_catalogue(
     progress: Callable[[int], None] | None = None,
     actor: Reader | None = None,
     read_limits: ReadLimits | None = None,
+    settings: Settings | None = None,
 ) -> ImportReport:
     """Import a catalogue file for a library, batch by batch; see the package docstring.
 
     Raises UnknownLibraryError, CatalogueFileError (the file is refused as a whole, also when
     it passes ``read_limits`` before its first record) and InvalidInputError (bad ``copies``
     or ``batch_size``). ``progress`` is called on the event loop with the number of records
-    read so far; ``limit`` stops after that many.
+    read so far; ``limit`` stops after that many. With ``settings``, a copy the file puts
+    back on the shelf (on loan, missing or not for loan before) fills the next queued hold of
+    its work, as ``/checkin`` does.
     """
     if not 0 <= copies <= MAX_COPIES:
         raise InvalidInputError(f"copies must be between 0 and {MAX_COPIES}")
@@ -185,7 +189,7 @@ async def import_catalogue(
         library = await find_library(session, library_code)
         codes = await member_codes(session)
     report = ImportReport(library_code=library.code, source=path.name)
-    state = ImportState(library.id, report)
+    state = ImportState(library.id, report, settings=settings)
     records = await asyncio.to_thread(
         read_records,
         path,

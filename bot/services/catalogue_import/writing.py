@@ -20,6 +20,7 @@ from bot.services.catalogue_import.matching import (
     merge,
 )
 from bot.services.catalogue_import.planning import PlannedCopy, PlannedRecord
+from bot.services.holds.returned import offer_returned_copies
 from bot.services.holds.watching import mark_watches_arrived
 
 __all__ = ["lock_catalogue", "write_batch"]
@@ -170,4 +171,6 @@ async def write_batch(
     await _insert_isbns(session, [*changes.created, *works])
     await _insert_items(session, changes.new_items, state, now)
     await _update_call_numbers(session, changes, state, now)
+    if changes.returned and state.settings is not None:
+        await offer_returned_copies(session, changes.returned, settings=state.settings, now=now)
     _record_changes(session, changes.created, works, state)

@@ -12,12 +12,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.catalogue.holdings_map import HoldingsMapError
 from bot.catalogue.records import BibRecord, CatalogueFileError, RecordProblem
 from bot.config import Settings
 from bot.db import write
 from bot.models import CatalogueChange, HarvestRecord, HarvestSource, Library, utcnow
 from bot.services import audit
-from bot.services.catalogue_import.libraries import member_codes
+from bot.services.catalogue_import.libraries import holdings_map, member_codes
 from bot.services.catalogue_import.matching import ImportState
 from bot.services.catalogue_import.planning import PlannedRecord, plan_record
 from bot.services.catalogue_import.report import ImportReport
@@ -392,13 +393,13 @@ async def harvest_library(
     repository = Repository(source.url, timeout=settings.harvest_timeout_s)
     try:
         try:
-            reader = record_reader(source.metadata_prefix)
-        except UnsupportedFormatError as exc:
+            reader = record_reader(source.metadata_prefix, holdings_map(library))
+        except (UnsupportedFormatError, HoldingsMapError) as exc:
             raise HarvestError("format", str(exc)) from exc
         identity = await asyncio.to_thread(repository.identify)
         granularity = identity.granularity
         start = _start(source, from_stamp(identity.response_date, granularity), full=full)
-        state = ImportState(library.id, report.imported)
+        state = ImportState(library.id, report.imported, settings=settings)
         harvest = _Harvest(
             sessionmaker,
             settings,
