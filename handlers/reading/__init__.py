@@ -7,7 +7,7 @@ from aiogram import F, Router
 from aiogram.enums import ChatType
 
 from handlers.filters import Onboarded
-from handlers.reading import challenges, foryou, lists, log, popular
+from handlers.reading import challenges, foryou, list_pick, lists, log, popular
 
 
 def build_router() -> Router:
@@ -20,6 +20,7 @@ def build_router() -> Router:
         popular.build_router(),
         foryou.build_router(),
         lists.build_router(),
+        list_pick.build_router(),
         challenges.build_router(),
     )
     return router
