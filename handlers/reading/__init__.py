@@ -7,7 +7,7 @@ from aiogram import F, Router
 from aiogram.enums import ChatType
 
 from handlers.filters import Onboarded
-from handlers.reading import challenges, foryou, list_pick, lists, log, popular
+from handlers.reading import challenges, foryou, list_pick, lists, log, photo, popular
 
 
 def build_router() -> Router:
@@ -16,6 +16,7 @@ def build_router() -> Router:
     router.message.filter(Onboarded(), F.chat.type == ChatType.PRIVATE)
     router.callback_query.filter(Onboarded())
     router.include_routers(
+        photo.build_router(),
         log.build_router(),
         popular.build_router(),
         foryou.build_router(),
