@@ -30,7 +30,7 @@ async def test_finish_a_list_completes_with_its_certificate(harness: BotHarness)
     assert "must be published" in (reply.text or "")
     list_id = await _list_of(harness, world.works[1:3])
     [reply] = await organiser.send(
-        f"/newchallenge list:{list_id} {_period(1, 10)} 读完书单 | Finish the list"
+        f"/newchallenge list:{list_id} {_period(1, 10)} team 读完书单 | Finish the list"
     )
     assert "is open" in (reply.text or "")
     reader = await chat_reader(harness, 1952)
@@ -47,6 +47,9 @@ async def test_finish_a_list_completes_with_its_certificate(harness: BotHarness)
     assert not any(m.photo for m in messages)
     [overview] = await reader.send("/challenges")
     assert "Your progress: 1 of 2" in (overview.text or "")
+    # The team leaderboard counts only the list's books too.
+    [board] = await reader.tap("👥 Teams: Finish the list")
+    assert "1 books by 1 readers" in (board.text or "")
     await reader.send(f"/start wk_{world.works[2].id}")
     messages = await reader.tap("📗 I have read it")
     assert messages[-1].photo, "the certificate is a photo"
