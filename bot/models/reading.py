@@ -148,6 +148,11 @@ class Challenge(Base):
     ends_at: Mapped[datetime]
     # Teams are the participants' home districts; their leaderboard shows counts only.
     team_by_district: Mapped[bool] = mapped_column(Boolean, default=False)
+    # "books": any ``goal`` books; "list": every book on ``list_id``; "clc": ``goal`` books
+    # whose work has a CLC number in top class ``clc_class`` (A-Z).
+    kind: Mapped[str] = mapped_column(String(8), default="books", server_default="books")
+    list_id: Mapped[int | None] = mapped_column(ForeignKey("reading_lists.id", ondelete="SET NULL"))
+    clc_class: Mapped[str | None] = mapped_column(String(1))
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("readers.id", ondelete="SET NULL"), index=True
     )

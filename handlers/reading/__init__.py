@@ -7,7 +7,7 @@ from aiogram import F, Router
 from aiogram.enums import ChatType
 
 from handlers.filters import Onboarded
-from handlers.reading import challenges, foryou, lists, log, popular
+from handlers.reading import challenges, foryou, list_pick, lists, log, photo, popular
 
 
 def build_router() -> Router:
@@ -16,10 +16,12 @@ def build_router() -> Router:
     router.message.filter(Onboarded(), F.chat.type == ChatType.PRIVATE)
     router.callback_query.filter(Onboarded())
     router.include_routers(
+        photo.build_router(),
         log.build_router(),
         popular.build_router(),
         foryou.build_router(),
         lists.build_router(),
+        list_pick.build_router(),
         challenges.build_router(),
     )
     return router

@@ -17,7 +17,7 @@ from babel.dates import format_date
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.models import DbInt, Reader, utcnow
+from bot.models import Challenge, DbInt, Reader, utcnow
 from bot.services.errors import DomainError, NotFoundError
 from bot.services.reading import challenges
 from handlers.reading.callbacks import button
@@ -51,15 +51,39 @@ def refusal(error: DomainError, settings: Settings, language: str) -> str:
         return _("This challenge ended on {day}; it cannot be joined or set any more.").format(
             day=day_text(settings, error.ended, language)
         )
+    if isinstance(error, challenges.BadChallenge) and error.reason == "list":
+        return _("A list to finish must be published and have books on it.")
     if isinstance(error, challenges.BadChallenge):
-        return _(
-            "Send /newchallenge GOAL FROM..TO [team] 中文标题 | English title, e.g. "
-            "/newchallenge 5 2026-12-01..2026-12-31 team 冬日读书 | Winter reading "
-            "(a goal of 1 to {goal} books, a period of at most {days} days)."
-        ).format(goal=challenges.MAX_GOAL, days=challenges.MAX_DAYS)
+        return (
+            _(
+                "Send /newchallenge GOAL FROM..TO [team] 中文标题 | English title, e.g. "
+                "/newchallenge 5 2026-12-01..2026-12-31 team 冬日读书 | Winter reading "
+                "(a goal of 1 to {goal} books, a period of at most {days} days)."
+            ).format(goal=challenges.MAX_GOAL, days=challenges.MAX_DAYS)
+            + "\n"
+            + _(
+                "To finish a reading list, give list:LIST_NUMBER as the goal; to explore a CLC "
+                "class, GOAL:CLASS (e.g. 3:I for three books of literature)."
+            )
+        )
     if isinstance(error, NotFoundError):
         return _("That challenge is not there, or you have not completed it.")
     return list_refusal(error)
+
+
+def aim(challenge: Challenge, target: int, title: str, period: str) -> str:
+    """What the challenge asks, by its kind."""
+    if challenge.kind == challenges.LIST:
+        return _("<b>{title}</b>: finish reading list {list} ({goal} books), {period}").format(
+            title=title, list=challenge.list_id, goal=target, period=period
+        )
+    if challenge.kind == challenges.CLC:
+        return _("<b>{title}</b>: {goal} books of CLC class {cls}, {period}").format(
+            title=title, goal=target, cls=challenge.clc_class, period=period
+        )
+    return _("<b>{title}</b>: {goal} books, {period}").format(
+        title=title, goal=target, period=period
+    )
 
 
 async def overview(
@@ -83,11 +107,7 @@ async def overview(
             start=day_text(settings, challenge.starts_at, language),
             end=day_text(settings, challenge.ends_at, language),
         )
-        lines.append(
-            _("<b>{title}</b>: {goal} books, {period}").format(
-                title=title, goal=challenge.goal, period=period
-            )
-        )
+        lines.append(aim(challenge, standing.target, title, period))
         if standing.completed_at is not None:
             lines.append("   🏅 " + _("Completed!"))
             rows.append(
@@ -104,7 +124,7 @@ async def overview(
             lines.append(
                 "   "
                 + _("Your progress: {done} of {goal}").format(
-                    done=min(standing.progress, challenge.goal), goal=challenge.goal
+                    done=min(standing.progress, standing.target), goal=standing.target
                 )
             )
         else:

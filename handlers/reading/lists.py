@@ -44,6 +44,8 @@ class ListAct(StrEnum):
     PUBLISH = "p"
     UNPUBLISH = "h"
     CREATE = "c"  # the list of the /newlist draft
+    PICK = "pk"  # value: a work id (from its card): choose one of one's lists
+    ADD = "a"  # value: a work id, added to list_id
 
 
 class NewListDraft(Draft):

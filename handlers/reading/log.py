@@ -142,6 +142,7 @@ async def overview(
             "rating from 1 to 5 and a short note."
         )
     )
+    lines.append(_("Or send a photo of the book's barcode with the caption /read."))
     rows = collected_rows(
         [(item.hold_id, title_for(item.title, item.original_title, language)) for item in collected]
     )

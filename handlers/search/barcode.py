@@ -21,7 +21,7 @@ from handlers.search.wording import not_ready_text
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 
 
-async def _reading(message: Message, bot: Bot) -> BarcodeReading | None:
+async def photo_reading(message: Message, bot: Bot) -> BarcodeReading | None:
     """What the photo shows, or None (after saying so) when it is too large to fetch."""
     assert message.photo
     photo = message.photo[-1]
@@ -46,7 +46,7 @@ async def search_photo(
     i18n: I18n,
 ) -> None:
     """Search for the ISBN on the photographed barcode."""
-    reading = await _reading(message, bot)
+    reading = await photo_reading(message, bot)
     if reading is None:
         return
     if not reading.found:

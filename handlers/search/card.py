@@ -19,6 +19,7 @@ from bot.models import Reader
 from bot.services.errors import NotFoundError
 from bot.services.ils.live import LiveAvailability
 from bot.services.members import describe_opening_hours
+from bot.services.roles import RoleSet
 from bot.services.search.work_card import LibraryHoldings, WorkCard, work_card
 from handlers.common import distance_text, edit_message
 from handlers.deeplinks import DeepLinks
@@ -26,6 +27,7 @@ from handlers.holds.callbacks import reserve_rows
 from handlers.ils.age import as_of_text
 from handlers.keyboards import main_menu
 from handlers.reading.callbacks import also_reserved_block, mark_read_row
+from handlers.reading.list_pick import add_to_list_rows
 from handlers.search.callbacks import AuthorWorks, ResultsPage, WorkOpen, button
 from handlers.search.wording import (
     TITLE_CHARS,
@@ -197,6 +199,7 @@ async def open_work(
     i18n: I18n,
     settings: Settings,
     ils: LiveAvailability,
+    roles: RoleSet | None = None,
 ) -> None:
     """A result tapped: show the work's card in place of the results."""
     try:
@@ -216,7 +219,11 @@ async def open_work(
             card,
             bot_username=username,
             back=callback_data.back(),
-            extra_rows=[*reserve_rows(card.work.work_id), mark_read_row(card.work.work_id)],
+            extra_rows=[
+                *reserve_rows(card.work.work_id),
+                mark_read_row(card.work.work_id),
+                *add_to_list_rows(card.work.work_id, roles),
+            ],
         ),
     )
 
@@ -229,6 +236,7 @@ async def open_work_link(message: Message, argument: str, data: dict[str, Any]) 
     assert isinstance(session, AsyncSession) and isinstance(reader, Reader)
     settings = data["settings"]
     ils = data["ils"]
+    roles = data.get("roles")
     assert isinstance(i18n, I18n) and message.bot is not None
     assert isinstance(settings, Settings) and isinstance(ils, LiveAvailability)
     try:
@@ -249,7 +257,11 @@ async def open_work_link(message: Message, argument: str, data: dict[str, Any]) 
         reply_markup=work_card_keyboard(
             card,
             bot_username=username,
-            extra_rows=[*reserve_rows(card.work.work_id), mark_read_row(card.work.work_id)],
+            extra_rows=[
+                *reserve_rows(card.work.work_id),
+                mark_read_row(card.work.work_id),
+                *add_to_list_rows(card.work.work_id, roles),
+            ],
         ),
         disable_web_page_preview=bool(also),
     )

@@ -1,6 +1,9 @@
-"""Reading challenges: read a number of books in a period, alone or as a district's team.
+"""Reading challenges, alone or as a district's team: read a number of books in a period,
+finish a reading list (every book on it), or explore a CLC class (a number of books whose
+work has a Chinese Library Classification number in one top class, A-Z).
 
-Progress counts the reads in the reading log dated within the period. A participant
+Progress counts the reads in the reading log dated within the period (for a list, those of
+books on the list; for a class, those of books in the class). A participant
 completes once (a conditional UPDATE, so two reads logged at once complete it once); the
 handler then sends the certificate. Streaks are weeks in a row with at least one read.
 """
@@ -11,18 +14,30 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, String, cast, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import write
-from bot.models import Challenge, ChallengeEntry, District, Reader, ReadingLog
+from bot.models import (
+    Challenge,
+    ChallengeEntry,
+    District,
+    Reader,
+    ReadingList,
+    ReadingListEntry,
+    ReadingLog,
+    Work,
+)
 from bot.services.errors import InvalidInputError, NotFoundError
 from bot.services.reading.lists import parse_titles
 from bot.services.search.query import valid_id
 
 MAX_GOAL = 1000
 MAX_DAYS = 366
+BOOKS, LIST, CLC = "books", "list", "clc"
+_LIST = re.compile(r"list:(\d{1,9})", re.IGNORECASE)
+_CLASS = re.compile(r"(\d{1,6}):([A-Za-z])")
 _PERIOD = re.compile(r"(\d{4})-(\d{2})-(\d{2})\.\.(\d{4})-(\d{2})-(\d{2})")
 
 
@@ -50,15 +65,32 @@ class ChallengeSpec:
     team: bool
     title: str
     title_en: str | None
+    kind: str = BOOKS
+    list_id: int | None = None
+    clc_class: str | None = None
+
+
+def _kind(token: str) -> tuple[str, int, int | None, str | None]:
+    """``GOAL``, ``list:LIST`` or ``GOAL:CLASS``: the kind, goal, list and class."""
+    listed = _LIST.fullmatch(token)
+    if listed is not None:
+        return LIST, 1, int(listed[1]), None
+    explore = _CLASS.fullmatch(token)
+    if explore is not None:
+        return CLC, int(explore[1]), None, explore[2].upper()
+    if not token.isdigit():
+        raise BadChallenge("format")
+    return BOOKS, int(token[:6]), None, None
 
 
 def parse_challenge(text: str, zone: tzinfo) -> ChallengeSpec:
     """``GOAL FROM..TO [team] 中文标题 | English title``; dates in the alliance's zone, both
-    days included."""
+    days included. ``list:LIST`` in place of the goal: finish that reading list;
+    ``GOAL:CLASS`` (e.g. ``3:I``): that many books in a CLC top class."""
     parts = text.split(maxsplit=2)
-    if len(parts) < 3 or not parts[0].isdigit():
+    if len(parts) < 3:
         raise BadChallenge("format")
-    goal = int(parts[0][:6])
+    kind, goal, list_id, clc_class = _kind(parts[0])
     if not 1 <= goal <= MAX_GOAL:
         raise BadChallenge("goal")
     match = _PERIOD.fullmatch(parts[1])
@@ -79,7 +111,16 @@ def parse_challenge(text: str, zone: tzinfo) -> ChallengeSpec:
     starts = datetime(first.year, first.month, first.day, tzinfo=zone)
     end_day = last + timedelta(days=1)
     ends = datetime(end_day.year, end_day.month, end_day.day, tzinfo=zone)
-    return ChallengeSpec(goal, starts, ends, team, title, title_en)
+    return ChallengeSpec(goal, starts, ends, team, title, title_en, kind, list_id, clc_class)
+
+
+async def _list_size(session: AsyncSession, list_id: int) -> int:
+    count = await session.scalar(
+        select(func.count())
+        .select_from(ReadingListEntry)
+        .where(ReadingListEntry.list_id == list_id)
+    )
+    return int(count or 0)
 
 
 async def create_challenge(
@@ -88,15 +129,26 @@ async def create_challenge(
     """A new challenge; one whose period has already ended is refused."""
     if spec.ends_at <= now:
         raise ChallengeEnded(spec.ends_at)
+    goal = spec.goal
+    if spec.kind == LIST:
+        # A list to finish must be published (readers open it) and have books on it.
+        list_id = spec.list_id or 0
+        found = await session.get(ReadingList, list_id) if valid_id(list_id) else None
+        goal = await _list_size(session, found.id) if found and found.published else 0
+        if goal == 0:
+            raise BadChallenge("list")
     async with write(session):
         made = Challenge(
             title=spec.title,
             title_en=spec.title_en,
-            goal=spec.goal,
+            goal=goal,
             starts_at=spec.starts_at,
             ends_at=spec.ends_at,
             team_by_district=spec.team,
             created_by_id=author.id,
+            kind=spec.kind,
+            list_id=spec.list_id,
+            clc_class=spec.clc_class,
         )
         session.add(made)
         await session.flush()
@@ -133,16 +185,37 @@ async def join(
     return found
 
 
+def counted(challenge: Challenge) -> list[ColumnElement[bool]]:
+    """Which reads count: dated within the period, and of the kind's books."""
+    found = [ReadingLog.read_at >= challenge.starts_at, ReadingLog.read_at < challenge.ends_at]
+    if challenge.kind == LIST:
+        found.append(
+            ReadingLog.work_id.in_(
+                select(ReadingListEntry.work_id).where(
+                    ReadingListEntry.list_id == challenge.list_id
+                )
+            )
+        )
+    elif challenge.kind == CLC:
+        # Stored as a JSON array of strings: an element in the class begins with '"X'.
+        in_class = cast(Work.clc_numbers, String).ilike(f'%"{challenge.clc_class}%')
+        found.append(ReadingLog.work_id.in_(select(Work.id).where(in_class)))
+    return found
+
+
+async def target(session: AsyncSession, challenge: Challenge) -> int:
+    """The books to read: the goal, or every book on the list as it is now."""
+    if challenge.kind == LIST:
+        return await _list_size(session, challenge.list_id) if challenge.list_id else 0
+    return challenge.goal
+
+
 async def reads_in(session: AsyncSession, reader_id: int, challenge: Challenge) -> int:
-    """The reader's reads dated within the challenge's period."""
+    """The reader's reads that count for the challenge."""
     count = await session.scalar(
         select(func.count())
         .select_from(ReadingLog)
-        .where(
-            ReadingLog.reader_id == reader_id,
-            ReadingLog.read_at >= challenge.starts_at,
-            ReadingLog.read_at < challenge.ends_at,
-        )
+        .where(ReadingLog.reader_id == reader_id, *counted(challenge))
     )
     return int(count or 0)
 
@@ -153,6 +226,7 @@ class Standing:
     joined: bool
     progress: int
     completed_at: datetime | None
+    target: int
 
 
 async def standings(session: AsyncSession, reader: Reader, now: datetime) -> list[Standing]:
@@ -171,7 +245,13 @@ async def standings(session: AsyncSession, reader: Reader, now: datetime) -> lis
     for challenge, entry in rows:
         progress = await reads_in(session, reader.id, challenge) if entry is not None else 0
         found.append(
-            Standing(challenge, entry is not None, progress, entry.completed_at if entry else None)
+            Standing(
+                challenge,
+                entry is not None,
+                progress,
+                entry.completed_at if entry else None,
+                await target(session, challenge),
+            )
         )
     return found
 
@@ -190,7 +270,8 @@ async def record_reads(session: AsyncSession, reader: Reader, now: datetime) -> 
     )
     done = []
     for challenge, entry_id in list(rows):
-        if await reads_in(session, reader.id, challenge) < challenge.goal:
+        goal = await target(session, challenge)
+        if goal == 0 or await reads_in(session, reader.id, challenge) < goal:
             continue
         async with write(session):
             result = await session.execute(
@@ -232,7 +313,7 @@ async def leaderboard(session: AsyncSession, challenge_id: int) -> tuple[Challen
     challenge = await _challenge(session, challenge_id)
     reads = (
         select(ReadingLog.reader_id, func.count().label("reads"))
-        .where(ReadingLog.read_at >= challenge.starts_at, ReadingLog.read_at < challenge.ends_at)
+        .where(*counted(challenge))
         .group_by(ReadingLog.reader_id)
         .subquery()
     )

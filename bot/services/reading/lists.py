@@ -100,6 +100,22 @@ async def add_books(
     the limit together. Returns how many were added.
     """
     works = [await work_by_isbn(session, isbn) for isbn in isbns]
+    return await _append(session, editor, list_id, [work.id for work in works], admin=admin)
+
+
+async def add_work(
+    session: AsyncSession, editor: Reader, list_id: int, work_id: int, *, admin: bool = False
+) -> int:
+    """Add one work (from its card) at the end, as ``add_books`` does: 0 when it is on the
+    list already."""
+    if not valid_id(work_id) or await session.get(Work, work_id) is None:
+        raise NotFoundError("work")
+    return await _append(session, editor, list_id, [work_id], admin=admin)
+
+
+async def _append(
+    session: AsyncSession, editor: Reader, list_id: int, work_ids: list[int], *, admin: bool
+) -> int:
     async with write(session):
         await _own(session, editor, list_id, admin=admin)
         await session.execute(
@@ -110,7 +126,7 @@ async def add_books(
                 select(ReadingListEntry.work_id).where(ReadingListEntry.list_id == list_id)
             )
         )
-        new = list(dict.fromkeys(work.id for work in works if work.id not in present))
+        new = list(dict.fromkeys(work_id for work_id in work_ids if work_id not in present))
         if len(present) + len(new) > MAX_ENTRIES:
             raise ListTooLong(len(present) + len(new))
         last = await session.scalar(
