@@ -1,6 +1,6 @@
 """reading more: challenges to finish a reading list or to explore a CLC class
 
-Revision ID: 0020_reading_more
+Revision ID: 0019_reading_more
 Revises: 0018_reading
 Create Date: 2026-12-06 14:00:00
 """
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0020_reading_more"
+revision: str = "0019_reading_more"
 down_revision: str | None = "0018_reading"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
