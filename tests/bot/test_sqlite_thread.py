@@ -17,6 +17,13 @@ def _sqlite_threads() -> int:
     return sum(1 for thread in threading.enumerate() if thread.name.startswith("sqlite"))
 
 
+def _wait_for_closed_connections() -> None:
+    """Let threads of connections closed earlier finish (they end right after the close)."""
+    for thread in threading.enumerate():
+        if thread.name.startswith("sqlite"):
+            thread.join(timeout=5)
+
+
 async def test_statements_return_rows_counts_and_ids(tmp_path: Path) -> None:
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}")
     maker = create_sessionmaker(engine)
@@ -94,6 +101,7 @@ async def test_one_trip_to_the_thread_per_statement(
 
 
 async def test_closing_connections_ends_their_threads(tmp_path: Path) -> None:
+    _wait_for_closed_connections()
     before = _sqlite_threads()
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}")
     maker = create_sessionmaker(engine)
@@ -102,9 +110,7 @@ async def test_closing_connections_ends_their_threads(tmp_path: Path) -> None:
         await second.execute(text("SELECT 1"))
         assert _sqlite_threads() == before + 2
     await engine.dispose()
-    for thread in threading.enumerate():
-        if thread.name.startswith("sqlite"):
-            thread.join(timeout=5)
+    _wait_for_closed_connections()
     assert _sqlite_threads() == before
 
 
