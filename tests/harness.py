@@ -43,9 +43,11 @@ class ChatUser:
             self.harness.sandbox.send_location(self.user_id, latitude, longitude)
         )
 
-    async def send_photo(self, content: bytes) -> list[Message]:
-        """Send a photo."""
-        return await self._feed(self.harness.sandbox.send_photo(self.user_id, content))
+    async def send_photo(self, content: bytes, *, caption: str | None = None) -> list[Message]:
+        """Send a photo, optionally with a caption."""
+        return await self._feed(
+            self.harness.sandbox.send_photo(self.user_id, content, caption=caption)
+        )
 
     async def send_document(
         self,
