@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -14,6 +15,7 @@ from bot.models import (
     LivingBookWait,
     Notification,
     NotificationStatus,
+    Reader,
     VolunteerSignup,
     utcnow,
 )
@@ -21,6 +23,7 @@ from bot.services.humanlibrary.booking import join_waitlist, take_slot
 from bot.services.humanlibrary.errors import SlotOverError
 from bot.services.volunteers import shifts
 from handlers.volunteers.service import VolunteerAction, VolunteerData
+from tests.factories import make_reader
 from tests.harness import BotHarness, inline_labels, texts
 from tests.humanlibrary.helpers import (
     ADMIN,
@@ -29,6 +32,15 @@ from tests.humanlibrary.helpers import (
     grant_organiser,
     reader_of,
 )
+
+
+async def reader_at(session: AsyncSession, event: Event) -> Reader:
+    """A new organiser of the event."""
+    organiser = await make_reader(session)
+    await session.flush()
+    event.organiser_id = organiser.id
+    return organiser
+
 
 REMINDERS = ("humanlibrary.reminder", "humanlibrary.feedback", "volunteer.reminder")
 
@@ -118,3 +130,68 @@ async def test_cancelling_an_event_calls_off_its_slots_waitlists_and_shifts(
     assert mei.last_answer and mei.last_answer["text"] == "该活动已取消，其志愿者班次已关闭。"
     async with sessionmaker() as check:
         assert list(await check.scalars(select(VolunteerSignup))) == []
+
+
+async def test_a_booking_racing_the_cancel_is_refused_or_called_off(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    from bot.services.events.organising import cancel_event
+
+    rounds = []
+    async with sessionmaker() as session:
+        for _ in range(5):
+            event, _book, slots = await event_with_book(session, minutes=30, hours=0.5)
+            organiser = await reader_at(session, event)
+            reader = await make_reader(session)
+            volunteer = await make_reader(session)
+            shift = await shifts.add_shift(
+                session,
+                organiser,
+                ADMIN,
+                event.id,
+                role="Usher",
+                places=1,
+                starts_at=event.starts_at,
+                ends_at=event.ends_at,
+                now=utcnow(),
+            )
+            await session.commit()
+            rounds.append((event.id, organiser, reader, volunteer, slots[0].id, shift.id))
+
+    async def cancel(event_id: int, organiser: Reader) -> None:
+        async with sessionmaker() as session:
+            await cancel_event(session, organiser, ADMIN, event_id, now=utcnow())
+
+    async def book(reader: Reader, slot_id: int) -> bool:
+        async with sessionmaker() as session:
+            try:
+                await take_slot(session, reader, slot_id, now=utcnow())
+            except SlotOverError:
+                return False
+            return True
+
+    async def sign(volunteer: Reader, shift_id: int) -> bool:
+        async with sessionmaker() as session:
+            try:
+                await shifts.sign_up(session, volunteer, shift_id, now=utcnow())
+            except shifts.ShiftCancelledError:
+                return False
+            return True
+
+    for event_id, organiser, reader, volunteer, slot_id, shift_id in rounds:
+        _done, booked, signed = await asyncio.gather(
+            cancel(event_id, organiser), book(reader, slot_id), sign(volunteer, shift_id)
+        )
+        async with sessionmaker() as check:
+            slot = await check.get(LivingBookSlot, slot_id)
+            assert slot is not None and slot.reader_id is None
+            assert await check.scalar(select(VolunteerSignup.id)) is None
+            told = set(
+                await check.scalars(
+                    select(Notification.reader_id).where(
+                        Notification.kind.in_(("humanlibrary.cancelled", "volunteer.cancelled"))
+                    )
+                )
+            )
+            # Whoever got in before the cancel is told it is off; nobody else hears of it.
+            assert (reader.id in told) == booked and (volunteer.id in told) == signed
