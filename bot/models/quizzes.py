@@ -81,6 +81,8 @@ class QuizQuestion(Base):
     options_en: Mapped[list[str]] = mapped_column(default=list)
     correct: Mapped[int] = mapped_column(Integer)
     seconds: Mapped[int] = mapped_column(Integer)
+    # A picture shown with the question: the Telegram file_id of the organiser's photo.
+    image_file_id: Mapped[str | None] = mapped_column(String(255))
 
 
 class QuizEntry(Base):

@@ -14,6 +14,7 @@ from bot.services.events.times import span_text
 from bot.services.humanlibrary.feedback import RATINGS
 from bot.services.humanlibrary.notices import (
     ConversationBooked,
+    ConversationCancelled,
     ConversationFeedbackWanted,
     ConversationReminder,
     SlotGiven,
@@ -98,3 +99,19 @@ def _feedback(notice: ConversationFeedbackWanted, ctx: Context) -> OutboxMessage
             ]
         ],
     )
+
+
+@renders(ConversationCancelled)
+def _cancelled(notice: ConversationCancelled, ctx: Context) -> OutboxMessage:
+    book = escape(notice.book, quote=False)
+    if notice.starts_at is None:
+        what = ctx._(
+            "❌ The event was cancelled, so you are no longer on the waitlist for {book}."
+        ).format(book=book)
+    else:
+        what = ctx._(
+            "❌ The event was cancelled, so your conversation with {book} on {when} is off."
+        ).format(book=book, when=ctx.when(notice.starts_at))
+    lines = [what, "", f"📖 {escape(notice.topic, quote=False)}"]
+    lines.append(f"🎪 {escape(ctx.name(notice.event), quote=False)}")
+    return OutboxMessage(text={ctx.language: "\n".join(lines)})

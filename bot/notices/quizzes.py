@@ -8,7 +8,7 @@ from aiogram.filters.callback_data import CallbackData
 
 from bot.models import DbInt
 from bot.notices.registry import Context, renders
-from bot.services.outbox import Button, OutboxMessage
+from bot.services.outbox import Attachment, Button, OutboxMessage
 from bot.services.quizzes.notices import BoardAfterQuestion, BoardLine, QuestionAsked, QuestionShown
 
 OPTION_MARKS = ("A", "B", "C", "D")
@@ -57,7 +57,13 @@ def question_message(question: QuestionShown, ctx: Context) -> OutboxMessage:
         )
         for index, (mark, option) in enumerate(zip(OPTION_MARKS, options, strict=False))
     ]
-    return OutboxMessage(text={ctx.language: "\n".join(lines)}, buttons=[[b] for b in buttons])
+    return OutboxMessage(
+        text={ctx.language: "\n".join(lines)},
+        buttons=[[b] for b in buttons],
+        attachment=Attachment(kind="photo", file=question.image_file_id)
+        if question.image_file_id
+        else None,
+    )
 
 
 @renders(QuestionAsked)

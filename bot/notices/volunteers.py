@@ -1,4 +1,4 @@
-"""How volunteer notices read: the reminder before a shift."""
+"""How volunteer notices read: the reminder before a shift, a shift called off."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from html import escape
 from bot.notices.registry import Context, renders
 from bot.services.events.times import span_text
 from bot.services.outbox import OutboxMessage
-from bot.services.volunteers.shifts import ShiftReminder
+from bot.services.volunteers.shifts import ShiftCancelled, ShiftReminder, ShiftShown
 
 
 @renders(ShiftReminder)
@@ -20,9 +20,26 @@ def _reminder(notice: ShiftReminder, ctx: Context) -> OutboxMessage:
                 "when you arrive, and the check-out one when you leave."
             ),
             "",
+            _shift_lines(shift, ctx),
+        ]
+    )
+    return OutboxMessage(text={ctx.language: text})
+
+
+def _shift_lines(shift: ShiftShown, ctx: Context) -> str:
+    return "\n".join(
+        [
             f"🙋 <b>{escape(shift.role, quote=False)}</b>",
             f"🎪 {escape(ctx.name(shift.event), quote=False)}",
             f"🕒 {span_text(shift.starts_at, shift.ends_at, ctx.settings.zone)}",
         ]
     )
-    return OutboxMessage(text={ctx.language: text})
+
+
+@renders(ShiftCancelled)
+def _cancelled(notice: ShiftCancelled, ctx: Context) -> OutboxMessage:
+    what = ctx._(
+        "❌ The event was cancelled, so your volunteer shift is off. Thank you for offering "
+        "your time."
+    )
+    return OutboxMessage(text={ctx.language: what + "\n\n" + _shift_lines(notice.shift, ctx)})

@@ -22,7 +22,7 @@ from bot.services.quizzes.playing import (
 from handlers.common import remove_buttons, replace_buttons
 from handlers.quizzes.callbacks import ContestAction, ContestData
 from handlers.quizzes.contests import contest_button
-from handlers.quizzes.render import question_reply
+from handlers.quizzes.render import send_question
 
 
 async def _send_question(
@@ -42,8 +42,7 @@ async def _send_question(
             ),
         )
         return
-    text, markup = question_reply(question, i18n, settings)
-    await bot.send_message(reader.chat_id, text, reply_markup=markup)
+    await send_question(bot, reader.chat_id, question, i18n, settings)
 
 
 async def answer(

@@ -24,7 +24,7 @@ from bot.services.quizzes.certificates import CertificateText, certificate_png
 from bot.services.quizzes.playing import AlreadyEnteredError, QuizClosedError, quiz_ends_at
 from handlers.common import edit_message
 from handlers.quizzes.callbacks import ContestAction, ContestData
-from handlers.quizzes.render import question_reply, when_text
+from handlers.quizzes.render import send_question, when_text
 from handlers.submissions.entries import contest_listing
 
 
@@ -151,8 +151,7 @@ async def join(
             ).format(time=when_text(joined.quiz, settings)),
         )
         return
-    text, markup = question_reply(joined.question, i18n, settings)
-    await bot.send_message(reader.chat_id, text, reply_markup=markup)
+    await send_question(bot, reader.chat_id, joined.question, i18n, settings)
 
 
 def when_text_start(error: QuizClosedError, settings: Settings) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from aiogram import Bot
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 
@@ -11,6 +12,7 @@ from bot.notices.quizzes import question_message
 from bot.notices.registry import Context
 from bot.services.events.times import local_time
 from bot.services.outbox import OutboxMessage
+from bot.services.outbox.messages import CAPTION_LIMIT
 from bot.services.quizzes.notices import QuestionShown
 from bot.services.quizzes.playing import quiz_ends_at
 
@@ -31,6 +33,20 @@ def question_reply(
     language = i18n.current_locale
     message = question_message(question, Context(language, i18n, settings))
     return message.text[language], as_markup(message)
+
+
+async def send_question(
+    bot: Bot, chat_id: int, question: QuestionShown, i18n: I18n, settings: Settings
+) -> None:
+    """Send the question: as a photo with it as the caption when it has an image."""
+    text, markup = question_reply(question, i18n, settings)
+    if question.image_file_id is None:
+        await bot.send_message(chat_id, text, reply_markup=markup)
+    elif len(text) <= CAPTION_LIMIT:
+        await bot.send_photo(chat_id, question.image_file_id, caption=text, reply_markup=markup)
+    else:
+        await bot.send_photo(chat_id, question.image_file_id)
+        await bot.send_message(chat_id, text, reply_markup=markup)
 
 
 def when_text(quiz: Quiz, settings: Settings) -> str:

@@ -73,14 +73,21 @@ def _pick(*choices: tuple[str, BuildAction]) -> InlineKeyboardMarkup:
 
 def question_help() -> str:
     """How to type a question, and the CSV alternative."""
-    return _(
-        "Send each question as one message: the question on the first line, then 2 to 4 "
-        "options, one per line, the right one starting with *, and optionally the seconds "
-        "to answer (5–300, 20 if not given) on the last line. For example:\n"
-        "<code>Who wrote Dream of the Red Chamber?\n*Cao Xueqin\nLu Xun\nBa Jin\n30</code>\n\n"
-        "Or send a CSV file with the header <code>question,option_1,option_2,option_3,"
-        "option_4,correct,seconds,question_en,option_1_en,option_2_en,option_3_en,option_4_en"
-        "</code> (correct is 1 to 4; the English columns are optional)."
+    return (
+        _(
+            "Send each question as one message: the question on the first line, then 2 to 4 "
+            "options, one per line, the right one starting with *, and optionally the seconds "
+            "to answer (5–300, 20 if not given) on the last line. For example:\n"
+            "<code>Who wrote Dream of the Red Chamber?\n*Cao Xueqin\nLu Xun\nBa Jin\n30</code>\n\n"
+            "Or send a CSV file with the header <code>question,option_1,option_2,option_3,"
+            "option_4,correct,seconds,question_en,option_1_en,option_2_en,option_3_en,option_4_en"
+            "</code> (correct is 1 to 4; the English columns are optional)."
+        )
+        + "\n\n"
+        + _(
+            "To show a picture with a question, send it as a photo with the question as its "
+            "caption."
+        )
     )
 
 
@@ -218,6 +225,34 @@ async def typed_question(message: Message, state: FSMContext) -> None:
     await _added(message, draft, 1)
 
 
+async def photo_question(message: Message, state: FSMContext) -> None:
+    """A question with a picture: the photo, with the question typed as its caption."""
+    draft = await QuizDraft.load(state)
+    assert message.photo
+    if not (message.caption or "").strip():
+        await message.answer(
+            _("Send the question as the photo's caption, typed as for a question without a photo.")
+            + "\n\n"
+            + question_help()
+        )
+        return
+    try:
+        question = parse_typed_question(message.caption or "")
+    except InvalidInputError as error:
+        await message.answer(
+            problem_text(Problem(0, str(error))).capitalize() + ".\n\n" + question_help()
+        )
+        return
+    if len(draft.questions) >= MAX_QUESTIONS:
+        await message.answer(problem_text(Problem(0, "too many")))
+        return
+    # The largest size Telegram made of the photo.
+    question = question.model_copy(update={"image_file_id": message.photo[-1].file_id})
+    draft.questions = [*draft.questions, question]
+    await draft.save(state)
+    await _added(message, draft, 1)
+
+
 async def csv_questions(message: Message, state: FSMContext, bot: Bot) -> None:
     """Questions from a CSV file: all of them, or none and every problem named."""
     draft = await QuizDraft.load(state)
@@ -299,6 +334,7 @@ def build_router() -> Router:
     router.message.register(closes, StateFilter(QuizWizard.closes), F.text)
     router.message.register(csv_questions, StateFilter(QuizWizard.questions), F.document)
     router.message.register(typed_question, StateFilter(QuizWizard.questions), F.text)
+    router.message.register(photo_question, StateFilter(QuizWizard.questions), F.photo)
     router.callback_query.register(
         publish, StateFilter(QuizWizard.questions), on(F.action == BuildAction.PUBLISH)
     )

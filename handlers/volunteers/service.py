@@ -58,6 +58,8 @@ def refusal_text(error: DomainError) -> str:
         return _("You are already on this shift.")
     if isinstance(error, shifts.ShiftStartedError):
         return _("This shift has started; signing up or withdrawing is over.")
+    if isinstance(error, shifts.ShiftCancelledError):
+        return _("This event has been cancelled, so its shifts are closed.")
     if isinstance(error, shifts.NotSignedUpError):
         return _("You are not on this shift, so nothing was changed.")
     if isinstance(error, NotFoundError):

@@ -195,3 +195,111 @@ async def test_a_window_quiz_in_chinese(
     async with sessionmaker() as check:
         entry = await check.scalar(select(QuizEntry))
         assert entry is not None and entry.score == 1 and entry.current == 2
+
+
+def _picture() -> bytes:
+    from io import BytesIO
+
+    from PIL import Image
+
+    buffer = BytesIO()
+    Image.new("RGB", (64, 48), "navy").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+async def test_a_question_with_a_picture_goes_out_as_a_photo(
+    harness: BotHarness, session: AsyncSession, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    organiser = harness.user(82020, "Olga")
+    await organiser.onboard()
+    await grant_organiser(session, 82020)
+    starts = (utcnow() + timedelta(days=1)).astimezone(harness.app.settings.zone)
+    await organiser.send("/newquiz")
+    await organiser.send("图书馆知识 / Library Quiz")
+    await organiser.tap("🔴 Live round at a start time")
+    await organiser.send(f"{starts:%Y-%m-%d %H:%M}")
+    assert "send it as a photo with the question as its caption" in (
+        organiser.last_bot_message().text or ""
+    )
+    # A photo without the question, or with a bad one, adds nothing.
+    await organiser.send_photo(_picture())
+    assert "Send the question as the photo's caption" in (organiser.last_bot_message().text or "")
+    await organiser.send_photo(_picture(), caption="这是哪座图书馆？\n国家图书馆\n上海图书馆")
+    assert "Mark exactly one right option" in (organiser.last_bot_message().text or "")
+    await organiser.send_photo(_picture(), caption="这是哪座图书馆？\n*国家图书馆\n上海图书馆\n30")
+    assert "the quiz has 1" in (organiser.last_bot_message().text or "")
+    await organiser.send("《红楼梦》的作者是谁？\n*曹雪芹\n鲁迅")
+    assert "the quiz has 2" in (organiser.last_bot_message().text or "")
+    await organiser.tap("✅ Publish")
+    assert "is published with 2 questions" in (organiser.last_bot_message().text or "")
+    async with sessionmaker() as check:
+        questions = list(await check.scalars(select(QuizQuestion).order_by(QuizQuestion.position)))
+        assert questions[0].image_file_id and questions[1].image_file_id is None
+        # The round starts now.
+        await check.execute(update(Quiz).values(starts_at=utcnow() - timedelta(seconds=1)))
+        await check.commit()
+        quiz = await check.scalar(select(Quiz))
+        assert quiz is not None
+        second_opens = quiz.starts_at + timedelta(seconds=30 + quiz.gap_seconds)
+
+    ann, mei = harness.user(82021, "Ann"), harness.user(82022, "梅", language_code="zh")
+    await ann.onboard()
+    await mei.onboard("zh")
+    for user, quiz_label, join in (
+        (ann, "📝 Library Quiz", "✅ Join"),
+        (mei, "📝 图书馆知识", "✅ 参加"),
+    ):
+        await user.send("/contests")
+        await user.tap(quiz_label)
+        await user.tap(join)
+    await deliver(harness, sessionmaker, utcnow())
+    for user, first_line in ((ann, "Question 1 of 2"), (mei, "第 1 题，共 2 题")):
+        shown = user.last_bot_message()
+        assert shown.photo, "the first question comes as a photo"
+        assert first_line in (shown.caption or "") and "这是哪座图书馆？" in (shown.caption or "")
+        assert inline_labels(shown) == ["A. 国家图书馆", "B. 上海图书馆"]
+    await mei.tap("A. 国家图书馆", message_id=mei.last_bot_message().message_id)
+    assert mei.last_answer and mei.last_answer["text"] == "✅ 答对了！"
+    await deliver(harness, sessionmaker, second_opens + timedelta(seconds=1))
+    second = ann.last_bot_message()
+    assert not second.photo and "Question 2 of 2" in (second.text or "")
+    assert "《红楼梦》的作者是谁？" in (second.text or "")
+
+    # A quiz played within a window sends its picture question as a photo too.
+    boss = await make_reader(session)
+    await session.commit()
+    window = await create_quiz(
+        session,
+        boss,
+        ORGANISER,
+        NewQuiz(
+            title="看图识馆",
+            title_en="Spot the Library",
+            mode=QuizMode.WINDOW,
+            starts_at=utcnow() + timedelta(minutes=1),
+            closes_at=utcnow() + timedelta(days=1),
+            questions=[
+                QuestionDraft(
+                    text="这是哪座图书馆？",
+                    options=["国家图书馆", "上海图书馆"],
+                    correct=0,
+                    image_file_id=questions[0].image_file_id,
+                )
+            ],
+        ),
+        now=utcnow(),
+    )
+    async with sessionmaker() as move:
+        await move.execute(
+            update(Quiz)
+            .where(Quiz.id == window.id)
+            .values(starts_at=utcnow() - timedelta(minutes=1))
+        )
+        await move.commit()
+    await ann.send("/contests")
+    await ann.tap("📝 Spot the Library")
+    await ann.tap("✅ Join")
+    shown = ann.last_bot_message()
+    assert shown.photo and "Question 1 of 1" in (shown.caption or "")
+    await ann.tap("B. 上海图书馆", message_id=shown.message_id)
+    assert ann.last_answer and "the answer is A" in ann.last_answer["text"]

@@ -48,8 +48,10 @@ from bot.services.events.records import (
 )
 from bot.services.events.registration import WaitlistRules, fill_places
 from bot.services.events.times import LONGEST_EVENT, parse_any, session_starts
+from bot.services.humanlibrary import booking
 from bot.services.outbox import Priority
 from bot.services.roles import RoleSet
+from bot.services.volunteers import shifts
 
 # How long an organiser's ended events stay on their list.
 RECENT = timedelta(days=30)
@@ -380,18 +382,20 @@ async def reschedule(
 async def cancel_event(
     session: AsyncSession, actor: Reader, roles: RoleSet, event_id: int, *, now: datetime
 ) -> int:
-    """Cancel the event and tell everyone registered or waiting; commits."""
+    """Cancel the event, its living-book conversations and volunteer shifts; tell everyone
+    registered, booked, waiting or signed up (how many readers); commits."""
     event = await managed_event(session, actor, roles, event_id)
     if event.status is not EventStatus.PUBLISHED:
         raise NotAllowedError("not published")
     async with write(session):
         event.status = EventStatus.CANCELLED
+        # The row lock first: bookings on the event commit before, or see it cancelled.
+        await session.flush()
         await skip_pending(session, f"ev-rem:{event.id}:", "event cancelled")
         cancelled = EventCancelled(event=shown(event))
         registrations = list(await session.scalars(active_registrations(event.id)))
-        await outbox.enqueue_notices(
-            session,
-            [
+        notices = [
+            *(
                 Notice(
                     reader_id=registration.reader_id,
                     data=cancelled,
@@ -399,15 +403,18 @@ async def cancel_event(
                     priority=Priority.HIGH,
                 )
                 for registration in registrations
-            ],
-            now=now,
-        )
+            ),
+            *await booking.cancel_for_event(session, event, now=now),
+            *await shifts.cancel_for_event(session, event, now=now),
+        ]
+        await outbox.enqueue_notices(session, notices, now=now)
+        told = {notice.reader_id for notice in notices}
         audit.record(
             session,
             actor,
             "event.cancel",
             target_type="event",
             target_id=event.id,
-            notified=len(registrations),
+            notified=len(told),
         )
-    return len(registrations)
+    return len(told)

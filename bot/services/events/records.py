@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bot.db import write
-from bot.models import Event, Reader, Registration, RegistrationStatus
+from bot.models import Event, EventStatus, Reader, Registration, RegistrationStatus
 from bot.notices.intents import Names
 from bot.services.errors import DomainError, NotAllowedError, NotFoundError
 from bot.services.roles import RoleSet
@@ -104,6 +104,18 @@ async def locked_event(session: AsyncSession, event_id: int) -> Event:
     if event is None:
         raise NotFoundError("event")
     return event
+
+
+async def still_published(session: AsyncSession, event_id: int) -> bool:
+    """Whether the event is still published, share-locked against a cancel (inside a write).
+
+    A booking of something on the event checks this inside its unit of work, so it either
+    commits before a cancellation reads what to cancel, or sees the event cancelled.
+    """
+    query = select(Event.status).where(Event.id == event_id)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(read=True)
+    return await session.scalar(query) is EventStatus.PUBLISHED
 
 
 async def managed_event(

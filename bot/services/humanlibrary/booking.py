@@ -8,12 +8,14 @@ from datetime import datetime
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 
 from bot.db import write
-from bot.models import EventStatus, LivingBookSlot, LivingBookWait, Reader
-from bot.notices.intents import Notice
+from bot.models import Event, EventStatus, LivingBook, LivingBookSlot, LivingBookWait, Reader
+from bot.notices.intents import Names, Notice
 from bot.services import outbox
 from bot.services.events.notices import skip_pending
+from bot.services.events.records import still_published
 from bot.services.humanlibrary.errors import (
     AlreadyBookedError,
     AlreadyWaitingError,
@@ -24,6 +26,7 @@ from bot.services.humanlibrary.errors import (
 )
 from bot.services.humanlibrary.notices import (
     ConversationBooked,
+    ConversationCancelled,
     SlotGiven,
     booking_notices,
     shown,
@@ -31,6 +34,7 @@ from bot.services.humanlibrary.notices import (
     slot_key,
 )
 from bot.services.humanlibrary.shelves import book_card, loaded_slot
+from bot.services.outbox import Priority
 
 
 def _changed(result: object) -> int:
@@ -77,6 +81,8 @@ async def take_slot(
         raise AlreadyBookedError("another slot")
     try:
         async with write(session):
+            if not await still_published(session, slot.book.event_id):
+                raise SlotOverError("cancelled")
             # One reader per slot: only the first conditional update finds it free.
             taken = await session.execute(
                 update(LivingBookSlot)
@@ -116,6 +122,9 @@ async def cancel_slot(
     if slot.starts_at <= now:
         raise SlotOverError("started")
     async with write(session):
+        if not await still_published(session, slot.book.event_id):
+            # The event's cancellation gave every booking back already.
+            raise NotYourSlotError("cancelled")
         freed = await session.execute(
             update(LivingBookSlot)
             .where(LivingBookSlot.id == slot.id, LivingBookSlot.reader_id == reader.id)
@@ -186,6 +195,8 @@ async def join_waitlist(
         raise SlotsFreeError("free")
     try:
         async with write(session):
+            if not await still_published(session, card.book.event_id):
+                raise SlotOverError("cancelled")
             session.add(LivingBookWait(book_id=book_id, reader_id=reader.id, created_at=now))
             await session.flush()
     except IntegrityError as error:
@@ -207,3 +218,68 @@ async def leave_waitlist(session: AsyncSession, reader: Reader, book_id: int) ->
             )
         )
     return bool(_changed(left))
+
+
+async def cancel_for_event(session: AsyncSession, event: Event, *, now: datetime) -> list[Notice]:
+    """Inside an event's cancellation: give back its conversations to come, empty its
+    waitlists, skip their reminders and prompts; the notices telling each reader."""
+    titled = Names(name=event.title, name_en=event.title_en)
+    slots = list(
+        await session.scalars(
+            select(LivingBookSlot)
+            .join(LivingBook, LivingBookSlot.book_id == LivingBook.id)
+            .where(
+                LivingBook.event_id == event.id,
+                LivingBookSlot.reader_id.is_not(None),
+                LivingBookSlot.starts_at > now,
+            )
+            .options(selectinload(LivingBookSlot.book))
+            .execution_options(populate_existing=True)
+        )
+    )
+    notices: list[Notice] = []
+    for slot in slots:
+        reader_id = slot.reader_id
+        assert reader_id is not None
+        await skip_pending(session, slot_key(slot.id, reader_id), "event cancelled")
+        notices.append(
+            Notice(
+                reader_id=reader_id,
+                data=ConversationCancelled(
+                    book=slot.book.name,
+                    topic=slot.book.topic,
+                    event=titled,
+                    starts_at=slot.starts_at,
+                ),
+                dedup_key=f"hl-cancelled:{slot.id}:{reader_id}",
+                priority=Priority.HIGH,
+            )
+        )
+    if slots:
+        await session.execute(
+            update(LivingBookSlot)
+            .where(LivingBookSlot.id.in_([slot.id for slot in slots]))
+            .values(reader_id=None, booked_at=None)
+            .execution_options(synchronize_session=False)
+        )
+    books = select(LivingBook.id).where(LivingBook.event_id == event.id)
+    waits = (
+        await session.execute(
+            select(
+                LivingBookWait.book_id, LivingBookWait.reader_id, LivingBook.name, LivingBook.topic
+            )
+            .join(LivingBook, LivingBookWait.book_id == LivingBook.id)
+            .where(LivingBook.event_id == event.id)
+        )
+    ).all()
+    for book_id, reader_id, name, topic in waits:
+        notices.append(
+            Notice(
+                reader_id=reader_id,
+                data=ConversationCancelled(book=name, topic=topic, event=titled),
+                dedup_key=f"hl-cancelled-wait:{book_id}:{reader_id}",
+                priority=Priority.HIGH,
+            )
+        )
+    await session.execute(delete(LivingBookWait).where(LivingBookWait.book_id.in_(books)))
+    return notices

@@ -135,3 +135,14 @@ def booking_notices(slot: LivingBookSlot, reader_id: int, now: datetime) -> list
             )
         )
     return notices
+
+
+@notice_kind("humanlibrary.cancelled")
+class ConversationCancelled(NoticeData):
+    """The event was cancelled: the reader's conversation, or place on a waitlist, is off."""
+
+    book: str
+    topic: str
+    event: Names
+    # When the booked conversation would have started; None for a place on the waitlist.
+    starts_at: datetime | None = None

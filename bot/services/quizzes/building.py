@@ -50,6 +50,7 @@ class QuestionDraft(BaseModel):
     seconds: int = DEFAULT_SECONDS
     text_en: str | None = None
     options_en: list[str] = []
+    image_file_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -204,6 +205,7 @@ async def create_quiz(
                     options_en=list(question.options_en),
                     correct=question.correct,
                     seconds=question.seconds,
+                    image_file_id=question.image_file_id,
                 )
                 for position, question in enumerate(new.questions)
             ],

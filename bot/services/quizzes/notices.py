@@ -24,6 +24,7 @@ class QuestionShown(BaseModel):
     options_en: list[str] = []
     closes_at: datetime
     seconds: int
+    image_file_id: str | None = None
 
 
 def question_shown(quiz: Quiz, question: QuizQuestion, closes_at: datetime) -> QuestionShown:
@@ -38,6 +39,7 @@ def question_shown(quiz: Quiz, question: QuizQuestion, closes_at: datetime) -> Q
         options_en=list(question.options_en),
         closes_at=closes_at,
         seconds=question.seconds,
+        image_file_id=question.image_file_id,
     )
 
 

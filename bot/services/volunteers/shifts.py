@@ -18,7 +18,8 @@ from bot.notices.intents import Names, Notice, NoticeData, notice_kind
 from bot.services import audit, outbox
 from bot.services.errors import DomainError, InvalidInputError, NotFoundError
 from bot.services.events.notices import skip_pending
-from bot.services.events.records import managed_event
+from bot.services.events.records import managed_event, still_published
+from bot.services.outbox import Priority
 from bot.services.roles import RoleSet
 
 ROLE_LIMIT = 60
@@ -42,6 +43,10 @@ class NotSignedUpError(NotFoundError):
     """The reader is not on this shift."""
 
 
+class ShiftCancelledError(DomainError):
+    """The shift's event was cancelled."""
+
+
 class ShiftShown(BaseModel):
     """A shift as notices show it."""
 
@@ -57,6 +62,13 @@ class ShiftShown(BaseModel):
 @notice_kind("volunteer.reminder")
 class ShiftReminder(NoticeData):
     """A volunteer's shift starts soon: check in with the QR code at the venue."""
+
+    shift: ShiftShown
+
+
+@notice_kind("volunteer.cancelled")
+class ShiftCancelled(NoticeData):
+    """The event was cancelled: the volunteer's shift on it is off."""
 
     shift: ShiftShown
 
@@ -211,6 +223,8 @@ async def sign_up(
     try:
         async with write(session):
             shift = await _shift(session, shift_id, lock=True)
+            if not await still_published(session, shift.event_id):
+                raise ShiftCancelledError("cancelled")
             taken = await session.scalar(
                 select(func.count()).where(VolunteerSignup.shift_id == shift.id)
             )
@@ -264,3 +278,35 @@ async def withdraw(session: AsyncSession, reader: Reader, shift_id: int, *, now:
         if not int(getattr(gone, "rowcount", 0) or 0):
             raise NotSignedUpError("not signed up")
         await skip_pending(session, _key(shift.id, reader.id), "withdrew")
+
+
+async def cancel_for_event(session: AsyncSession, event: Event, *, now: datetime) -> list[Notice]:
+    """Inside an event's cancellation: drop the sign-ups nobody checked in on (hours served
+    stay), skip their reminders; the notices telling each volunteer."""
+    signups = list(
+        await session.scalars(
+            select(VolunteerSignup)
+            .join(VolunteerShift, VolunteerSignup.shift_id == VolunteerShift.id)
+            .where(VolunteerShift.event_id == event.id, VolunteerSignup.checked_in_at.is_(None))
+            .options(selectinload(VolunteerSignup.shift).selectinload(VolunteerShift.event))
+        )
+    )
+    notices: list[Notice] = []
+    for signup in signups:
+        await skip_pending(session, _key(signup.shift_id, signup.reader_id), "event cancelled")
+        notices.append(
+            Notice(
+                reader_id=signup.reader_id,
+                data=ShiftCancelled(shift=_shown(signup.shift)),
+                dedup_key=f"vol-cancelled:{signup.shift_id}:{signup.reader_id}",
+                priority=Priority.HIGH,
+            )
+        )
+    if signups:
+        await session.execute(
+            delete(VolunteerSignup).where(
+                VolunteerSignup.id.in_([signup.id for signup in signups]),
+                VolunteerSignup.checked_in_at.is_(None),
+            )
+        )
+    return notices
