@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import enum
-import io
 from html import escape
 
-import qrcode
 from aiogram import Bot, F, Router
 from aiogram.enums import ChatType
 from aiogram.exceptions import TelegramBadRequest
@@ -39,6 +37,7 @@ from handlers.bookstores.wording import money, rules_text, store_html
 from handlers.drafts import Draft
 from handlers.filters import Onboarded
 from handlers.holds.display import library_name_html, work_html
+from handlers.organiser_events.manage import qr_png
 from handlers.wizard_exit import cancel_hint
 
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
@@ -67,13 +66,6 @@ class ChooseData(CallbackData, prefix="chs"):
 
     action: ChooseAct
     store_id: int
-
-
-def qr_png(code: str) -> bytes:
-    """The voucher's QR code as PNG (blocking: call it off the event loop)."""
-    buffer = io.BytesIO()
-    qrcode.make(code).save(buffer)
-    return buffer.getvalue()
 
 
 async def _begin(
