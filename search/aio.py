@@ -60,10 +60,11 @@ class AsyncCatalogueIndex:
         docs: Iterable[WorkDocument],
         *,
         progress: Callable[[int], None] | None = None,
+        expected: int | None = None,
     ) -> int:
         """Rebuild from scratch and swap in atomically; progress is called from a worker thread."""
         async with self._write_lock:
-            return await self._call(self._index.rebuild, docs, progress=progress)
+            return await self._call(self._index.rebuild, docs, progress=progress, expected=expected)
 
     async def doc_count(self) -> int:
         """Number of works in the index."""

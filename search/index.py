@@ -31,6 +31,13 @@ MAX_LIMIT = 1000
 PROGRESS_EVERY = 1000
 # Works handed to a rebuild's worker process at a time.
 BUILD_BATCH = 500
+# A rebuild known to hold fewer works than this is written in the calling process. Worker
+# processes are forked, and a fork copies every open descriptor of the process: one that
+# lands while another thread is starting a subprocess keeps that subprocess's exec-status
+# pipe open, and the starting thread then waits for the worker to exit. The bot rebuilds
+# a missing index in a thread beside its event loop, so forking is kept for builds large
+# enough to gain from it.
+PARALLEL_FROM = 10_000
 MAX_IDLE_SEARCHERS = 8
 # Sets of libraries whose holdings a pooled searcher remembers (see _held_at).
 MAX_REMEMBERED_HOLDINGS = 8
@@ -371,10 +378,16 @@ class CatalogueIndex:
         docs: Iterable[WorkDocument],
         *,
         progress: Callable[[int], None] | None = None,
+        expected: int | None = None,
     ) -> int:
-        """Index all works into a fresh generation and swap it in; return the number indexed."""
+        """Index all works into a fresh generation and swap it in; return the number indexed.
+
+        ``expected`` is how many works ``docs`` holds, when the caller knows: a rebuild of
+        fewer than ``PARALLEL_FROM`` works stays in this process.
+        """
+        parallel = expected is None or expected >= PARALLEL_FROM
         with self._exclusive():
-            count = self._build(docs, progress)
+            count = self._build(docs, progress, parallel=parallel)
             self._changed()
             self._remove_stale_generations()
         return count
@@ -461,7 +474,13 @@ class CatalogueIndex:
             return suggestion
         return None
 
-    def _build(self, docs: Iterable[WorkDocument], progress: Callable[[int], None] | None) -> int:
+    def _build(
+        self,
+        docs: Iterable[WorkDocument],
+        progress: Callable[[int], None] | None,
+        *,
+        parallel: bool = False,
+    ) -> int:
         target = self._new_generation_dir()
         # The title and author words are read back from the new index (pinyin terms when
         # first needed): one pass over a term list costs less than analysing every work twice.
@@ -469,7 +488,9 @@ class CatalogueIndex:
         try:
             ix = _storage(target).create_index(self._schema)
             try:
-                count = self._write(ix, docs, terms, fresh=True, progress=progress)
+                count = self._write(
+                    ix, docs, terms, fresh=True, progress=progress, parallel=parallel
+                )
                 with ix.reader() as reader:
                     terms["spelling"] = set(reader.field_terms("spelling"))
             finally:
@@ -481,13 +502,13 @@ class CatalogueIndex:
         self._vocabularies.learn(target, terms, fresh=True)
         return count
 
-    def _writer(self, ix: Any, *, fresh: bool) -> Any:
+    def _writer(self, ix: Any, *, fresh: bool, parallel: bool) -> Any:
         """A Whoosh writer; a rebuild's spreads the works over worker processes.
 
         Each worker writes a segment of its own and the segments are kept as they are:
         merging them would rewrite every posting once more for little gain in search time.
         """
-        if fresh and self._procs > 1:
+        if fresh and parallel and self._procs > 1:
             # Workers are forked: load jieba and OpenCC once here, not under a lock that
             # another thread of this process might hold at the moment of the fork.
             load_chinese_tools()
@@ -507,6 +528,7 @@ class CatalogueIndex:
         *,
         fresh: bool,
         progress: Callable[[int], None] | None,
+        parallel: bool = False,
     ) -> int:
         """Write works, collecting the terms of the fields ``terms`` names.
 
@@ -543,7 +565,7 @@ class CatalogueIndex:
                     if name in terms and name in fields:
                         terms[name].update(token.text for token in analyzer(fields[name]))
                 if writer is None:
-                    writer = self._writer(ix, fresh=fresh)
+                    writer = self._writer(ix, fresh=fresh, parallel=parallel)
                 if fresh and doc.work_id not in committed:
                     writer.add_document(**fields)
                 else:

@@ -299,6 +299,7 @@ class CatalogueIndexer:
         # Changes recorded before the rebuild reads the works are in it; later ones are not.
         async with self.sessionmaker() as session:
             marker = await _recent_changes(session)
+            expected = await session.scalar(select(func.count()).select_from(Work))
 
         def on_progress(count: int) -> None:
             self.status.indexed = count
@@ -320,7 +321,9 @@ class CatalogueIndexer:
                 after_id = batch[-1].work_id
 
         try:
-            count = await self.index.rebuild(documents(), progress=on_progress)
+            count = await self.index.rebuild(
+                documents(), progress=on_progress, expected=int(expected or 0)
+            )
         finally:
             self.status.building = False
         await self._save_position(ChangePosition(marker.through, marker.applied))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import multiprocessing.process
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 
 from search import CatalogueIndex, IndexClosedError, IndexNotFoundError, WorkDocument
+from search.index import PARALLEL_FROM
 from tests.search.conftest import BY_ID, CORPUS
 
 
@@ -105,6 +107,32 @@ def test_progress_is_reported_every_thousand_works(fresh_index: CatalogueIndex) 
     works = (WorkDocument(n, f"Volume {n}") for n in range(2500))
     assert fresh_index.rebuild(works, progress=progress.append) == 2500
     assert progress == [1000, 2000, 2500]
+
+
+@pytest.mark.parametrize(
+    ("expected", "forked"), [(2500, False), (None, True), (PARALLEL_FROM - 1, False)]
+)
+def test_only_a_large_rebuild_forks_workers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, expected: int | None, forked: bool
+) -> None:
+    # A fork copies the descriptors of every thread's half-started subprocess; the bot's
+    # own small rebuilds (a missing index, tests) must not fork at all.
+    started: list[object] = []
+    real_start = multiprocessing.process.BaseProcess.start
+
+    def start(process: multiprocessing.process.BaseProcess) -> None:
+        started.append(process)
+        real_start(process)
+
+    monkeypatch.setattr(multiprocessing.process.BaseProcess, "start", start)
+    index = CatalogueIndex(tmp_path / "index", procs=2)
+    try:
+        works = (WorkDocument(n, f"Volume {n}") for n in range(2500))
+        assert index.rebuild(works, expected=expected) == 2500
+        assert index.doc_count() == 2500
+    finally:
+        index.close()
+    assert bool(started) is forked
 
 
 def test_failed_rebuild_leaves_the_live_index_alone(
