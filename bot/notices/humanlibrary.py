@@ -17,6 +17,7 @@ from bot.services.humanlibrary.notices import (
     ConversationCancelled,
     ConversationFeedbackWanted,
     ConversationReminder,
+    LivingBookCalledOff,
     SlotGiven,
     SlotShown,
 )
@@ -115,3 +116,25 @@ def _cancelled(notice: ConversationCancelled, ctx: Context) -> OutboxMessage:
     lines = [what, "", f"📖 {escape(notice.topic, quote=False)}"]
     lines.append(f"🎪 {escape(ctx.name(notice.event), quote=False)}")
     return OutboxMessage(text={ctx.language: "\n".join(lines)})
+
+
+@renders(LivingBookCalledOff)
+def _book_called_off(notice: LivingBookCalledOff, ctx: Context) -> OutboxMessage:
+    event = escape(ctx.name(notice.event), quote=False)
+    if notice.conversations:
+        what = ctx.ngettext(
+            "❌ {event} was cancelled. Your {count} booked conversation as {book} is off; "
+            "its reader has been told.",
+            "❌ {event} was cancelled. Your {count} booked conversations as {book} are off; "
+            "their readers have been told.",
+            notice.conversations,
+        )
+    else:
+        what = ctx._("❌ {event} was cancelled, so you will not be a living book as {book} there.")
+    return OutboxMessage(
+        text={
+            ctx.language: what.format(
+                event=event, book=escape(notice.book, quote=False), count=notice.conversations
+            )
+        }
+    )

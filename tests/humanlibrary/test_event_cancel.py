@@ -51,7 +51,10 @@ async def test_cancelling_an_event_calls_off_its_slots_waitlists_and_shifts(
     organiser = harness.user(84001, "Olga")
     await organiser.onboard()
     boss = await grant_organiser(session, 84001)
-    event, _book, slots = await event_with_book(session, minutes=30, hours=0.5)
+    lin = harness.user(84004, "Lin", language_code="zh")
+    await lin.onboard("zh")
+    lin_row = await reader_of(sessionmaker, 84004)
+    event, _book, slots = await event_with_book(session, minutes=30, hours=0.5, person=lin_row)
     event.organiser_id = boss.id
     await session.commit()
     starts = event.starts_at
@@ -78,13 +81,14 @@ async def test_cancelling_an_event_calls_off_its_slots_waitlists_and_shifts(
         await shifts.sign_up(other, mei_row, shift.id, now=now)
     ana.new_bot_messages()
     mei.new_bot_messages()
+    lin.new_bot_messages()
 
     await organiser.send("/myevents")
     last = organiser.last_bot_message()
     await organiser.tap(next(b for b in inline_labels(last) if "Human library night" in b))
     await organiser.tap("❌ Cancel event")
     await organiser.tap("Yes, cancel the event")
-    assert "Readers being told: 2" in (organiser.last_bot_message().text or "")
+    assert "Readers being told: 3" in (organiser.last_bot_message().text or "")
 
     await deliver(harness, sessionmaker, utcnow())
     told_ana = "\n".join(texts(ana.new_bot_messages()))
@@ -93,6 +97,9 @@ async def test_cancelling_an_event_calls_off_its_slots_waitlists_and_shifts(
     told_mei = "\n".join(texts(mei.new_bot_messages()))
     assert "您已不在Lin, a retired sailor的候补名单上" in told_mei
     assert "您的志愿者班次随之取消" in told_mei
+    # The living book hears it too, with how many of their bookings went.
+    told_lin = "\n".join(texts(lin.new_bot_messages()))
+    assert "Human library night已取消。您作为“Lin, a retired sailor”已被预约的 1 场对话" in told_lin
 
     async with sessionmaker() as check:
         stored = await check.get(Event, event.id)
@@ -114,13 +121,15 @@ async def test_cancelling_an_event_calls_off_its_slots_waitlists_and_shifts(
                 Notification.status == NotificationStatus.SKIPPED,
             )
         )
+        # The reader's reminder, both sides' feedback prompts, both volunteers' reminders.
         assert sorted(skipped) == sorted(
-            ["humanlibrary.reminder", "humanlibrary.feedback"] + ["volunteer.reminder"] * 2
+            ["humanlibrary.reminder"] + ["humanlibrary.feedback"] * 2 + ["volunteer.reminder"] * 2
         )
 
     # Nothing more comes, not the reminders, not the feedback prompts.
     await deliver(harness, sessionmaker, starts + timedelta(hours=3))
     assert ana.new_bot_messages() == [] and mei.new_bot_messages() == []
+    assert lin.new_bot_messages() == []
 
     # Nobody books or signs up on the cancelled event, even with an old button.
     async with sessionmaker() as other:

@@ -27,6 +27,7 @@ from bot.services.humanlibrary.errors import (
 from bot.services.humanlibrary.notices import (
     ConversationBooked,
     ConversationCancelled,
+    LivingBookCalledOff,
     SlotGiven,
     booking_notices,
     shown,
@@ -282,4 +283,31 @@ async def cancel_for_event(session: AsyncSession, event: Event, *, now: datetime
             )
         )
     await session.execute(delete(LivingBookWait).where(LivingBookWait.book_id.in_(books)))
-    return notices
+    return notices + await _people_told(session, event, titled, slots)
+
+
+async def _people_told(
+    session: AsyncSession, event: Event, titled: Names, called_off: list[LivingBookSlot]
+) -> list[Notice]:
+    """Each living book who is a reader hears that the event is off, and what it took."""
+    people = (
+        await session.execute(
+            select(LivingBook.id, LivingBook.name, LivingBook.person_id).where(
+                LivingBook.event_id == event.id, LivingBook.person_id.is_not(None)
+            )
+        )
+    ).all()
+    return [
+        Notice(
+            reader_id=person_id,
+            data=LivingBookCalledOff(
+                book=name,
+                event=titled,
+                conversations=sum(1 for slot in called_off if slot.book_id == book_id),
+            ),
+            dedup_key=f"hl-book-called-off:{book_id}",
+            priority=Priority.HIGH,
+        )
+        for book_id, name, person_id in people
+        if person_id is not None
+    ]

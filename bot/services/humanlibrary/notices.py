@@ -137,6 +137,15 @@ def booking_notices(slot: LivingBookSlot, reader_id: int, now: datetime) -> list
     return notices
 
 
+@notice_kind("humanlibrary.book_called_off")
+class LivingBookCalledOff(NoticeData):
+    """The event was cancelled: the living book is told, with how many bookings are off."""
+
+    book: str
+    event: Names
+    conversations: int
+
+
 @notice_kind("humanlibrary.cancelled")
 class ConversationCancelled(NoticeData):
     """The event was cancelled: the reader's conversation, or place on a waitlist, is off."""
