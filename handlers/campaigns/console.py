@@ -71,12 +71,13 @@ def _numbers(metrics: Metrics, language: str) -> list[str]:
     lines = [
         _(
             "Targeted {targeted} · held out {held} · sent {sent} · failed {failed} · "
-            "blocked {blocked} · skipped {skipped} · queued {queued}"
+            "outcome unknown {unknown} · blocked {blocked} · skipped {skipped} · queued {queued}"
         ).format(
             targeted=n(metrics.targeted),
             held=n(metrics.held_out),
             sent=n(metrics.sent),
             failed=n(metrics.failed),
+            unknown=n(metrics.unknown),
             blocked=n(metrics.blocked),
             skipped=n(metrics.skipped),
             queued=n(metrics.queued),

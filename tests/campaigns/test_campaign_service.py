@@ -23,6 +23,7 @@ from bot.models import (
     RegistrationStatus,
 )
 from bot.notices.render import render
+from bot.services import outbox
 from bot.services.campaigns import lifecycle
 from bot.services.campaigns.links import open_link
 from bot.services.campaigns.metrics import compute_metrics, refresh_metrics
@@ -233,6 +234,7 @@ async def test_metrics_and_uplift_match_hand_computed_values(
     metrics = await compute_metrics(session, fresh, conversion_days=14)
     assert metrics.targeted == 20 and metrics.held_out == 4 and metrics.treated == 16
     assert (metrics.sent, metrics.failed, metrics.blocked, metrics.queued) == (14, 1, 1, 0)
+    assert metrics.unknown == 0
     assert metrics.opened == 4
     assert (metrics.converted, metrics.converted_holdout) == (4, 1)
     assert metrics.uplift == 0.0
@@ -248,6 +250,19 @@ async def test_metrics_and_uplift_match_hand_computed_values(
     await session.commit()
     metrics = await compute_metrics(session, fresh, conversion_days=14)
     assert metrics.converted == 5
+    # A send whose worker stopped mid-way ends as an unknown outcome (the outbox's recovery
+    # writes this): the reader may have it, so it is not a failure.
+    await session.execute(
+        update(Notification)
+        .where(Notification.campaign_id == campaign.id, Notification.reader_id == treated[3].id)
+        .values(
+            status=NotificationStatus.FAILED,
+            last_error=f"{outbox.UNKNOWN}: the worker sending it stopped; it may have arrived",
+        )
+    )
+    await session.commit()
+    metrics = await compute_metrics(session, fresh, conversion_days=14)
+    assert (metrics.sent, metrics.failed, metrics.unknown) == (13, 1, 1)
     assert metrics.uplift == 5 / 16 - 1 / 4
     # The refresh job stores them; after the window the campaign is completed.
     await refresh_metrics(session, now=now + timedelta(days=15), conversion_days=14)

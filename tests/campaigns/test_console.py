@@ -134,7 +134,9 @@ async def test_admin_sees_reach_launches_a_campaign_reader_opens_it_and_it_count
     await admin.send("/campaigns")
     chat = [m.text or "" for m in admin.chat() if harness.sandbox.is_from_bot(m)]
     card_text = next(t for t in reversed(chat) if t.startswith(f"#{campaign.id} "))
-    assert "Targeted 20 · held out 2 · sent 18 · failed 0 · blocked 0" in card_text
+    assert (
+        "Targeted 20 · held out 2 · sent 18 · failed 0 · outcome unknown 0 · blocked 0" in card_text
+    )
     assert "Opened 1 ·" in card_text
 
 

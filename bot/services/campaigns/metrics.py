@@ -34,6 +34,9 @@ class Metrics:
     queued: int = 0
     sent: int = 0
     failed: int = 0
+    # Sends that began but whose outcome never came back (the worker stopped): not retried,
+    # and not counted as failed, since the reader may well have the message.
+    unknown: int = 0
     blocked: int = 0
     skipped: int = 0
     opened: int = 0
@@ -71,6 +74,7 @@ class Metrics:
             "queued": self.queued,
             "sent": self.sent,
             "failed": self.failed,
+            "unknown": self.unknown,
             "blocked": self.blocked,
             "skipped": self.skipped,
             "opened": self.opened,
@@ -86,16 +90,19 @@ Recipient = Row[int, bool, datetime | None]
 async def _count_outcomes(session: AsyncSession, campaign: Campaign, metrics: Metrics) -> None:
     """The outbox rows of the campaign, by what became of them."""
     blocked_row = Notification.last_error.like(f"{outbox.BLOCKED}:%").label("blocked")
+    unknown_row = Notification.last_error.like(f"{outbox.UNKNOWN}:%").label("unknown")
     rows = await session.execute(
-        select(Notification.status, blocked_row, func.count())
+        select(Notification.status, blocked_row, unknown_row, func.count())
         .where(Notification.campaign_id == campaign.id)
-        .group_by(Notification.status, blocked_row)
+        .group_by(Notification.status, blocked_row, unknown_row)
     )
-    for status, blocked, number in rows.all():
+    for status, blocked, unknown, number in rows.all():
         if status in (NotificationStatus.PENDING, NotificationStatus.SENDING):
             metrics.queued += number
         elif status is NotificationStatus.SENT:
             metrics.sent += number
+        elif status is NotificationStatus.FAILED and unknown:
+            metrics.unknown += number
         elif status is NotificationStatus.FAILED:
             metrics.failed += number
         elif blocked:
