@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
+from sqlalchemy import event
 from sqlalchemy.engine import Connection
 
 from bot.db import create_engine
@@ -34,14 +35,34 @@ def _configure(connection: Connection) -> None:
     )
 
 
+def _foreign_keys_off(dbapi_connection: Any, _record: Any) -> None:
+    # Batch mode on SQLite copies a table and drops the original. With foreign keys
+    # enforced, that drop fires every ON DELETE CASCADE pointing at the table and empties
+    # its children. Enforcement can only be switched outside a transaction, so it is
+    # switched off as the connection opens; the check below stands in for it.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=OFF")
+    cursor.close()
+
+
+def _check_foreign_keys(connection: Connection) -> None:
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        raise RuntimeError(f"the migration left rows pointing at nothing: {broken[:5]}")
+
+
 def _run_sync(connection: Connection) -> None:
     _configure(connection)
     with context.begin_transaction():
         context.run_migrations()
+        if connection.dialect.name == "sqlite":
+            _check_foreign_keys(connection)
 
 
 async def _run_async() -> None:
     engine = create_engine(config.get_main_option("sqlalchemy.url") or "", null_pool=True)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine.sync_engine, "connect", _foreign_keys_off)
     async with engine.connect() as conn:
         await conn.run_sync(_run_sync)
     await engine.dispose()
