@@ -38,6 +38,11 @@ class Partner(Timestamps, Base):
     name_en: Mapped[str | None] = mapped_column(String(200))
     kind: Mapped[PartnerKind] = mapped_column(stored_enum(PartnerKind, "partner_kind"))
     description: Mapped[str] = mapped_column(Text, default="")
+    # The school or university library whose institution a college or department belongs to
+    # (readers of that institution pick their department among these).
+    library_id: Mapped[int | None] = mapped_column(
+        ForeignKey("libraries.id", ondelete="SET NULL"), index=True
+    )
 
     def display(self, language: str) -> str:
         """The name in the language."""

@@ -138,6 +138,9 @@ class Challenge(Base):
     __table_args__ = (
         CheckConstraint("goal BETWEEN 1 AND 1000", name="goal_range"),
         CheckConstraint("ends_at > starts_at", name="period_order"),
+        CheckConstraint(
+            "team_kind IN ('none', 'district', 'school', 'department')", name="team_kind_known"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -146,8 +149,10 @@ class Challenge(Base):
     goal: Mapped[int] = mapped_column(Integer)
     starts_at: Mapped[datetime]
     ends_at: Mapped[datetime]
-    # Teams are the participants' home districts; their leaderboard shows counts only.
-    team_by_district: Mapped[bool] = mapped_column(Boolean, default=False)
+    # "none": everyone alone; "district", "school" (their school or university) or
+    # "department" (their college or department): each participant's team, fixed when they
+    # join (``ChallengeEntry.team_id``); the leaderboard shows counts only.
+    team_kind: Mapped[str] = mapped_column(String(12), default="none", server_default="none")
     # "books": any ``goal`` books; "list": every book on ``list_id``; "clc": ``goal`` books
     # whose work has a CLC number in top class ``clc_class`` (A-Z).
     kind: Mapped[str] = mapped_column(String(8), default="books", server_default="books")
@@ -170,3 +175,34 @@ class ChallengeEntry(Base):
     reader_id: Mapped[int] = mapped_column(ForeignKey("readers.id", ondelete="CASCADE"), index=True)
     joined_at: Mapped[datetime] = mapped_column(default=utcnow)
     completed_at: Mapped[datetime | None]
+    # The participant's team when they joined, by the challenge's ``team_kind``: a district,
+    # a library (their school or university) or a partner (their college or department).
+    # None: they take part alone.
+    team_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class ChallengeBook(Base):
+    """A book of a "finish this list" challenge: the list's books frozen when it was set,
+    so editing the list later changes neither the target nor what counts."""
+
+    __tablename__ = "challenge_books"
+
+    challenge_id: Mapped[int] = mapped_column(
+        ForeignKey("challenges.id", ondelete="CASCADE"), primary_key=True
+    )
+    work_id: Mapped[int] = mapped_column(
+        ForeignKey("works.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class ReaderBadge(Base):
+    """A badge a reader earned (each at most once), in the transaction of the read that
+    earned it."""
+
+    __tablename__ = "reader_badges"
+    __table_args__ = (UniqueConstraint("reader_id", "badge"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reader_id: Mapped[int] = mapped_column(ForeignKey("readers.id", ondelete="CASCADE"))
+    badge: Mapped[str] = mapped_column(String(24))
+    awarded_at: Mapped[datetime] = mapped_column(default=utcnow)

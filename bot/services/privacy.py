@@ -330,9 +330,11 @@ READER_LINKS: tuple[ReaderLink, ...] = (
         "challenge_entries",
         "reader_id",
         "challenges",
-        ("challenge_id", "joined_at", "completed_at"),
+        ("challenge_id", "joined_at", "completed_at", "team_id"),
         Forget.DELETE,
     ),
+    # Badges are the reader's own milestones: they go with the reads that earned them.
+    ReaderLink("reader_badges", "reader_id", "badges", ("badge", "awarded_at"), Forget.DELETE),
     ReaderLink(
         "challenges",
         "created_by_id",
@@ -375,6 +377,7 @@ READER_COLUMNS_CLEARED: dict[str, Any] = {
     "latitude": None,
     "longitude": None,
     "age_group": None,
+    "department_id": None,
     "interests": [],
     "notify_events": False,
     "notify_announcements": False,
