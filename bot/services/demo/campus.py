@@ -15,6 +15,7 @@ from bot.models import (
     Event,
     EventCategory,
     EventHost,
+    Library,
     LivingBook,
     LivingBookSlot,
     Partner,
@@ -273,8 +274,17 @@ async def seed_partners(
             select(Event).where(Event.starts_at > now).order_by(Event.starts_at).limit(2)
         )
     )
+    # The School of Literature is a college of Haibin University: its readers pick it.
+    university = await session.scalar(select(Library.id).where(Library.code == "HBU"))
     for code, kind, name, name_en, description in DEMO_PARTNERS:
-        partner = Partner(code=code, kind=kind, name=name, name_en=name_en, description=description)
+        partner = Partner(
+            code=code,
+            kind=kind,
+            name=name,
+            name_en=name_en,
+            description=description,
+            library_id=university if kind is PartnerKind.COLLEGE else None,
+        )
         session.add(partner)
         await session.flush()
         for event in events:
