@@ -15,7 +15,7 @@ from html import escape
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from babel.dates import format_date
@@ -163,18 +163,17 @@ async def overview(
                     )
                 ]
             )
-    earned = await badges.badges_of(session, reader.id)
-    rows.append(
-        [
-            button(
-                _("🎖 My badges ({count} of {total})").format(
-                    count=len(earned), total=len(badges.Badge)
-                ),
-                ChallengeData(action=ChallengeAct.BADGES, challenge_id=0),
-            )
-        ]
-    )
+    rows.append([await badges_button(session, reader)])
     return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+async def badges_button(session: AsyncSession, reader: Reader) -> InlineKeyboardButton:
+    """🎖 My badges, with how many of them the reader has."""
+    earned = await badges.badges_of(session, reader.id)
+    return button(
+        _("🎖 My badges ({count} of {total})").format(count=len(earned), total=len(badges.Badge)),
+        ChallengeData(action=ChallengeAct.BADGES, challenge_id=0),
+    )
 
 
 def team_kind_text(kind: TeamKind) -> str:
@@ -211,11 +210,12 @@ async def new_challenge(
     except DomainError as exc:
         await message.answer(refusal(exc, settings, language))
         return
-    await message.answer(
-        _("Challenge {id} is open: {title}. Readers find it in /challenges.").format(
-            id=made.id, title=escape(challenge_title(made, language))
-        )
+    text = _("Challenge {id} is open: {title}. Readers find it in /challenges.").format(
+        id=made.id, title=escape(challenge_title(made, language))
     )
+    if made.team_kind != TeamKind.NONE:
+        text += "\n👥 " + team_kind_text(TeamKind(made.team_kind))
+    await message.answer(text)
 
 
 async def join(

@@ -95,7 +95,11 @@ async def test_department_teams_picked_in_settings(harness: BotHarness) -> None:
     organiser = await _organiser(harness, 1963)
     [reply] = await organiser.send(f"/newchallenge 2 {_period(1, 10)} team:club 俱乐部 | Clubs")
     assert "team:school" in (reply.text or "") and "team:department" in (reply.text or "")
-    await organiser.send(f"/newchallenge 2 {_period(1, 10)} team:department 院系赛 | Colleges")
+    [reply] = await organiser.send(
+        f"/newchallenge 2 {_period(1, 10)} team:department 院系赛 | Colleges"
+    )
+    assert "is open: Colleges" in (reply.text or "")
+    assert "👥 teams by college or department" in (reply.text or "")
     challenge = await _latest_challenge(harness)
     assert challenge.team_kind == "department"
 
@@ -138,7 +142,8 @@ async def test_school_teams_in_chinese_with_a_leaver_and_an_ended_challenge(
 ) -> None:
     world = await build_world(harness)
     organiser = await _organiser(harness, 1964, language="zh")
-    await organiser.send(f"/newchallenge 3 {_period(1, 10)} team:school 校际赛 | Schools")
+    [reply] = await organiser.send(f"/newchallenge 3 {_period(1, 10)} team:school 校际赛 | Schools")
+    assert "👥 按学校或大学组队" in (reply.text or "")
     challenge = await _latest_challenge(harness)
     assert challenge.team_kind == "school"
     # Two readers whose school is known from where they collect (the university library),
