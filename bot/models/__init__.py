@@ -77,7 +77,13 @@ from bot.models.messages import (
     Notification,
     ReachSnapshot,
 )
-from bot.models.partners import EventHost, Partner, PartnerKind, PartnerOrganiser
+from bot.models.partners import (
+    EventHost,
+    Partner,
+    PartnerInstitution,
+    PartnerKind,
+    PartnerOrganiser,
+)
 from bot.models.quizzes import Quiz, QuizAnswer, QuizEntry, QuizMode, QuizQuestion
 from bot.models.readers import AuditLog, LibraryFollow, Reader, RoleGrant
 from bot.models.reading import (
@@ -159,6 +165,7 @@ __all__ = [
     "NotificationClass",
     "NotificationStatus",
     "Partner",
+    "PartnerInstitution",
     "PartnerKind",
     "PartnerOrganiser",
     "PurchaseSuggestion",

@@ -38,15 +38,24 @@ class Partner(Timestamps, Base):
     name_en: Mapped[str | None] = mapped_column(String(200))
     kind: Mapped[PartnerKind] = mapped_column(stored_enum(PartnerKind, "partner_kind"))
     description: Mapped[str] = mapped_column(Text, default="")
-    # The school or university library whose institution a college or department belongs to
-    # (readers of that institution pick their department among these).
-    library_id: Mapped[int | None] = mapped_column(
-        ForeignKey("libraries.id", ondelete="SET NULL"), index=True
-    )
 
     def display(self, language: str) -> str:
         """The name in the language."""
         return display_name(self.name, self.name_en, language)
+
+
+class PartnerInstitution(Base):
+    """A college or department belongs to a school or university (its library): readers of
+    that institution pick their department among these (/settings)."""
+
+    __tablename__ = "partner_institutions"
+
+    partner_id: Mapped[int] = mapped_column(
+        ForeignKey("partners.id", ondelete="CASCADE"), primary_key=True
+    )
+    library_id: Mapped[int] = mapped_column(
+        ForeignKey("libraries.id", ondelete="CASCADE"), index=True
+    )
 
 
 class PartnerOrganiser(Base):

@@ -47,11 +47,6 @@ class Reader(Timestamps, Base):
     )
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
-    # The college or department (a partner of their school or university) the reader chose
-    # in /settings: their team in department challenges.
-    department_id: Mapped[int | None] = mapped_column(
-        ForeignKey("partners.id", ondelete="SET NULL"), index=True
-    )
     age_group: Mapped[AgeGroup | None] = mapped_column(stored_enum(AgeGroup, "age_group"))
     interests: Mapped[list[str]] = mapped_column(default=list)
     card_number: Mapped[str] = mapped_column(String(20), unique=True)

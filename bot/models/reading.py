@@ -65,6 +65,11 @@ class ReadingPreference(Base):
     recommendations: Mapped[bool] = mapped_column(Boolean, default=True)
     weekly_digest: Mapped[bool] = mapped_column(Boolean, default=False)
     digest_sent_at: Mapped[datetime | None]
+    # The college or department (a partner of their school or university) the reader chose
+    # in /settings: their team in department challenges.
+    department_id: Mapped[int | None] = mapped_column(
+        ForeignKey("partners.id", ondelete="SET NULL")
+    )
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
@@ -138,9 +143,6 @@ class Challenge(Base):
     __table_args__ = (
         CheckConstraint("goal BETWEEN 1 AND 1000", name="goal_range"),
         CheckConstraint("ends_at > starts_at", name="period_order"),
-        CheckConstraint(
-            "team_kind IN ('none', 'district', 'school', 'department')", name="team_kind_known"
-        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

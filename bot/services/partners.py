@@ -16,6 +16,7 @@ from bot.models import (
     EventHost,
     EventStatus,
     Partner,
+    PartnerInstitution,
     PartnerKind,
     PartnerOrganiser,
     Reader,
@@ -73,10 +74,11 @@ async def create_partner(
             name=name,
             name_en=name_en,
             description=description[:2000],
-            library_id=library.id if library else None,
         )
         session.add(partner)
         await session.flush()
+        if library is not None:
+            session.add(PartnerInstitution(partner_id=partner.id, library_id=library.id))
         audit.record(session, actor, "partner.create", target_type="partner", target_id=partner.id)
     return partner
 

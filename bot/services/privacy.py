@@ -346,7 +346,7 @@ READER_LINKS: tuple[ReaderLink, ...] = (
         "reading_preferences",
         "reader_id",
         "reading_preferences",
-        ("recommendations", "weekly_digest", "digest_sent_at"),
+        ("recommendations", "weekly_digest", "digest_sent_at", "department_id"),
         Forget.DELETE,
     ),
 )
@@ -377,7 +377,6 @@ READER_COLUMNS_CLEARED: dict[str, Any] = {
     "latitude": None,
     "longitude": None,
     "age_group": None,
-    "department_id": None,
     "interests": [],
     "notify_events": False,
     "notify_announcements": False,

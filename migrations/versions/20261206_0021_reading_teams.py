@@ -1,5 +1,6 @@
-"""reading teams: team kinds (district, school, department), readers' departments, badges,
-and the books of a "finish this list" challenge frozen when it is set
+"""reading teams: team kinds (district, school, department), colleges of an institution,
+readers' departments, badges, and the books of a "finish this list" challenge frozen when
+it is set
 
 Revision ID: 0021_reading_teams
 Revises: 0020_campus_more
@@ -19,33 +20,46 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+# On SQLite no table that others point at is copied (batch mode): dropping ``challenges``
+# to copy it would fire the ON DELETE CASCADE of the tables that point at it (SQLite
+# enforces foreign keys here). Its changes are plain ADD and DROP COLUMN; only
+# ``reading_preferences``, which nothing points at, is copied to gain a foreign key.
+
+
 def upgrade() -> None:
-    with op.batch_alter_table("partners") as batch:
-        batch.add_column(sa.Column("library_id", sa.Integer(), nullable=True))
-        batch.create_foreign_key(
-            op.f("fk_partners_library_id_libraries"),
-            "libraries",
+    op.create_table(
+        "partner_institutions",
+        sa.Column("partner_id", sa.Integer(), nullable=False),
+        sa.Column("library_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["partner_id"],
+            ["partners.id"],
+            name=op.f("fk_partner_institutions_partner_id_partners"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
             ["library_id"],
-            ["id"],
-            ondelete="SET NULL",
-        )
-        batch.create_index("ix_partners_library_id", ["library_id"])
-    with op.batch_alter_table("readers") as batch:
+            ["libraries.id"],
+            name=op.f("fk_partner_institutions_library_id_libraries"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("partner_id", name=op.f("pk_partner_institutions")),
+    )
+    op.create_index("ix_partner_institutions_library_id", "partner_institutions", ["library_id"])
+    with op.batch_alter_table("reading_preferences") as batch:
         batch.add_column(sa.Column("department_id", sa.Integer(), nullable=True))
         batch.create_foreign_key(
-            op.f("fk_readers_department_id_partners"),
+            op.f("fk_reading_preferences_department_id_partners"),
             "partners",
             ["department_id"],
             ["id"],
             ondelete="SET NULL",
         )
-        batch.create_index("ix_readers_department_id", ["department_id"])
-    with op.batch_alter_table("challenges") as batch:
-        batch.add_column(
-            sa.Column("team_kind", sa.String(length=12), nullable=False, server_default="none")
-        )
-    with op.batch_alter_table("challenge_entries") as batch:
-        batch.add_column(sa.Column("team_id", sa.Integer(), nullable=True))
+    op.add_column(
+        "challenges",
+        sa.Column("team_kind", sa.String(length=12), nullable=False, server_default="none"),
+    )
+    op.add_column("challenge_entries", sa.Column("team_id", sa.Integer(), nullable=True))
     # District teams become the "district" kind; their participants keep the district they
     # have now as their team.
     op.execute("UPDATE challenges SET team_kind = 'district' WHERE team_by_district")
@@ -54,12 +68,7 @@ def upgrade() -> None:
         "WHERE readers.id = challenge_entries.reader_id) WHERE challenge_id IN "
         "(SELECT id FROM challenges WHERE team_kind = 'district')"
     )
-    with op.batch_alter_table("challenges") as batch:
-        batch.drop_column("team_by_district")
-        batch.create_check_constraint(
-            op.f("ck_challenges_team_kind_known"),
-            "team_kind IN ('none', 'district', 'school', 'department')",
-        )
+    op.drop_column("challenges", "team_by_district")
     op.create_table(
         "challenge_books",
         sa.Column("challenge_id", sa.Integer(), nullable=False),
@@ -107,23 +116,18 @@ def downgrade() -> None:
     op.drop_table("reader_badges")
     op.drop_index("ix_challenge_books_work_id", table_name="challenge_books")
     op.drop_table("challenge_books")
-    with op.batch_alter_table("challenges") as batch:
-        batch.drop_constraint(op.f("ck_challenges_team_kind_known"), type_="check")
-        batch.add_column(
-            sa.Column("team_by_district", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
+    op.add_column(
+        "challenges",
+        sa.Column("team_by_district", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
     # A school or department team had no place before: it becomes a district team.
     op.execute("UPDATE challenges SET team_by_district = (team_kind <> 'none')")
-    with op.batch_alter_table("challenges") as batch:
-        batch.alter_column("team_by_district", server_default=None)
-        batch.drop_column("team_kind")
-    with op.batch_alter_table("challenge_entries") as batch:
-        batch.drop_column("team_id")
-    with op.batch_alter_table("readers") as batch:
-        batch.drop_index("ix_readers_department_id")
-        batch.drop_constraint(op.f("fk_readers_department_id_partners"), type_="foreignkey")
+    op.drop_column("challenges", "team_kind")
+    op.drop_column("challenge_entries", "team_id")
+    with op.batch_alter_table("reading_preferences") as batch:
+        batch.drop_constraint(
+            op.f("fk_reading_preferences_department_id_partners"), type_="foreignkey"
+        )
         batch.drop_column("department_id")
-    with op.batch_alter_table("partners") as batch:
-        batch.drop_index("ix_partners_library_id")
-        batch.drop_constraint(op.f("fk_partners_library_id_libraries"), type_="foreignkey")
-        batch.drop_column("library_id")
+    op.drop_index("ix_partner_institutions_library_id", table_name="partner_institutions")
+    op.drop_table("partner_institutions")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.models import LibraryKind, Partner
+from bot.models import LibraryKind, Partner, PartnerInstitution
 from tests.conftest import ADMIN_TELEGRAM_ID
 from tests.factories import make_library
 from tests.harness import BotHarness
@@ -29,7 +29,13 @@ async def test_a_college_belongs_to_a_university(
     assert "Only a college or department" in (admin.last_bot_message().text or "")
     await admin.send("/newpartner NOPE college@NOWHERE 无")
     assert "No library has that code." in (admin.last_bot_message().text or "")
-    rows = list(await session.execute(select(Partner.code, Partner.library_id)))
+    rows = list(
+        await session.execute(
+            select(Partner.code, PartnerInstitution.library_id).outerjoin(
+                PartnerInstitution, PartnerInstitution.partner_id == Partner.id
+            )
+        )
+    )
     assert rows == [("LIT", university.id)]
 
 

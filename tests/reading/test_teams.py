@@ -13,8 +13,10 @@ from bot.models import (
     ChallengeEntry,
     LibraryFollow,
     Partner,
+    PartnerInstitution,
     PartnerKind,
     Reader,
+    ReadingPreference,
     utcnow,
 )
 from bot.services.reading import challenges
@@ -33,14 +35,11 @@ async def _departments(harness: BotHarness, world: World) -> dict[str, Partner]:
             ("PHY", PartnerKind.DEPARTMENT, "物理系", "Physics", world.campus),
             ("FAR", PartnerKind.COLLEGE, "远方学院", "Far College", None),
         ):
-            partner = Partner(
-                code=code,
-                kind=kind,
-                name=name,
-                name_en=name_en,
-                library_id=library.id if library else None,
-            )
+            partner = Partner(code=code, kind=kind, name=name, name_en=name_en)
             session.add(partner)
+            await session.flush()
+            if library is not None:
+                session.add(PartnerInstitution(partner_id=partner.id, library_id=library.id))
             made[code] = partner
         await session.commit()
     return made
@@ -130,7 +129,7 @@ async def test_department_teams_picked_in_settings(harness: BotHarness) -> None:
     await student.tap("Clear my department")
     assert "Your college or department: not chosen" in (student.last_bot_message().text or "")
     async with harness.app.sessionmaker() as session:
-        cleared = await session.get(Reader, (await reader_of(harness, student)).id)
+        cleared = await session.get(ReadingPreference, (await reader_of(harness, student)).id)
         assert cleared is not None and cleared.department_id is None
     await student.send("/challenges")
     [board] = await student.tap("👥 Teams: Colleges")

@@ -19,6 +19,7 @@ from bot.models import (
     LivingBook,
     LivingBookSlot,
     Partner,
+    PartnerInstitution,
     PartnerKind,
     PartnerOrganiser,
     Quiz,
@@ -283,10 +284,11 @@ async def seed_partners(
             name=name,
             name_en=name_en,
             description=description,
-            library_id=university if kind is PartnerKind.COLLEGE else None,
         )
         session.add(partner)
         await session.flush()
+        if university is not None and kind is PartnerKind.COLLEGE:
+            session.add(PartnerInstitution(partner_id=partner.id, library_id=university))
         for event in events:
             session.add(EventHost(event_id=event.id, partner_id=partner.id))
             event.partners = [*(event.partners or []), name]

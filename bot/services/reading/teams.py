@@ -16,7 +16,7 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import write
@@ -27,9 +27,11 @@ from bot.models import (
     Library,
     LibraryKind,
     Partner,
+    PartnerInstitution,
     PartnerKind,
     Reader,
     ReadingLog,
+    ReadingPreference,
 )
 from bot.services.errors import NotFoundError
 from bot.services.reading.rankings import institution_of
@@ -72,7 +74,8 @@ async def team_of(session: AsyncSession, reader: Reader, kind: TeamKind) -> int 
         school = await school_of(session, reader.id)
         return school.id if school is not None else None
     if kind is TeamKind.DEPARTMENT:
-        return reader.department_id
+        department = await department_of(session, reader)
+        return department.id if department is not None else None
     return None
 
 
@@ -109,7 +112,10 @@ async def departments_for(session: AsyncSession, reader: Reader) -> Departments:
         choices = list(
             await session.scalars(
                 select(Partner)
-                .where(Partner.library_id == school.id, Partner.kind.in_(DEPARTMENT_KINDS))
+                .join(PartnerInstitution, PartnerInstitution.partner_id == Partner.id)
+                .where(
+                    PartnerInstitution.library_id == school.id, Partner.kind.in_(DEPARTMENT_KINDS)
+                )
                 .order_by(Partner.kind, Partner.code)
                 .limit(DEPARTMENTS_SHOWN)
             )
@@ -119,7 +125,11 @@ async def departments_for(session: AsyncSession, reader: Reader) -> Departments:
 
 async def department_of(session: AsyncSession, reader: Reader) -> Partner | None:
     """The college or department the reader picked, if any."""
-    return await session.get(Partner, reader.department_id) if reader.department_id else None
+    return await session.scalar(
+        select(Partner)
+        .join(ReadingPreference, ReadingPreference.department_id == Partner.id)
+        .where(ReadingPreference.reader_id == reader.id)
+    )
 
 
 async def set_department(
@@ -134,13 +144,13 @@ async def set_department(
         if chosen is None:
             raise NotFoundError("department")
     async with write(session):
-        await session.execute(
-            update(Reader)
-            .where(Reader.id == reader.id)
-            .values(department_id=chosen.id if chosen else None)
-            .execution_options(synchronize_session=False)
-        )
-    reader.department_id = chosen.id if chosen else None
+        choices = await session.get(ReadingPreference, reader.id, with_for_update=True)
+        if choices is None:
+            choices = ReadingPreference(
+                reader_id=reader.id, recommendations=True, weekly_digest=False
+            )
+            session.add(choices)
+        choices.department_id = chosen.id if chosen else None
     return chosen
 
 
