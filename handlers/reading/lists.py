@@ -176,13 +176,16 @@ def manage_text(view: lists.ListView, language: str, running: int = 0) -> str:
         ).format(id=found.id)
     )
     if running:
-        lines.append(
-            _(
-                "🏁 Running challenges to finish this list: {count}. They keep the books they "
-                "were set with; adding or taking off books changes only challenges set later."
-            ).format(count=running)
-        )
+        lines.append(running_text(running))
     return "\n".join(lines)
+
+
+def running_text(running: int) -> str:
+    """What an edit of a list says when challenges to finish it are running."""
+    return _(
+        "🏁 Running challenges to finish this list: {count}. They keep the books they "
+        "were set with; adding or taking off books changes only challenges set later."
+    ).format(count=running)
 
 
 def manage_keyboard(view: lists.ListView) -> InlineKeyboardMarkup:

@@ -44,6 +44,11 @@ async def test_removing_or_adding_a_book_keeps_the_running_challenge(
     await organiser.tap("✖️ 3")
     text = organiser.last_bot_message().text or ""
     assert "Book 3" not in text and "Running challenges to finish this list: 1" in text
+    await organiser.send(f"/start wk_{world.works[5].id}")
+    await organiser.tap("➕ Add to list")
+    await organiser.tap("📚 Winter list")
+    text = organiser.last_bot_message().text or ""
+    assert "Added to Winter list" in text and "Running challenges to finish this list: 1" in text
     [overview] = await reader.send("/challenges")
     assert "(3 books)" in (overview.text or "") and "Your progress: 0 of 3" in (overview.text or "")
     # The added book does not count; the removed one still does.

@@ -135,6 +135,24 @@ async def test_department_teams_picked_in_settings(harness: BotHarness) -> None:
     [board] = await student.tap("👥 Teams: Colleges")
     assert "1. School of Literature: 1 books by 1 readers" in (board.text or "")
 
+    # The reader alone leaves: nobody takes part alone any more.
+    await stranger.send("/forgetme")
+    await stranger.tap("🗑 Yes, delete my data")
+    await student.send("/challenges")
+    [board] = await student.tap("👥 Teams: Colleges")
+    assert "1. School of Literature: 1 books by 1 readers" in (board.text or "")
+    assert "Taking part alone" not in (board.text or "")
+    # Once the period is over, joining is refused.
+    async with harness.app.sessionmaker() as session:
+        ended = await session.get(Challenge, challenge.id)
+        assert ended is not None
+        ended.starts_at = utcnow() - timedelta(days=3)
+        ended.ends_at = utcnow() - timedelta(minutes=1)
+        await session.commit()
+    late = await chat_reader(harness, 1967)
+    await late.forge(f"ch:j:{challenge.id}")
+    assert late.last_answer is not None and "ended on" in late.last_answer["text"]
+
 
 async def test_school_teams_in_chinese_with_a_leaver_and_an_ended_challenge(
     harness: BotHarness,
