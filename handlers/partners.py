@@ -106,11 +106,19 @@ async def open_partner(
 def admin_usage() -> str:
     """How admins add partners and their organisers."""
     kinds = ", ".join(kind.value for kind in PartnerKind)
-    return _(
-        "<code>/newpartner CODE KIND NAME</code> adds a partner (KIND: {kinds}; NAME may be "
-        "<code>中文 / English</code>); <code>/partnerorganiser CODE @username</code> makes "
-        "someone an organiser for it."
-    ).format(kinds=kinds)
+    return (
+        _(
+            "<code>/newpartner CODE KIND NAME</code> adds a partner (KIND: {kinds}; NAME may be "
+            "<code>中文 / English</code>); <code>/partnerorganiser CODE @username</code> makes "
+            "someone an organiser for it."
+        ).format(kinds=kinds)
+        + "\n"
+        + _(
+            "A college or department of a school or university: KIND@LIBRARY_CODE, e.g. "
+            "<code>/newpartner HBU_LIT college@HBU 文学院 / School of Literature</code>; its "
+            "readers pick it in /settings."
+        )
+    )
 
 
 async def new_partner(
@@ -122,7 +130,8 @@ async def new_partner(
 ) -> None:
     """/newpartner CODE KIND NAME (admins)."""
     words = (command.args or "").split(maxsplit=2)
-    if len(words) < 3 or words[1] not in {kind.value for kind in PartnerKind}:
+    kind_text, _at, library_code = words[1].partition("@") if len(words) > 1 else ("", "", "")
+    if len(words) < 3 or kind_text not in {kind.value for kind in PartnerKind}:
         await message.answer(admin_usage())
         return
     name, name_en = split_bilingual(words[2].strip())
@@ -132,14 +141,21 @@ async def new_partner(
             reader,
             roles,
             code=words[0],
-            kind=PartnerKind(words[1]),
+            kind=PartnerKind(kind_text),
             name=name,
             name_en=name_en,
+            library_code=library_code or None,
         )
+    except NotFoundError:
+        await message.answer(_("No library has that code."))
+        return
     except InvalidInputError as error:
         texts = {
             "code": _("A code is 2 to 16 letters, digits or _."),
             "taken": _("That code is taken."),
+            "institution": _(
+                "Only a college or department can belong to a school or university library."
+            ),
         }
         await message.answer(texts.get(str(error), admin_usage()))
         return

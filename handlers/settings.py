@@ -14,9 +14,10 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.models import District, Reader
+from bot.models import District, Partner, Reader
 from bot.services import directory, readers
 from bot.services.errors import NotFoundError
+from bot.services.reading import teams
 from handlers.callbacks import (
     DistrictAction,
     DistrictChoice,
@@ -36,6 +37,7 @@ from handlers.keyboards import (
     location_keyboard,
     main_menu,
 )
+from handlers.reading.department import DepartmentData, DeptAct
 from handlers.reading.foryou import PrefAct, ReadingPrefs
 
 
@@ -55,7 +57,9 @@ def topic_label(topic: str) -> str:
     return labels[topic]
 
 
-def settings_text(reader: Reader, district: District | None, language: str) -> str:
+def settings_text(
+    reader: Reader, district: District | None, language: str, department: Partner | None = None
+) -> str:
     """The settings summary."""
     lines = [
         _("⚙️ Your settings"),
@@ -63,6 +67,9 @@ def settings_text(reader: Reader, district: District | None, language: str) -> s
         _("Language: {language}").format(language="中文" if language == "zh" else "English"),
         _("Home district: {district}").format(
             district=escape(district_label(district, language)) if district else _("not given")
+        ),
+        _("College or department: {name}").format(
+            name=escape(department.display(language)) if department else _("not given")
         ),
         _("Location: {state}").format(
             state=_("saved (about 100 m)") if reader.latitude is not None else _("not shared")
@@ -97,6 +104,7 @@ def settings_keyboard(reader: Reader) -> InlineKeyboardMarkup:
             callback_data=SettingsChoice(action=SettingsAction.TOGGLE, topic=topic),
         )
     builder.button(text=_("📚 Reading"), callback_data=ReadingPrefs(action=PrefAct.SHOW))
+    builder.button(text=_("🎓 Department"), callback_data=DepartmentData(action=DeptAct.SHOW))
     builder.button(text=_("Done"), callback_data=SettingsChoice(action=SettingsAction.CLOSE))
     builder.adjust(2, 2, 1, 1, 1, 1, 1)
     return builder.as_markup()
@@ -106,7 +114,8 @@ async def _render(
     session: AsyncSession, reader: Reader, language: str
 ) -> tuple[str, InlineKeyboardMarkup]:
     district = await directory.district(session, reader.district_id)
-    return settings_text(reader, district, language), settings_keyboard(reader)
+    department = await teams.department_of(session, reader)
+    return settings_text(reader, district, language, department), settings_keyboard(reader)
 
 
 async def show_settings(

@@ -77,14 +77,22 @@ from bot.models.messages import (
     Notification,
     ReachSnapshot,
 )
-from bot.models.partners import EventHost, Partner, PartnerKind, PartnerOrganiser
+from bot.models.partners import (
+    EventHost,
+    Partner,
+    PartnerInstitution,
+    PartnerKind,
+    PartnerOrganiser,
+)
 from bot.models.quizzes import Quiz, QuizAnswer, QuizEntry, QuizMode, QuizQuestion
 from bot.models.readers import AuditLog, LibraryFollow, Reader, RoleGrant
 from bot.models.reading import (
     AlsoReservedPair,
     Challenge,
+    ChallengeBook,
     ChallengeEntry,
     ListFollow,
+    ReaderBadge,
     ReadingList,
     ReadingListEntry,
     ReadingLog,
@@ -116,6 +124,7 @@ __all__ = [
     "CampaignStatus",
     "CatalogueChange",
     "Challenge",
+    "ChallengeBook",
     "ChallengeEntry",
     "ChooseBudget",
     "ChooseRules",
@@ -156,6 +165,7 @@ __all__ = [
     "NotificationClass",
     "NotificationStatus",
     "Partner",
+    "PartnerInstitution",
     "PartnerKind",
     "PartnerOrganiser",
     "PurchaseSuggestion",
@@ -167,6 +177,7 @@ __all__ = [
     "QuizQuestion",
     "ReachSnapshot",
     "Reader",
+    "ReaderBadge",
     "ReadingList",
     "ReadingListEntry",
     "ReadingLog",

@@ -44,6 +44,20 @@ class Partner(Timestamps, Base):
         return display_name(self.name, self.name_en, language)
 
 
+class PartnerInstitution(Base):
+    """A college or department belongs to a school or university (its library): readers of
+    that institution pick their department among these (/settings)."""
+
+    __tablename__ = "partner_institutions"
+
+    partner_id: Mapped[int] = mapped_column(
+        ForeignKey("partners.id", ondelete="CASCADE"), primary_key=True
+    )
+    library_id: Mapped[int] = mapped_column(
+        ForeignKey("libraries.id", ondelete="CASCADE"), index=True
+    )
+
+
 class PartnerOrganiser(Base):
     """An organiser account bound to a partner: they host events in its name."""
 

@@ -65,6 +65,11 @@ class ReadingPreference(Base):
     recommendations: Mapped[bool] = mapped_column(Boolean, default=True)
     weekly_digest: Mapped[bool] = mapped_column(Boolean, default=False)
     digest_sent_at: Mapped[datetime | None]
+    # The college or department (a partner of their school or university) the reader chose
+    # in /settings: their team in department challenges.
+    department_id: Mapped[int | None] = mapped_column(
+        ForeignKey("partners.id", ondelete="SET NULL")
+    )
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
@@ -146,8 +151,10 @@ class Challenge(Base):
     goal: Mapped[int] = mapped_column(Integer)
     starts_at: Mapped[datetime]
     ends_at: Mapped[datetime]
-    # Teams are the participants' home districts; their leaderboard shows counts only.
-    team_by_district: Mapped[bool] = mapped_column(Boolean, default=False)
+    # "none": everyone alone; "district", "school" (their school or university) or
+    # "department" (their college or department): each participant's team, fixed when they
+    # join (``ChallengeEntry.team_id``); the leaderboard shows counts only.
+    team_kind: Mapped[str] = mapped_column(String(12), default="none", server_default="none")
     # "books": any ``goal`` books; "list": every book on ``list_id``; "clc": ``goal`` books
     # whose work has a CLC number in top class ``clc_class`` (A-Z).
     kind: Mapped[str] = mapped_column(String(8), default="books", server_default="books")
@@ -170,3 +177,34 @@ class ChallengeEntry(Base):
     reader_id: Mapped[int] = mapped_column(ForeignKey("readers.id", ondelete="CASCADE"), index=True)
     joined_at: Mapped[datetime] = mapped_column(default=utcnow)
     completed_at: Mapped[datetime | None]
+    # The participant's team when they joined, by the challenge's ``team_kind``: a district,
+    # a library (their school or university) or a partner (their college or department).
+    # None: they take part alone.
+    team_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class ChallengeBook(Base):
+    """A book of a "finish this list" challenge: the list's books frozen when it was set,
+    so editing the list later changes neither the target nor what counts."""
+
+    __tablename__ = "challenge_books"
+
+    challenge_id: Mapped[int] = mapped_column(
+        ForeignKey("challenges.id", ondelete="CASCADE"), primary_key=True
+    )
+    work_id: Mapped[int] = mapped_column(
+        ForeignKey("works.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class ReaderBadge(Base):
+    """A badge a reader earned (each at most once), in the transaction of the read that
+    earned it."""
+
+    __tablename__ = "reader_badges"
+    __table_args__ = (UniqueConstraint("reader_id", "badge"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reader_id: Mapped[int] = mapped_column(ForeignKey("readers.id", ondelete="CASCADE"))
+    badge: Mapped[str] = mapped_column(String(24))
+    awarded_at: Mapped[datetime] = mapped_column(default=utcnow)

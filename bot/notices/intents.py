@@ -126,3 +126,10 @@ class WeeklyDigest(NoticeData):
     because: Names | None = None
     challenges: tuple[DigestChallenge, ...] = ()
     streak_weeks: int = 0
+
+
+@notice_kind("reading.badge")
+class BadgeEarned(NoticeData):
+    """A reader earned a badge (``bot.services.reading.badges.Badge``'s value)."""
+
+    badge: str

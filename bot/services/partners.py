@@ -16,6 +16,7 @@ from bot.models import (
     EventHost,
     EventStatus,
     Partner,
+    PartnerInstitution,
     PartnerKind,
     PartnerOrganiser,
     Reader,
@@ -27,6 +28,8 @@ from bot.models import (
 from bot.services import audit
 from bot.services.errors import DomainError, InvalidInputError, NotAllowedError, NotFoundError
 from bot.services.events.records import HOLDING, managed_event
+from bot.services.follows import library_by_code
+from bot.services.reading.teams import DEPARTMENT_KINDS, INSTITUTION_KINDS
 from bot.services.roles import RoleSet
 
 CODE = re.compile(r"^[A-Z0-9_]{2,16}$")
@@ -46,8 +49,10 @@ async def create_partner(
     name: str,
     name_en: str | None = None,
     description: str = "",
+    library_code: str | None = None,
 ) -> Partner:
-    """A new partner (admins)."""
+    """A new partner (admins); a college or department may belong to the school or
+    university whose library has ``library_code`` (its readers then pick it in /settings)."""
     if not roles.is_admin:
         raise NotAllowedError("admins only")
     code = code.upper()
@@ -57,12 +62,23 @@ async def create_partner(
         raise InvalidInputError("name")
     if await session.scalar(select(Partner.id).where(Partner.code == code)) is not None:
         raise InvalidInputError("taken")
+    library = None
+    if library_code is not None:
+        library = await library_by_code(session, library_code)
+        if library.kind not in INSTITUTION_KINDS or kind not in DEPARTMENT_KINDS:
+            raise InvalidInputError("institution")
     async with write(session):
         partner = Partner(
-            code=code, kind=kind, name=name, name_en=name_en, description=description[:2000]
+            code=code,
+            kind=kind,
+            name=name,
+            name_en=name_en,
+            description=description[:2000],
         )
         session.add(partner)
         await session.flush()
+        if library is not None:
+            session.add(PartnerInstitution(partner_id=partner.id, library_id=library.id))
         audit.record(session, actor, "partner.create", target_type="partner", target_id=partner.id)
     return partner
 

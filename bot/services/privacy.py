@@ -330,9 +330,11 @@ READER_LINKS: tuple[ReaderLink, ...] = (
         "challenge_entries",
         "reader_id",
         "challenges",
-        ("challenge_id", "joined_at", "completed_at"),
+        ("challenge_id", "joined_at", "completed_at", "team_id"),
         Forget.DELETE,
     ),
+    # Badges are the reader's own milestones: they go with the reads that earned them.
+    ReaderLink("reader_badges", "reader_id", "badges", ("badge", "awarded_at"), Forget.DELETE),
     ReaderLink(
         "challenges",
         "created_by_id",
@@ -344,7 +346,7 @@ READER_LINKS: tuple[ReaderLink, ...] = (
         "reading_preferences",
         "reader_id",
         "reading_preferences",
-        ("recommendations", "weekly_digest", "digest_sent_at"),
+        ("recommendations", "weekly_digest", "digest_sent_at", "department_id"),
         Forget.DELETE,
     ),
 )

@@ -7,7 +7,16 @@ from aiogram import F, Router
 from aiogram.enums import ChatType
 
 from handlers.filters import Onboarded
-from handlers.reading import challenges, foryou, list_pick, lists, log, photo, popular
+from handlers.reading import (
+    challenges,
+    department,
+    foryou,
+    list_pick,
+    lists,
+    log,
+    photo,
+    popular,
+)
 
 
 def build_router() -> Router:
@@ -23,5 +32,6 @@ def build_router() -> Router:
         lists.build_router(),
         list_pick.build_router(),
         challenges.build_router(),
+        department.build_router(),
     )
     return router

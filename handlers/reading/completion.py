@@ -6,12 +6,9 @@ import asyncio
 from html import escape
 
 from aiogram.types import BufferedInputFile, Message
-from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import Challenge, Reader, display_name, utcnow
-from bot.services.reading import challenges
 from bot.services.reading.certificate import certificate_png
 
 
@@ -42,12 +39,11 @@ async def send_certificate(
     )
 
 
-async def announce_completions(
-    target: object, session: AsyncSession, reader: Reader, i18n: I18n
+async def send_certificates(
+    target: object, reader: Reader, done: list[Challenge], language: str
 ) -> None:
-    """After a read (or joining): a certificate for each challenge completed just now."""
-    done = await challenges.record_reads(session, reader, utcnow())
+    """A certificate for each challenge completed just now (by a read, or on joining)."""
     if not isinstance(target, Message):
         return
     for challenge in done:
-        await send_certificate(target, reader, challenge, i18n.current_locale)
+        await send_certificate(target, reader, challenge, language)

@@ -11,12 +11,20 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.models import Reader
+from bot.models import Reader, utcnow
 from bot.services.errors import DomainError
-from bot.services.reading import lists
+from bot.services.reading import challenges, lists
 from bot.services.roles import RoleSet
 from handlers.reading.callbacks import button
-from handlers.reading.lists import ListAct, ListData, Staff, is_staff, list_title, refusal
+from handlers.reading.lists import (
+    ListAct,
+    ListData,
+    Staff,
+    is_staff,
+    list_title,
+    refusal,
+    running_text,
+)
 
 
 def add_to_list_rows(work_id: int, roles: RoleSet | None) -> list[list[InlineKeyboardButton]]:
@@ -73,6 +81,7 @@ async def add_work(
             session, reader, callback_data.list_id, callback_data.value, admin=roles.is_admin
         )
         view = await lists.list_view(session, reader, callback_data.list_id, editor=True)
+        running = await challenges.running_for_list(session, view.list.id, utcnow())
     except DomainError as exc:
         await query.answer(refusal(exc), show_alert=True)
         return
@@ -82,6 +91,8 @@ async def add_work(
         if added
         else _("That book is on {list} already.").format(list=title)
     )
+    if added and running:
+        text += "\n" + running_text(running)
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.edit_text(text)

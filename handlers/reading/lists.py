@@ -23,10 +23,10 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.models import DbInt, Reader, ReadingList, Role, display_name
+from bot.models import DbInt, Reader, ReadingList, Role, display_name, utcnow
 from bot.notices.holds import ReserveWork
 from bot.services.errors import DomainError, NotAllowedError, NotFoundError
-from bot.services.reading import lists, log
+from bot.services.reading import challenges, lists, log
 from bot.services.roles import RoleSet
 from handlers.common import distance_text, edit_message
 from handlers.drafts import Draft
@@ -156,7 +156,7 @@ def reader_keyboard(view: lists.ListView) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def manage_text(view: lists.ListView, language: str) -> str:
+def manage_text(view: lists.ListView, language: str, running: int = 0) -> str:
     found = view.list
     state = _("published") if found.published else _("not published yet")
     lines = [
@@ -175,7 +175,17 @@ def manage_text(view: lists.ListView, language: str) -> str:
             "⬆️ moves a book up, ✖️ takes it off."
         ).format(id=found.id)
     )
+    if running:
+        lines.append(running_text(running))
     return "\n".join(lines)
+
+
+def running_text(running: int) -> str:
+    """What an edit of a list says when challenges to finish it are running."""
+    return _(
+        "🏁 Running challenges to finish this list: {count}. They keep the books they "
+        "were set with; adding or taking off books changes only challenges set later."
+    ).format(count=running)
 
 
 def manage_keyboard(view: lists.ListView) -> InlineKeyboardMarkup:
@@ -249,7 +259,8 @@ async def _manage_view(
     view = await lists.list_view(session, reader, list_id, 0, editor=roles.is_admin)
     if not roles.is_admin and view.list.created_by_id != reader.id:
         raise NotAllowedError("list")
-    return manage_text(view, language), manage_keyboard(view)
+    running = await challenges.running_for_list(session, view.list.id, utcnow())
+    return manage_text(view, language, running), manage_keyboard(view)
 
 
 async def new_list(

@@ -14,9 +14,10 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.config import Settings
 from bot.models import Reader, utcnow
 from bot.services.errors import DomainError, NotFoundError
-from bot.services.reading import log
+from bot.services.reading import log, progress
 from handlers.common import edit_message
 from handlers.drafts import Draft
 from handlers.reading.callbacks import (
@@ -26,7 +27,7 @@ from handlers.reading.callbacks import (
     collected_rows,
     title_for,
 )
-from handlers.reading.completion import announce_completions
+from handlers.reading.completion import send_certificates
 
 
 class ReadingNote(StatesGroup):
@@ -150,7 +151,12 @@ async def overview(
 
 
 async def read_command(
-    message: Message, command: CommandObject, session: AsyncSession, reader: Reader, i18n: I18n
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    reader: Reader,
+    settings: Settings,
+    i18n: I18n,
 ) -> None:
     """/read [ISBN [RATING] [NOTE]]."""
     language = i18n.current_locale
@@ -160,14 +166,15 @@ async def read_command(
         return
     isbn, rating, note = parse_read_arguments(command.args or "")
     try:
-        entry = await log.mark_read_by_isbn(
-            session, reader, isbn, now=utcnow(), rating=rating, note=note
+        logged = await progress.read_isbn(
+            session, reader, isbn, now=utcnow(), zone=settings.zone, rating=rating, note=note
         )
     except DomainError as exc:
         await message.answer(refusal(exc))
         return
+    entry = logged.entry
     await message.answer(logged_text(entry, language), reply_markup=logged_keyboard(entry.work_id))
-    await announce_completions(message, session, reader, i18n)
+    await send_certificates(message, reader, logged.completed, language)
 
 
 async def mark_from_card(
@@ -175,22 +182,35 @@ async def mark_from_card(
     callback_data: ReadingData,
     session: AsyncSession,
     reader: Reader,
+    settings: Settings,
     i18n: I18n,
 ) -> None:
     """📗 on a work card: log it read, then offer a rating."""
     try:
-        entry = await log.mark_read(
-            session, reader, callback_data.value, source=log.ReadSource.CARD, now=utcnow()
+        logged = await progress.read_work(
+            session,
+            reader,
+            callback_data.value,
+            source=log.ReadSource.CARD,
+            now=utcnow(),
+            zone=settings.zone,
         )
     except DomainError as exc:
         await query.answer(refusal(exc), show_alert=True)
         return
+    await _logged_reply(query, reader, logged, i18n.current_locale)
+
+
+async def _logged_reply(
+    query: CallbackQuery, reader: Reader, logged: progress.Logged, language: str
+) -> None:
+    """The entry with its rating buttons, then any certificate earned."""
     await query.answer(_("Logged as read."))
     if isinstance(query.message, Message):
         await query.message.answer(
-            logged_text(entry, i18n.current_locale), reply_markup=logged_keyboard(entry.work_id)
+            logged_text(logged.entry, language), reply_markup=logged_keyboard(logged.entry.work_id)
         )
-    await announce_completions(query.message, session, reader, i18n)
+    await send_certificates(query.message, reader, logged.completed, language)
 
 
 async def mark_collected(
@@ -198,20 +218,18 @@ async def mark_collected(
     callback_data: ReadingData,
     session: AsyncSession,
     reader: Reader,
+    settings: Settings,
     i18n: I18n,
 ) -> None:
     """📗 Read: a collected hold (My holds, /read): log its work read."""
     try:
-        entry = await log.mark_collected_read(session, reader, callback_data.value, now=utcnow())
+        logged = await progress.read_collected(
+            session, reader, callback_data.value, now=utcnow(), zone=settings.zone
+        )
     except DomainError as exc:
         await query.answer(refusal(exc), show_alert=True)
         return
-    await query.answer(_("Logged as read."))
-    if isinstance(query.message, Message):
-        await query.message.answer(
-            logged_text(entry, i18n.current_locale), reply_markup=logged_keyboard(entry.work_id)
-        )
-    await announce_completions(query.message, session, reader, i18n)
+    await _logged_reply(query, reader, logged, i18n.current_locale)
 
 
 async def rate(

@@ -10,10 +10,11 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.config import Settings
 from bot.models import Reader, utcnow
 from bot.services.errors import DomainError
-from bot.services.reading import log
-from handlers.reading.completion import announce_completions
+from bot.services.reading import progress
+from handlers.reading.completion import send_certificates
 from handlers.reading.log import logged_keyboard, logged_text, parse_read_arguments, refusal
 from handlers.search.barcode import photo_reading
 
@@ -24,6 +25,7 @@ async def read_photo(
     bot: Bot,
     session: AsyncSession,
     reader: Reader,
+    settings: Settings,
     i18n: I18n,
 ) -> None:
     """A barcode photo captioned /read [RATING] [NOTE]."""
@@ -40,15 +42,22 @@ async def read_photo(
         return
     _isbn, rating, note = parse_read_arguments(f"{reading.isbn} {command.args or ''}")
     try:
-        entry = await log.mark_read_by_isbn(
-            session, reader, reading.isbn, now=utcnow(), rating=rating, note=note
+        logged = await progress.read_isbn(
+            session,
+            reader,
+            reading.isbn,
+            now=utcnow(),
+            zone=settings.zone,
+            rating=rating,
+            note=note,
         )
     except DomainError as exc:
         await message.answer(refusal(exc))
         return
     language = i18n.current_locale
+    entry = logged.entry
     await message.answer(logged_text(entry, language), reply_markup=logged_keyboard(entry.work_id))
-    await announce_completions(message, session, reader, i18n)
+    await send_certificates(message, reader, logged.completed, language)
 
 
 def build_router() -> Router:

@@ -8,7 +8,7 @@ from bot.models import Challenge, ReadingList, ReadingListEntry, Work
 from tests.harness import BotHarness
 
 from .test_challenges import _organiser, _period
-from .world import build_world, chat_reader
+from .world import build_world, chat_reader, set_district
 
 
 async def _list_of(harness: BotHarness, works: list[Work], *, published: bool = True) -> int:
@@ -34,6 +34,7 @@ async def test_finish_a_list_completes_with_its_certificate(harness: BotHarness)
     )
     assert "is open" in (reply.text or "")
     reader = await chat_reader(harness, 1952)
+    await set_district(harness, reader, world.district)
     await reader.send("/challenges")
     await reader.tap("Join: Finish the list")
     text = reader.last_bot_message().text or ""

@@ -73,7 +73,11 @@ async def test_chinese_team_challenge_ended_challenge_and_forgotten_reader(
     readers = await crowd(harness, world, 2, reads=(world.works[1], world.works[2]))
     async with harness.app.sessionmaker() as session:
         for person in readers:
-            session.add(ChallengeEntry(challenge_id=challenge.id, reader_id=person.id))
+            session.add(
+                ChallengeEntry(
+                    challenge_id=challenge.id, reader_id=person.id, team_id=world.district.id
+                )
+            )
         await session.commit()
     zh = await chat_reader(harness, 1944, language="zh")
     await set_district(harness, zh, world.district)

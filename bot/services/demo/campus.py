@@ -15,9 +15,11 @@ from bot.models import (
     Event,
     EventCategory,
     EventHost,
+    Library,
     LivingBook,
     LivingBookSlot,
     Partner,
+    PartnerInstitution,
     PartnerKind,
     PartnerOrganiser,
     Quiz,
@@ -273,10 +275,20 @@ async def seed_partners(
             select(Event).where(Event.starts_at > now).order_by(Event.starts_at).limit(2)
         )
     )
+    # The School of Literature is a college of Haibin University: its readers pick it.
+    university = await session.scalar(select(Library.id).where(Library.code == "HBU"))
     for code, kind, name, name_en, description in DEMO_PARTNERS:
-        partner = Partner(code=code, kind=kind, name=name, name_en=name_en, description=description)
+        partner = Partner(
+            code=code,
+            kind=kind,
+            name=name,
+            name_en=name_en,
+            description=description,
+        )
         session.add(partner)
         await session.flush()
+        if university is not None and kind is PartnerKind.COLLEGE:
+            session.add(PartnerInstitution(partner_id=partner.id, library_id=university))
         for event in events:
             session.add(EventHost(event_id=event.id, partner_id=partner.id))
             event.partners = [*(event.partners or []), name]

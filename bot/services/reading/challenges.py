@@ -1,11 +1,14 @@
-"""Reading challenges, alone or as a district's team: read a number of books in a period,
-finish a reading list (every book on it), or explore a CLC class (a number of books whose
-work has a Chinese Library Classification number in one top class, A-Z).
+"""Reading challenges, alone or by team (a district, a school or university, a college or
+department; see ``teams``): read a number of books in a period, finish a reading list
+(every book on it), or explore a CLC class (a number of books whose work has a Chinese
+Library Classification number in one top class, A-Z).
 
 Progress counts the reads in the reading log dated within the period (for a list, those of
-books on the list; for a class, those of books in the class). A participant
-completes once (a conditional UPDATE, so two reads logged at once complete it once); the
-handler then sends the certificate. Streaks are weeks in a row with at least one read.
+the list's books as they were when the challenge was set: they are frozen then, so editing
+the list later changes neither the target nor what counts; for a class, those of books in
+the class). A participant completes once (a conditional UPDATE, so two reads logged at once
+complete it once), earning the challenge badge in the same transaction; the handler then
+sends the certificate. Streaks are weeks in a row with at least one read.
 """
 
 from __future__ import annotations
@@ -21,8 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db import write
 from bot.models import (
     Challenge,
+    ChallengeBook,
     ChallengeEntry,
-    District,
     Reader,
     ReadingList,
     ReadingListEntry,
@@ -30,7 +33,9 @@ from bot.models import (
     Work,
 )
 from bot.services.errors import InvalidInputError, NotFoundError
+from bot.services.reading import badges, teams
 from bot.services.reading.lists import parse_titles
+from bot.services.reading.teams import TeamKind
 from bot.services.search.query import valid_id
 
 MAX_GOAL = 1000
@@ -62,7 +67,7 @@ class ChallengeSpec:
     goal: int
     starts_at: datetime
     ends_at: datetime
-    team: bool
+    team: TeamKind
     title: str
     title_en: str | None
     kind: str = BOOKS
@@ -83,10 +88,29 @@ def _kind(token: str) -> tuple[str, int, int | None, str | None]:
     return BOOKS, int(token[:6]), None, None
 
 
+def _team(word: str) -> TeamKind | None:
+    """``team`` (by district), ``team:district``, ``team:school`` or ``team:department``;
+    None when the word is not about teams (it begins the title)."""
+    word = word.lower()
+    if word == "team":
+        return TeamKind.DISTRICT
+    if not word.startswith("team:"):
+        return None
+    try:
+        kind = TeamKind(word.removeprefix("team:"))
+    except ValueError:
+        raise BadChallenge("team") from None
+    if kind is TeamKind.NONE:
+        raise BadChallenge("team")
+    return kind
+
+
 def parse_challenge(text: str, zone: tzinfo) -> ChallengeSpec:
-    """``GOAL FROM..TO [team] 中文标题 | English title``; dates in the alliance's zone, both
-    days included. ``list:LIST`` in place of the goal: finish that reading list;
-    ``GOAL:CLASS`` (e.g. ``3:I``): that many books in a CLC top class."""
+    """``GOAL FROM..TO [team[:KIND]] 中文标题 | English title``; dates in the alliance's zone,
+    both days included. ``list:LIST`` in place of the goal: finish that reading list;
+    ``GOAL:CLASS`` (e.g. ``3:I``): that many books in a CLC top class. ``team`` makes teams
+    by district; ``team:school`` by school or university, ``team:department`` by college or
+    department."""
     parts = text.split(maxsplit=2)
     if len(parts) < 3:
         raise BadChallenge("format")
@@ -103,24 +127,26 @@ def parse_challenge(text: str, zone: tzinfo) -> ChallengeSpec:
         raise BadChallenge("date") from None
     if last < first or (last - first).days >= MAX_DAYS:
         raise BadChallenge("period")
+    words = parts[2].split(maxsplit=1)
+    team = _team(words[0])
     rest = parts[2]
-    team = rest.split(maxsplit=1)[0].lower() == "team"
-    if team:
-        rest = rest.split(maxsplit=1)[1] if len(rest.split(maxsplit=1)) > 1 else ""
+    if team is not None:
+        rest = words[1] if len(words) > 1 else ""
     title, title_en = parse_titles(rest)
     starts = datetime(first.year, first.month, first.day, tzinfo=zone)
     end_day = last + timedelta(days=1)
     ends = datetime(end_day.year, end_day.month, end_day.day, tzinfo=zone)
-    return ChallengeSpec(goal, starts, ends, team, title, title_en, kind, list_id, clc_class)
-
-
-async def _list_size(session: AsyncSession, list_id: int) -> int:
-    count = await session.scalar(
-        select(func.count())
-        .select_from(ReadingListEntry)
-        .where(ReadingListEntry.list_id == list_id)
+    return ChallengeSpec(
+        goal, starts, ends, team or TeamKind.NONE, title, title_en, kind, list_id, clc_class
     )
-    return int(count or 0)
+
+
+async def _list_books(session: AsyncSession, list_id: int) -> list[int]:
+    return list(
+        await session.scalars(
+            select(ReadingListEntry.work_id).where(ReadingListEntry.list_id == list_id)
+        )
+    )
 
 
 async def create_challenge(
@@ -129,22 +155,23 @@ async def create_challenge(
     """A new challenge; one whose period has already ended is refused."""
     if spec.ends_at <= now:
         raise ChallengeEnded(spec.ends_at)
-    goal = spec.goal
-    if spec.kind == LIST:
-        # A list to finish must be published (readers open it) and have books on it.
-        list_id = spec.list_id or 0
-        found = await session.get(ReadingList, list_id) if valid_id(list_id) else None
-        goal = await _list_size(session, found.id) if found and found.published else 0
-        if goal == 0:
-            raise BadChallenge("list")
     async with write(session):
+        books: list[int] = []
+        if spec.kind == LIST:
+            # A list to finish must be published (readers open it) and have books on it;
+            # its books are frozen for the challenge, in the same transaction.
+            list_id = spec.list_id or 0
+            found = await session.get(ReadingList, list_id) if valid_id(list_id) else None
+            books = await _list_books(session, found.id) if found and found.published else []
+            if not books or len(books) > MAX_GOAL:
+                raise BadChallenge("list")
         made = Challenge(
             title=spec.title,
             title_en=spec.title_en,
-            goal=goal,
+            goal=len(books) if spec.kind == LIST else spec.goal,
             starts_at=spec.starts_at,
             ends_at=spec.ends_at,
-            team_by_district=spec.team,
+            team_kind=spec.team.value,
             created_by_id=author.id,
             kind=spec.kind,
             list_id=spec.list_id,
@@ -152,6 +179,7 @@ async def create_challenge(
         )
         session.add(made)
         await session.flush()
+        session.add_all(ChallengeBook(challenge_id=made.id, work_id=work) for work in books)
         return made
 
 
@@ -162,27 +190,42 @@ async def _challenge(session: AsyncSession, challenge_id: int) -> Challenge:
     return found
 
 
-async def join(
-    session: AsyncSession, reader: Reader, challenge_id: int, now: datetime
-) -> Challenge:
-    """Take part (twice is once); a challenge whose period has ended is refused."""
+@dataclass(frozen=True)
+class Joined:
+    """A challenge joined: the participant's team (None: alone) and what it completed."""
+
+    challenge: Challenge
+    kind: TeamKind
+    team: teams.TeamName | None
+    completed: list[Challenge]
+
+
+async def join(session: AsyncSession, reader: Reader, challenge_id: int, now: datetime) -> Joined:
+    """Take part (twice is once) in the reader's team of the challenge's kind, or alone
+    without one; a challenge whose period has ended is refused. Reads already logged in
+    the period count, so joining may complete it."""
     found = await _challenge(session, challenge_id)
     if found.ends_at <= now:
         raise ChallengeEnded(found.ends_at)
+    kind = TeamKind(found.team_kind)
+    team_id = await teams.team_of(session, reader, kind)
     try:
         async with write(session):
-            exists = await session.scalar(
-                select(ChallengeEntry.id).where(
+            entry = await session.scalar(
+                select(ChallengeEntry).where(
                     ChallengeEntry.challenge_id == found.id, ChallengeEntry.reader_id == reader.id
                 )
             )
-            if exists is None:
-                session.add(
-                    ChallengeEntry(challenge_id=found.id, reader_id=reader.id, joined_at=now)
+            if entry is None:
+                entry = ChallengeEntry(
+                    challenge_id=found.id, reader_id=reader.id, joined_at=now, team_id=team_id
                 )
+                session.add(entry)
+            team_id = entry.team_id
     except IntegrityError:
         pass  # joined by another tap at the same moment
-    return found
+    name = await teams.team_name(session, kind, team_id)
+    return Joined(found, kind, name, await record_reads(session, reader, now))
 
 
 def counted(challenge: Challenge) -> list[ColumnElement[bool]]:
@@ -191,9 +234,7 @@ def counted(challenge: Challenge) -> list[ColumnElement[bool]]:
     if challenge.kind == LIST:
         found.append(
             ReadingLog.work_id.in_(
-                select(ReadingListEntry.work_id).where(
-                    ReadingListEntry.list_id == challenge.list_id
-                )
+                select(ChallengeBook.work_id).where(ChallengeBook.challenge_id == challenge.id)
             )
         )
     elif challenge.kind == CLC:
@@ -203,10 +244,8 @@ def counted(challenge: Challenge) -> list[ColumnElement[bool]]:
     return found
 
 
-async def target(session: AsyncSession, challenge: Challenge) -> int:
-    """The books to read: the goal, or every book on the list as it is now."""
-    if challenge.kind == LIST:
-        return await _list_size(session, challenge.list_id) if challenge.list_id else 0
+def target(challenge: Challenge) -> int:
+    """The books to read: the goal (for a list, its books when the challenge was set)."""
     return challenge.goal
 
 
@@ -250,14 +289,15 @@ async def standings(session: AsyncSession, reader: Reader, now: datetime) -> lis
                 entry is not None,
                 progress,
                 entry.completed_at if entry else None,
-                await target(session, challenge),
+                target(challenge),
             )
         )
     return found
 
 
 async def record_reads(session: AsyncSession, reader: Reader, now: datetime) -> list[Challenge]:
-    """After a read is logged: the challenges it completed just now (each only once)."""
+    """After a read is logged (or on joining): the challenges it completed just now (each
+    only once), with the challenge badge; joins the caller's ``write`` when there is one."""
     rows = await session.execute(
         select(Challenge, ChallengeEntry.id)
         .join(ChallengeEntry, ChallengeEntry.challenge_id == Challenge.id)
@@ -270,7 +310,7 @@ async def record_reads(session: AsyncSession, reader: Reader, now: datetime) -> 
     )
     done = []
     for challenge, entry_id in list(rows):
-        goal = await target(session, challenge)
+        goal = target(challenge)
         if goal == 0 or await reads_in(session, reader.id, challenge) < goal:
             continue
         async with write(session):
@@ -279,8 +319,9 @@ async def record_reads(session: AsyncSession, reader: Reader, now: datetime) -> 
                 .where(ChallengeEntry.id == entry_id, ChallengeEntry.completed_at.is_(None))
                 .values(completed_at=now)
             )
-        if result.rowcount == 1:  # type: ignore[attr-defined]
-            done.append(challenge)
+            if result.rowcount == 1:  # type: ignore[attr-defined]
+                done.append(challenge)
+                await badges.award(session, reader.id, [badges.Badge.CHALLENGE], now)
     return done
 
 
@@ -299,38 +340,20 @@ async def completed(session: AsyncSession, reader: Reader, challenge_id: int) ->
     return found
 
 
-@dataclass(frozen=True)
-class TeamRow:
-    """One district's team: participants and books read in the period (counts only)."""
-
-    district: District | None
-    participants: int
-    reads: int
-
-
-async def leaderboard(session: AsyncSession, challenge_id: int) -> tuple[Challenge, list[TeamRow]]:
-    """The teams by district, most books first; forgotten readers are in no team."""
+async def leaderboard(session: AsyncSession, challenge_id: int) -> teams.Board:
+    """The team challenge's leaderboard (counts only); NotFoundError for one without teams."""
     challenge = await _challenge(session, challenge_id)
-    reads = (
-        select(ReadingLog.reader_id, func.count().label("reads"))
-        .where(*counted(challenge))
-        .group_by(ReadingLog.reader_id)
-        .subquery()
+    return await teams.board(session, challenge, counted(challenge))
+
+
+async def running_for_list(session: AsyncSession, list_id: int, now: datetime) -> int:
+    """How many challenges to finish the list are not over yet (they keep their books)."""
+    count = await session.scalar(
+        select(func.count())
+        .select_from(Challenge)
+        .where(Challenge.kind == LIST, Challenge.list_id == list_id, Challenge.ends_at > now)
     )
-    total = func.coalesce(func.sum(reads.c.reads), 0)
-    rows = await session.execute(
-        select(Reader.district_id, func.count(ChallengeEntry.id), total)
-        .join(Reader, Reader.id == ChallengeEntry.reader_id)
-        .outerjoin(reads, reads.c.reader_id == Reader.id)
-        .where(ChallengeEntry.challenge_id == challenge.id, Reader.forgotten_at.is_(None))
-        .group_by(Reader.district_id)
-        .order_by(total.desc(), func.count(ChallengeEntry.id).desc())
-    )
-    teams = []
-    for district_id, participants, books in rows:
-        district = await session.get(District, district_id) if district_id else None
-        teams.append(TeamRow(district, int(participants), int(books)))
-    return challenge, teams
+    return int(count or 0)
 
 
 async def streak_weeks(session: AsyncSession, reader_id: int, now: datetime, zone: tzinfo) -> int:

@@ -90,12 +90,17 @@ class Ranking:
     works: tuple[RankedWork, ...]
 
 
-async def institution_of(session: AsyncSession, reader_id: int) -> Library | None:
-    """The university library the reader belongs to: one they follow, else their latest pickup."""
+async def institution_of(
+    session: AsyncSession,
+    reader_id: int,
+    kinds: tuple[LibraryKind, ...] = (LibraryKind.UNIVERSITY,),
+) -> Library | None:
+    """The university library (or a library of ``kinds``) the reader belongs to: one they
+    follow, else their latest pickup."""
     followed = await session.scalar(
         select(Library)
         .join(LibraryFollow, LibraryFollow.library_id == Library.id)
-        .where(LibraryFollow.reader_id == reader_id, Library.kind == LibraryKind.UNIVERSITY)
+        .where(LibraryFollow.reader_id == reader_id, Library.kind.in_(kinds))
         .order_by(LibraryFollow.created_at.desc())
         .limit(1)
     )
@@ -104,7 +109,7 @@ async def institution_of(session: AsyncSession, reader_id: int) -> Library | Non
     return await session.scalar(
         select(Library)
         .join(Hold, Hold.pickup_library_id == Library.id)
-        .where(Hold.reader_id == reader_id, Library.kind == LibraryKind.UNIVERSITY)
+        .where(Hold.reader_id == reader_id, Library.kind.in_(kinds))
         .order_by(Hold.queued_at.desc())
         .limit(1)
     )
