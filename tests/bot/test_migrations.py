@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.db import create_engine
@@ -21,6 +23,7 @@ from bot.migrate import (
     upgrade,
 )
 from bot.models import Base
+from tests.migration_rows import insert_row
 
 
 async def test_stairway(database_url: str) -> None:
@@ -66,3 +69,23 @@ async def test_checking_the_revision_logs_nothing(
         await ensure_at_head(engine)
     assert [record.getMessage() for record in caplog.records] == []
     assert logging.getLogger("alembic.runtime.migration").level == logging.NOTSET
+
+
+async def test_a_table_copy_keeps_the_rows_that_point_at_it(database_url: str) -> None:
+    # On SQLite, batch mode copies a table and drops the original; 0019 does so to
+    # ``challenges``. With foreign keys enforced, that emptied ``challenge_entries``.
+    if make_url(database_url).get_backend_name() != "sqlite":
+        pytest.skip("PostgreSQL alters tables in place; the rows are written with sqlite3")
+    path = make_url(database_url).database or ""
+    await asyncio.to_thread(downgrade, database_url, "0018_reading")
+    with sqlite3.connect(path) as connection:
+        insert_row(connection, "readers", id=1, telegram_id=1, chat_id=1, card_number="C1")
+        period = {"starts_at": "2026-01-01", "ends_at": "2027-01-01", "title": "t"}
+        insert_row(connection, "challenges", id=1, goal=3, **period)
+        insert_row(connection, "challenge_entries", id=1, challenge_id=1, reader_id=1)
+    await asyncio.to_thread(upgrade, database_url, "0019_reading_more")
+    await asyncio.to_thread(downgrade, database_url, "0018_reading")
+    await asyncio.to_thread(upgrade, database_url)
+    with sqlite3.connect(path) as connection:
+        entries = connection.execute("SELECT id, challenge_id, reader_id FROM challenge_entries")
+        assert entries.fetchall() == [(1, 1, 1)]

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from typing import Any
 
 import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import make_url
 
 from bot.migrate import alembic_config, downgrade, upgrade
+from tests.migration_rows import insert_row
 
 
 def _before_teams() -> str:
@@ -21,39 +21,26 @@ def _before_teams() -> str:
     return found.down_revision
 
 
-def _insert(connection: sqlite3.Connection, table: str, **values: Any) -> None:
-    """A row with the given values, and placeholders for the other required columns."""
-    for _cid, name, kind, required, default, key in connection.execute(
-        f"PRAGMA table_info({table})"
-    ):
-        if required and not key and default is None and name not in values:
-            kind = (kind or "").upper()
-            numeric = any(word in kind for word in ("INT", "BOOL", "FLOAT"))
-            values[name] = 0 if numeric else "[]" if "JSON" in kind else "2026-01-01"
-    marks = ",".join("?" * len(values))
-    connection.execute(
-        f"INSERT INTO {table} ({','.join(values)}) VALUES ({marks})", [*values.values()]
-    )
-
-
 async def test_upgrade_keeps_entries_and_freezes_list_books(database_url: str) -> None:
     if make_url(database_url).get_backend_name() != "sqlite":
         pytest.skip("the data is written with sqlite3")
     path = make_url(database_url).database or ""
     await asyncio.to_thread(downgrade, database_url, _before_teams())
     with sqlite3.connect(path) as connection:
-        _insert(connection, "districts", id=1, code="D1", name="一区")
-        _insert(
+        insert_row(connection, "districts", id=1, code="D1", name="一区")
+        insert_row(
             connection, "readers", id=1, telegram_id=1, chat_id=1, card_number="C1", district_id=1
         )
-        _insert(connection, "works", id=1, title="One")
-        _insert(connection, "works", id=2, title="Two")
-        _insert(connection, "reading_lists", id=1, title="书单", published=1)
+        insert_row(connection, "works", id=1, title="One")
+        insert_row(connection, "works", id=2, title="Two")
+        insert_row(connection, "reading_lists", id=1, title="书单", published=1)
         for n in (1, 2):
-            _insert(connection, "reading_list_entries", id=n, list_id=1, work_id=n, position=n)
+            insert_row(connection, "reading_list_entries", id=n, list_id=1, work_id=n, position=n)
         period = {"starts_at": "2026-01-01", "ends_at": "2027-01-01", "title": "t"}
-        _insert(connection, "challenges", id=1, goal=3, team_by_district=1, kind="books", **period)
-        _insert(
+        insert_row(
+            connection, "challenges", id=1, goal=3, team_by_district=1, kind="books", **period
+        )
+        insert_row(
             connection,
             "challenges",
             id=2,
@@ -64,8 +51,8 @@ async def test_upgrade_keeps_entries_and_freezes_list_books(database_url: str) -
             **period,
         )
         for n in (1, 2):
-            _insert(connection, "challenge_entries", id=n, challenge_id=n, reader_id=1)
-        _insert(connection, "reading_log", id=1, reader_id=1, work_id=1, source="card")
+            insert_row(connection, "challenge_entries", id=n, challenge_id=n, reader_id=1)
+        insert_row(connection, "reading_log", id=1, reader_id=1, work_id=1, source="card")
     await asyncio.to_thread(upgrade, database_url)
     with sqlite3.connect(path) as connection:
         kinds = connection.execute("SELECT id, team_kind FROM challenges ORDER BY id").fetchall()
