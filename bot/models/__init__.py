@@ -87,8 +87,10 @@ from bot.models.reading import (
     ListFollow,
     ReadingList,
     ReadingListEntry,
+    ReadingListLink,
     ReadingLog,
     ReadingPreference,
+    SearchedWork,
 )
 from bot.models.submissions import (
     ContestEntry,
@@ -169,6 +171,7 @@ __all__ = [
     "Reader",
     "ReadingList",
     "ReadingListEntry",
+    "ReadingListLink",
     "ReadingLog",
     "ReadingPreference",
     "Registration",
@@ -177,6 +180,7 @@ __all__ = [
     "Role",
     "RoleGrant",
     "SearchLog",
+    "SearchedWork",
     "Settlement",
     "SubmissionContest",
     "SuggestionStatus",

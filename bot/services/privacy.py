@@ -122,6 +122,10 @@ READER_LINKS: tuple[ReaderLink, ...] = (
         ("query", "hit_count", "source", "district_id", "created_at"),
         Forget.DETACH,
     ),
+    # Which works the reader's searches led them to: personal, and counted per reader only.
+    ReaderLink(
+        "searched_works", "reader_id", "works_found_by_search", ("work_id", "day"), Forget.DELETE
+    ),
     ReaderLink(
         "notifications",
         "reader_id",
