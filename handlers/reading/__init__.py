@@ -6,8 +6,18 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.enums import ChatType
 
+from handlers.deeplinks import DeepLinks
 from handlers.filters import Onboarded
-from handlers.reading import challenges, foryou, list_pick, lists, log, photo, popular
+from handlers.reading import (
+    challenges,
+    foryou,
+    list_links,
+    list_pick,
+    lists,
+    log,
+    photo,
+    popular,
+)
 
 
 def build_router() -> Router:
@@ -22,6 +32,12 @@ def build_router() -> Router:
         foryou.build_router(),
         lists.build_router(),
         list_pick.build_router(),
+        list_links.build_router(),
         challenges.build_router(),
     )
     return router
+
+
+def register_deep_links(deep_links: DeepLinks) -> None:
+    """Route ``/start rl_<id>`` (a campaign's button) to the reading list."""
+    list_links.register_deep_links(deep_links)
