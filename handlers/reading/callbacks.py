@@ -112,11 +112,12 @@ async def collected_read_rows(
 async def also_reserved_block(
     session: AsyncSession, work_id: int, language: str, username: str
 ) -> str:
-    """The work card's "readers who reserved this also reserved" lines ("" when none)."""
+    """The work card's "readers who reserved this also reserved" lines ("" when none); a
+    reader who follows a list counts as reserving its books, so the heading says "chose"."""
     found = await recommend.also_reserved(session, work_id)
     if not found:
         return ""
-    lines = ["", _("<b>Readers who reserved this also reserved</b>")]
+    lines = ["", _("<b>Readers who chose this also chose</b>")]
     for work in found:
         title = escape(clip(title_for(work.title, work.original_title, language), 60))
         lines.append(f'• <a href="{work_link(username, work.work_id)}">{title}</a>')
