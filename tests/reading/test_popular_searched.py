@@ -7,8 +7,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.models import SearchedWork, Work, utcnow
+from bot.models import SearchedWork, SearchLog, Work, utcnow
 from bot.services.privacy import export_reader
+from handlers.search.callbacks import WorkOpen
 from tests.harness import BotHarness, ChatUser
 
 from .world import World, build_world, chat_reader, reader_of, set_district
@@ -83,10 +84,13 @@ async def test_a_card_opened_from_a_link_or_a_forged_search_counts_nothing(
     other = await chat_reader(harness, 2131)
     await other.send(world.works[1].title)
     async with harness.app.sessionmaker() as session:
-        from bot.models import SearchLog
-
         search_id = await session.scalar(select(SearchLog.id).order_by(SearchLog.id.desc()))
-    await user.forge(f"wk:{world.works[1].id}:{search_id}:0:0:any:any:0:")
+    assert search_id is not None
+    await user.send(world.works[2].title)
+    forged = WorkOpen(work_id=world.works[1].id, search_id=search_id).pack()
+    await user.forge(forged, message_id=user.last_bot_message().message_id)
+    # The card opens (the forged button is a valid one), but nothing is counted.
+    assert "Where to find it" in (user.last_bot_message().text or "")
     assert await _rows(harness) == []
 
 
