@@ -1,7 +1,7 @@
 """Recommendations benchmark: an offline evaluation on a seeded alliance with hidden tastes.
 
     python -m bench.recommend [--readers 1500] [--works 640] [--evaluated 400]
-        [--card-samples 300] [--database-url URL]
+        [--card-samples 300] [--follow-share 0.3] [--database-url URL]
 
 The generator (seed ``SEED``, so every run makes the same alliance):
 
@@ -15,12 +15,24 @@ The generator (seed ``SEED``, so every run makes the same alliance):
   then a work of that topic by appeal (never the same work twice); each reader also logs
   one or two reads of primary-topic works in the reading log;
 * the holds are in the order they were placed; each reader's last two are their "later
-  holds": they are left out of the database and kept as the answers.
+  holds": they are left out of the database and kept as the answers;
+* reading lists (drawn from a second generator, ``SEED + 3``, so everything above is the
+  same with or without them): two published lists per topic, each of 12 works of the topic
+  drawn by appeal (a librarian picks favourites and some of the tail); a ``--follow-share``
+  of the readers follow one list of their primary topic, and a third as many also one of
+  their secondary topic.
 
 For ``--evaluated`` readers, hit rate@10 is the share whose top ten recommendations
-(``recommend.recommend``, co-occurrence) contain at least one of their later holds. The
-baseline, in the same run on the same data, is the ten works most popular in the reader's
-district that the reader has not reserved or read (``recommend.popular_near``).
+(``recommend.recommend``, co-occurrence) contain at least one of their later holds, with the
+books of the lists the reader follows counted as their interest and without them (holds and
+reads only, as before lists counted). The baseline, in the same run on the same data, is the
+ten works most popular in the reader's district that the reader has not reserved or read
+(``recommend.popular_near``).
+
+The card's block, measured the same way: for each evaluated reader, the block of the card of
+their last earlier hold (three works) hits when it holds one of their later holds; once with
+the pairs of holds only and once with list followers counted as reserving the list's books
+(what the reading job keeps, ``recommend.ALSO_FOLLOWS``); the recount timed below is the job's.
 
 The card: ``--card-samples`` works drawn by popularity (popular works have the most readers
 to join over), each card timed with ``work_card`` alone and with ``work_card`` plus the
@@ -54,7 +66,10 @@ from bot.models import (
     Item,
     Library,
     LibraryKind,
+    ListFollow,
     Reader,
+    ReadingList,
+    ReadingListEntry,
     ReadingLog,
     Work,
     utcnow,
@@ -67,6 +82,8 @@ DISTRICTS = 6
 TOPICS = 8
 LATER_HOLDS = 2
 TOP = 10
+LISTS_PER_TOPIC = 2
+LIST_BOOKS = 12
 
 
 @dataclass
@@ -80,6 +97,8 @@ class Alliance:
     readers: list[int] = field(default_factory=list)
     reader_district: dict[int, int] = field(default_factory=dict)
     later: dict[int, set[int]] = field(default_factory=dict)
+    last_earlier: dict[int, int] = field(default_factory=dict)
+    tastes: dict[int, tuple[int, int]] = field(default_factory=dict)
 
 
 def _pick(rng: random.Random, alliance: Alliance, topic: int, taken: set[int]) -> int:
@@ -99,10 +118,11 @@ def tastes(rng: random.Random, favourite: int) -> tuple[int, int]:
 
 
 def reader_history(
-    rng: random.Random, alliance: Alliance, favourite: int
+    rng: random.Random, alliance: Alliance, favourite: int, reader_id: int
 ) -> tuple[list[int], list[int]]:
     """One reader's holds in order, and their reads."""
     primary, secondary = tastes(rng, favourite)
+    alliance.tastes[reader_id] = (primary, secondary)
     taken: set[int] = set()
     holds = []
     for _ in range(rng.randint(4, 15)):
@@ -143,7 +163,7 @@ async def _places(session: Any, rng: random.Random) -> tuple[list[int], list[int
     return [d.id for d in districts], [library.id for library in libraries]
 
 
-async def seed(url: str, readers: int, works: int) -> Alliance:
+async def seed(url: str, readers: int, works: int, follow_share: float = 0.3) -> Alliance:
     """Make the alliance; the readers' earlier holds and their reads go in the database."""
     rng = random.Random(SEED)
     engine = create_engine(url)
@@ -181,10 +201,11 @@ async def seed(url: str, readers: int, works: int) -> Alliance:
         now = utcnow()
         for reader_id, row in zip(ids, reader_rows, strict=True):
             district = int(str(row["district_id"]))
-            placed, read = reader_history(rng, alliance, favourites[district])
+            placed, read = reader_history(rng, alliance, favourites[district], reader_id)
             alliance.readers.append(reader_id)
             alliance.reader_district[reader_id] = district
             alliance.later[reader_id] = set(placed[-LATER_HOLDS:])
+            alliance.last_earlier[reader_id] = placed[-LATER_HOLDS - 1]
             holds += [
                 {
                     "reader_id": reader_id,
@@ -202,9 +223,41 @@ async def seed(url: str, readers: int, works: int) -> Alliance:
             ]
         await session.execute(insert(Hold), holds)
         await session.execute(insert(ReadingLog), reads)
+        await _lists(session, alliance, follow_share)
         await session.commit()
     await engine.dispose()
     return alliance
+
+
+async def _lists(session: Any, alliance: Alliance, follow_share: float) -> None:
+    """Published lists per topic, and the readers who follow them (their own generator)."""
+    rng = random.Random(SEED + 3)
+    by_topic: list[list[int]] = []
+    for topic in range(TOPICS):
+        ids = []
+        for n in range(LISTS_PER_TOPIC):
+            made = ReadingList(title=f"书单{topic}-{n}", title_en=f"List {topic}-{n}")
+            made.published = True
+            session.add(made)
+            await session.flush()
+            taken: set[int] = set()
+            for _ in range(min(LIST_BOOKS, len(alliance.topic_works[topic]))):
+                taken.add(_pick(rng, alliance, topic, taken))
+            session.add_all(
+                ReadingListEntry(list_id=made.id, work_id=work, position=place)
+                for place, work in enumerate(sorted(taken), start=1)
+            )
+            ids.append(made.id)
+        by_topic.append(ids)
+    follows = []
+    for reader_id in alliance.readers:
+        primary, secondary = alliance.tastes[reader_id]
+        if rng.random() < follow_share:
+            follows.append({"reader_id": reader_id, "list_id": rng.choice(by_topic[primary])})
+            if rng.random() < 1 / 3:
+                follows.append({"reader_id": reader_id, "list_id": rng.choice(by_topic[secondary])})
+    if follows:
+        await session.execute(insert(ListFollow), follows)
 
 
 async def hit_rates(url: str, alliance: Alliance, evaluated: int) -> dict[str, float]:
@@ -213,23 +266,46 @@ async def hit_rates(url: str, alliance: Alliance, evaluated: int) -> dict[str, f
     sample = rng.sample(alliance.readers, min(evaluated, len(alliance.readers)))
     engine = create_engine(url)
     maker = create_sessionmaker(engine)
-    hits = baseline_hits = 0
+    hits = plain_hits = baseline_hits = 0
     try:
         async with maker() as session:
             for reader_id in sample:
                 reader = await session.get(Reader, reader_id)
                 assert reader is not None
+                later = alliance.later[reader_id]
                 found = await recommend.recommend(session, reader, limit=TOP)
-                hits += bool({item.work_id for item in found} & alliance.later[reader_id])
-                mine = set(await recommend.history(session, reader_id))
+                hits += bool({item.work_id for item in found} & later)
+                plain = await recommend.recommend(session, reader, limit=TOP, follows=False)
+                plain_hits += bool({item.work_id for item in plain} & later)
+                mine = set(await recommend.history(session, reader_id, follows=False))
                 popular = await recommend.popular_near(session, reader.district_id, mine, TOP)
                 baseline_hits += bool(set(popular) & alliance.later[reader_id])
     finally:
         await engine.dispose()
     return {
         "hit_rate": hits / len(sample),
+        "hit_rate_without_follows": plain_hits / len(sample),
         "baseline_hit_rate": baseline_hits / len(sample),
     }
+
+
+async def block_hit_rate(url: str, alliance: Alliance, evaluated: int, *, follows: bool) -> float:
+    """Recount the pairs (with or without list followers), then the share of evaluated
+    readers whose last earlier hold's card block holds one of their later holds."""
+    rng = random.Random(SEED + 1)
+    sample = rng.sample(alliance.readers, min(evaluated, len(alliance.readers)))
+    engine = create_engine(url)
+    maker = create_sessionmaker(engine)
+    hits = 0
+    try:
+        async with maker() as session:
+            await recommend.refresh_also_reserved(session, follows=follows)
+            for reader_id in sample:
+                block = await recommend.also_reserved(session, alliance.last_earlier[reader_id])
+                hits += bool({item.work_id for item in block} & alliance.later[reader_id])
+    finally:
+        await engine.dispose()
+    return hits / len(sample)
 
 
 def p95(values: list[float]) -> float:
@@ -294,9 +370,11 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
     async with scratch_database(args.database_url) as url:
         await asyncio.to_thread(upgrade, url)
         started = time.perf_counter()
-        alliance = await seed(url, args.readers, args.works)
+        alliance = await seed(url, args.readers, args.works, args.follow_share)
         seeded = time.perf_counter() - started
         rates = await hit_rates(url, alliance, args.evaluated)
+        block_plain = await block_hit_rate(url, alliance, args.evaluated, follows=False)
+        block_follows = await block_hit_rate(url, alliance, args.evaluated, follows=True)
         refreshed = await refresh(url)
         card = await card_times(url, alliance, args.card_samples)
     ratio = rates["hit_rate"] / rates["baseline_hit_rate"] if rates["baseline_hit_rate"] else 0.0
@@ -305,9 +383,13 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
         "works": args.works,
         "evaluated": args.evaluated,
         "seed_s": round(seeded, 1),
+        "follow_share": args.follow_share,
         "hit_rate_at_10": round(rates["hit_rate"], 3),
+        "hit_rate_at_10_without_follows": round(rates["hit_rate_without_follows"], 3),
         "baseline_hit_rate_at_10": round(rates["baseline_hit_rate"], 3),
         "ratio": round(ratio, 2),
+        "block_hit_rate_holds": round(block_plain, 3),
+        "block_hit_rate_with_follows": round(block_follows, 3),
         **refreshed,
         **card,
     }
@@ -319,12 +401,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--works", type=int, default=640)
     parser.add_argument("--evaluated", type=int, default=400)
     parser.add_argument("--card-samples", type=int, default=300)
+    parser.add_argument("--follow-share", type=float, default=0.3)
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args(argv)
     result = asyncio.run(benchmark(args))
     print(
         f"hit rate@10 {result['hit_rate_at_10']:.3f} vs most popular in the district "
-        f"{result['baseline_hit_rate_at_10']:.3f}: {result['ratio']:.2f} x the baseline"
+        f"{result['baseline_hit_rate_at_10']:.3f}: {result['ratio']:.2f} x the baseline "
+        f"({result['hit_rate_at_10_without_follows']:.3f} without the list follows)"
+    )
+    print(
+        f"the card's block hits {result['block_hit_rate_holds']:.3f} from holds alone, "
+        f"{result['block_hit_rate_with_follows']:.3f} with list followers counted"
     )
     print(
         f"card p95 {result['card_p95_ms']} ms without the block, "

@@ -216,6 +216,7 @@ def build_application(
     reading_events.register_deep_links(deep_links)
     campaign_console.register_deep_links(deep_links)
     volunteering.register_deep_links(deep_links)
+    reading_life.register_deep_links(deep_links)
     indexer = CatalogueIndexer(
         AsyncCatalogueIndex(CatalogueIndex(settings.index_dir)), sessionmaker
     )

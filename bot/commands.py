@@ -74,12 +74,14 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("partnerorganiser", N_("Bind an organiser to a partner"), Role.ADMIN),
     # Reading life.
     CommandSpec("read", N_("Your reading log: mark a book read")),
-    CommandSpec("popular", N_("Most reserved and most read books, new arrivals")),
+    CommandSpec("popular", N_("Most reserved, searched-for and read books, new arrivals")),
     CommandSpec("foryou", N_("Books recommended for you, and why")),
     CommandSpec("lists", N_("Reading lists to follow and reserve from")),
     CommandSpec("newlist", N_("Make a reading list"), Role.ORGANISER),
     CommandSpec("listadd", N_("Add books to a reading list"), Role.ORGANISER),
     CommandSpec("listnote", N_("A note on a book of a reading list"), Role.ORGANISER),
+    CommandSpec("listlink", N_("Put a reading list on an event or campaign"), Role.ORGANISER),
+    CommandSpec("listunlink", N_("Take a reading list off an event or campaign"), Role.ORGANISER),
     CommandSpec("challenges", N_("Reading challenges, your progress and streak")),
     CommandSpec("newchallenge", N_("Set a reading challenge"), Role.ORGANISER),
 )

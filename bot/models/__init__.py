@@ -95,8 +95,10 @@ from bot.models.reading import (
     ReaderBadge,
     ReadingList,
     ReadingListEntry,
+    ReadingListLink,
     ReadingLog,
     ReadingPreference,
+    SearchedWork,
 )
 from bot.models.submissions import (
     ContestEntry,
@@ -180,6 +182,7 @@ __all__ = [
     "ReaderBadge",
     "ReadingList",
     "ReadingListEntry",
+    "ReadingListLink",
     "ReadingLog",
     "ReadingPreference",
     "Registration",
@@ -188,6 +191,7 @@ __all__ = [
     "Role",
     "RoleGrant",
     "SearchLog",
+    "SearchedWork",
     "Settlement",
     "SubmissionContest",
     "SuggestionStatus",

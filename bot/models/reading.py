@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -134,6 +135,47 @@ class ListFollow(Base):
     list_id: Mapped[int] = mapped_column(ForeignKey("reading_lists.id", ondelete="CASCADE"))
     reader_id: Mapped[int] = mapped_column(ForeignKey("readers.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ReadingListLink(Base):
+    """A published reading list linked to an event or to a campaign (one list for each).
+
+    Unpublishing the list takes its links away; deleting it, the event or the campaign
+    deletes them with it.
+    """
+
+    __tablename__ = "reading_list_links"
+    __table_args__ = (
+        CheckConstraint("(event_id IS NULL) <> (campaign_id IS NULL)", name="one_target"),
+        UniqueConstraint("event_id"),
+        UniqueConstraint("campaign_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    list_id: Mapped[int] = mapped_column(
+        ForeignKey("reading_lists.id", ondelete="CASCADE"), index=True
+    )
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SearchedWork(Base):
+    """A reader reached a work from search results (opened its card from them), once a day.
+
+    What "most searched-for" counts: the works searches led readers to, not the words typed.
+    """
+
+    __tablename__ = "searched_works"
+    __table_args__ = (Index("ix_searched_works_day_work_id", "day", "work_id"),)
+
+    reader_id: Mapped[int] = mapped_column(
+        ForeignKey("readers.id", ondelete="CASCADE"), primary_key=True
+    )
+    work_id: Mapped[int] = mapped_column(
+        ForeignKey("works.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
 
 
 class Challenge(Base):

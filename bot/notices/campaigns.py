@@ -24,9 +24,12 @@ from bot.services.campaigns.notices import (
     CampaignBody,
     CampaignMessage,
     campaign_link,
+    list_link,
 )
 from bot.services.outbox import Button, OutboxMessage
 
+# A button's label is plain text; a long list title is cut to this.
+LABEL_CHARS = 60
 # Babel's English list style is the plain "en" one ("A, B, and C"); Chinese joins with 、.
 LIST_LOCALES = {"zh": "zh_Hans_CN", "en": "en"}
 
@@ -109,10 +112,14 @@ def body_html(body: CampaignBody, ctx: Context) -> str:
 def campaign_message(notice: CampaignMessage, ctx: Context) -> OutboxMessage:
     """What a treated recipient gets: the message and the button that opens its page."""
     link = campaign_link(notice.bot_username, notice.campaign_id)
-    return OutboxMessage(
-        text={ctx.language: body_html(notice.body, ctx)},
-        buttons=((Button(label=ctx._("📖 Find out more"), url=link),),),
+    buttons: tuple[tuple[Button, ...], ...] = (
+        (Button(label=ctx._("📖 Find out more"), url=link),),
     )
+    if notice.reading_list_id is not None and notice.reading_list is not None:
+        label = ctx._("📚 Reading list: {title}").format(title=ctx.name(notice.reading_list))
+        url = list_link(notice.bot_username, notice.reading_list_id)
+        buttons += ((Button(label=label[:LABEL_CHARS], url=url),),)
+    return OutboxMessage(text={ctx.language: body_html(notice.body, ctx)}, buttons=buttons)
 
 
 @renders(CampaignApproval)

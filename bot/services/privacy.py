@@ -33,7 +33,7 @@ from bot.services import audit
 from bot.services.errors import InvalidInputError
 from bot.services.events.registration import WaitlistRules, cancel_registration
 from bot.services.holds import reader_actions as holds_service
-from bot.services.reading.recommend import forget_reader_pairs
+from bot.services.reading.recommend import forget_reader_pairs, pair_works
 
 FORGOTTEN_REASON = "the reader asked to be forgotten"
 ACTIVE_REGISTRATION_STATUSES = (
@@ -121,6 +121,10 @@ READER_LINKS: tuple[ReaderLink, ...] = (
         "searches",
         ("query", "hit_count", "source", "district_id", "created_at"),
         Forget.DETACH,
+    ),
+    # Which works the reader's searches led them to: personal, and counted per reader only.
+    ReaderLink(
+        "searched_works", "reader_id", "works_found_by_search", ("work_id", "day"), Forget.DELETE
     ),
     ReaderLink(
         "notifications",
@@ -503,6 +507,8 @@ async def forget_reader(
     """
     if reader.forgotten_at is not None:
         raise InvalidInputError("reader already forgotten")
+    # The cards whose "also reserved" block counts the reader, taken before their follows go.
+    pair_works_before = await pair_works(session, reader.id)
     holds_cancelled, released = await _close_holds(session, reader, now, settings)
     registrations_cancelled = await _cancel_registrations(session, reader, now, settings)
     async with write(session):
@@ -525,7 +531,7 @@ async def forget_reader(
         )
     # The reader's holds stay on the tombstone for statistics; the card's "also reserved"
     # pairs are recounted without them now, not at the next run of the reading job.
-    await forget_reader_pairs(session, reader.id)
+    await forget_reader_pairs(session, pair_works_before)
     await checkpoint(session)
     return summary
 

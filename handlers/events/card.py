@@ -38,6 +38,7 @@ from handlers.common import edit_message
 from handlers.events.callbacks import CardAction, EventAction, EventList, EventOpen
 from handlers.events.labels import audience_label, category_label, joined, places_line
 from handlers.keyboards import main_menu
+from handlers.reading.callbacks import ListAct, ListData, list_title
 
 
 def _registration_line(card: EventCard, settings: Settings) -> str | None:
@@ -109,6 +110,13 @@ def card_text(card: EventCard, settings: Settings, language: str) -> str:
         )
     if event.description:
         lines += ["", escape(event.description)]
+    if card.reading_list is not None:
+        lines += [
+            "",
+            _("📚 Reading list for this event: {title}").format(
+                title=escape(list_title(card.reading_list, language))
+            ),
+        ]
     status = _registration_line(card, settings)
     if status:
         lines += ["", status]
@@ -161,11 +169,18 @@ def _place_buttons(card: EventCard, builder: InlineKeyboardBuilder) -> None:
 
 
 def card_keyboard(card: EventCard, bot_username: str) -> InlineKeyboardMarkup:
-    """Register or cancel, offers, calendar, map, share, back to the list."""
+    """Register or cancel, offers, the reading list, calendar, map, share, back to the list."""
     event = card.listing.event
     builder = InlineKeyboardBuilder()
     if event.status is EventStatus.PUBLISHED:
         _place_buttons(card, builder)
+    if card.reading_list is not None:
+        builder.row(
+            InlineKeyboardButton(
+                text=_("📚 Open the reading list"),
+                callback_data=ListData(action=ListAct.SEND, list_id=card.reading_list.id).pack(),
+            )
+        )
     builder.row(
         InlineKeyboardButton(
             text=_("📅 Add to calendar"),

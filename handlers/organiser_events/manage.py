@@ -33,6 +33,7 @@ from bot.services.events.checkin import CHECKIN_LINK, feedback_summary
 from bot.services.events.organising import cancel_event, organised_events
 from bot.services.events.records import managed_event
 from bot.services.events.times import time_span
+from bot.services.reading.list_links import LinkTarget, linked_list
 from bot.services.roles import RoleSet
 from handlers.common import edit_message, sentences
 from handlers.events.labels import button_title, page_buttons, status_label
@@ -46,6 +47,7 @@ from handlers.organiser_events.callbacks import (
 from handlers.organiser_events.edits import edit_menu
 from handlers.organiser_events.forms import Awaited, EventEditDraft, OrganiserInput
 from handlers.organiser_events.keyboards import cancel_markup, format_hint
+from handlers.reading.callbacks import list_title
 
 LIST_PAGE = 10
 ATTENDEE_PAGE = 20
@@ -183,12 +185,21 @@ async def _card_text(
         waiting=counts[RegistrationStatus.WAITLISTED],
         capacity=event.capacity,
     )
+    linked = await linked_list(session, LinkTarget.EVENT, event.id)
+    if linked is not None:
+        reading = _("📚 Reading list: {title} · take it off: /listunlink event {id}").format(
+            title=escape(list_title(linked, language)), id=event.id
+        )
+    else:
+        reading = _("📚 Put a published reading list on it: /listlink LIST_NUMBER event {id}")
+        reading = reading.format(id=event.id)
     return "\n".join(
         [
             f"<b>{escape(event.display_title(language))}</b> — {status}",
             "🕒 " + time_span(event, settings.zone),
             places,
             _("✅ Check-in link: {link}").format(link=link),
+            reading,
         ]
     )
 

@@ -6,11 +6,13 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.enums import ChatType
 
+from handlers.deeplinks import DeepLinks
 from handlers.filters import Onboarded
 from handlers.reading import (
     challenges,
     department,
     foryou,
+    list_links,
     list_pick,
     lists,
     log,
@@ -31,7 +33,13 @@ def build_router() -> Router:
         foryou.build_router(),
         lists.build_router(),
         list_pick.build_router(),
+        list_links.build_router(),
         challenges.build_router(),
         department.build_router(),
     )
     return router
+
+
+def register_deep_links(deep_links: DeepLinks) -> None:
+    """Route ``/start rl_<id>`` (a campaign's button) to the reading list."""
+    list_links.register_deep_links(deep_links)

@@ -11,7 +11,7 @@ from aiogram.types import InlineKeyboardButton
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.models import DbInt, display_name, utcnow
+from bot.models import DbInt, ReadingList, display_name, utcnow
 from bot.services.reading import log, recommend
 
 
@@ -20,6 +20,33 @@ class ReadAct(StrEnum):
     HOLD = "h"  # value: a collected hold id (from My holds or /read)
     RATE = "r"  # value: a work id; rating 1-5
     NOTE = "n"  # value: a work id: the next message is the note
+
+
+class ListAct(StrEnum):
+    OPEN = "o"  # value: page
+    FOLLOW = "f"
+    UNFOLLOW = "u"
+    MANAGE = "m"
+    UP = "up"  # value: the place to move up
+    REMOVE = "rm"  # value: the place to remove
+    PUBLISH = "p"
+    UNPUBLISH = "h"
+    CREATE = "c"  # the list of the /newlist draft
+    PICK = "pk"  # value: a work id (from its card): choose one of one's lists
+    ADD = "a"  # value: a work id, added to list_id
+    SEND = "s"  # the list as a new message (from an event's card)
+
+
+class ListData(CallbackData, prefix="rl"):
+    """A reading-list button."""
+
+    action: ListAct
+    list_id: DbInt
+    value: DbInt = 0
+
+
+def list_title(found: ReadingList, language: str) -> str:
+    return display_name(found.title, found.title_en, language)
 
 
 class ReadingData(CallbackData, prefix="rd"):
@@ -85,11 +112,12 @@ async def collected_read_rows(
 async def also_reserved_block(
     session: AsyncSession, work_id: int, language: str, username: str
 ) -> str:
-    """The work card's "readers who reserved this also reserved" lines ("" when none)."""
+    """The work card's "readers who reserved this also reserved" lines ("" when none); a
+    reader who follows a list counts as reserving its books, so the heading says "chose"."""
     found = await recommend.also_reserved(session, work_id)
     if not found:
         return ""
-    lines = ["", _("<b>Readers who reserved this also reserved</b>")]
+    lines = ["", _("<b>Readers who chose this also chose</b>")]
     for work in found:
         title = escape(clip(title_for(work.title, work.original_title, language), 60))
         lines.append(f'• <a href="{work_link(username, work.work_id)}">{title}</a>')

@@ -40,6 +40,8 @@ def reason_text(item: Recommendation, language: str) -> str:
         return _("because you reserved {title}").format(title=because)
     if item.reason is Reason.READ:
         return _("because you read {title}").format(title=because)
+    if item.reason is Reason.FOLLOWED:
+        return _("because you follow the list {title}").format(title=because)
     if item.reason is Reason.INTEREST:
         return _("popular near you, and about {subject}, which interests you").format(
             subject=escape(item.because or "")

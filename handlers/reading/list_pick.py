@@ -15,16 +15,8 @@ from bot.models import Reader, utcnow
 from bot.services.errors import DomainError
 from bot.services.reading import challenges, lists
 from bot.services.roles import RoleSet
-from handlers.reading.callbacks import button
-from handlers.reading.lists import (
-    ListAct,
-    ListData,
-    Staff,
-    is_staff,
-    list_title,
-    refusal,
-    running_text,
-)
+from handlers.reading.callbacks import ListAct, ListData, button, list_title
+from handlers.reading.lists import Staff, is_staff, refusal, running_text
 
 
 def add_to_list_rows(work_id: int, roles: RoleSet | None) -> list[list[InlineKeyboardButton]]:

@@ -4,13 +4,11 @@ the nearest copy on a shelf; organisers build them (/newlist, /listadd,
 
 from __future__ import annotations
 
-from enum import StrEnum
 from html import escape
 from typing import Any
 
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject, Filter
-from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.types import (
     CallbackQuery,
@@ -23,29 +21,17 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.models import DbInt, Reader, ReadingList, Role, display_name, utcnow
+from bot.models import Reader, Role, display_name, utcnow
 from bot.notices.holds import ReserveWork
 from bot.services.errors import DomainError, NotAllowedError, NotFoundError
 from bot.services.reading import challenges, lists, log
 from bot.services.roles import RoleSet
 from handlers.common import distance_text, edit_message
 from handlers.drafts import Draft
-from handlers.reading.callbacks import button, title_for
+from handlers.events.callbacks import EventOpen
+from handlers.events.labels import button_title
+from handlers.reading.callbacks import ListAct, ListData, button, list_title, title_for
 from handlers.reading.log import refusal as read_refusal
-
-
-class ListAct(StrEnum):
-    OPEN = "o"  # value: page
-    FOLLOW = "f"
-    UNFOLLOW = "u"
-    MANAGE = "m"
-    UP = "up"  # value: the place to move up
-    REMOVE = "rm"  # value: the place to remove
-    PUBLISH = "p"
-    UNPUBLISH = "h"
-    CREATE = "c"  # the list of the /newlist draft
-    PICK = "pk"  # value: a work id (from its card): choose one of one's lists
-    ADD = "a"  # value: a work id, added to list_id
 
 
 class NewListDraft(Draft):
@@ -58,22 +44,10 @@ class NewListDraft(Draft):
     title_en: str | None
 
 
-class ListData(CallbackData, prefix="rl"):
-    """A reading-list button."""
-
-    action: ListAct
-    list_id: DbInt
-    value: DbInt = 0
-
-
 def is_staff(roles: RoleSet) -> bool:
     """Organisers (and admins) build lists and set challenges (one role per command, as
     the command menus and refusals have it; a librarian who builds lists gets the role)."""
     return roles.has(Role.ORGANISER)
-
-
-def list_title(found: ReadingList, language: str) -> str:
-    return display_name(found.title, found.title_en, language)
 
 
 def refusal(error: DomainError) -> str:
@@ -123,6 +97,9 @@ def reader_text(view: lists.ListView, nearest: dict[int, lists.Nearest], languag
             lines.append(f"   <i>{escape(entry.note)}</i>")
     if not view.entries:
         lines.append(_("No books on this list yet."))
+    if view.events:
+        lines += ["", _("<b>🗓 Coming up with this list</b>")]
+        lines += [f"• {escape(event.display_title(language))}" for event in view.events]
     if view.pages > 1:
         lines.append("")
         lines.append(_("Page {page} of {pages}").format(page=view.page + 1, pages=view.pages))
@@ -138,7 +115,7 @@ def _paging(view: lists.ListView, action: ListAct) -> list[InlineKeyboardButton]
     return row
 
 
-def reader_keyboard(view: lists.ListView) -> InlineKeyboardMarkup:
+def reader_keyboard(view: lists.ListView, language: str) -> InlineKeyboardMarkup:
     list_id = view.list.id
     reserve = [
         button(f"🔖 {entry.position}", ReserveWork(work_id=entry.work_id)) for entry in view.entries
@@ -150,6 +127,10 @@ def reader_keyboard(view: lists.ListView) -> InlineKeyboardMarkup:
         else button(_("⭐ Follow this list"), ListData(action=ListAct.FOLLOW, list_id=list_id))
     )
     rows.append([follow])
+    rows += [
+        [button("🗓 " + button_title(event, language), EventOpen(event_id=event.id))]
+        for event in view.events
+    ]
     paging = _paging(view, ListAct.OPEN)
     if paging:
         rows.append(paging)
@@ -177,6 +158,12 @@ def manage_text(view: lists.ListView, language: str, running: int = 0) -> str:
     )
     if running:
         lines.append(running_text(running))
+    lines.append(
+        _(
+            "Once published, put it on an event you run: /listlink {id} event EVENT_NUMBER "
+            "(or campaign CAMPAIGN_NUMBER)."
+        ).format(id=found.id)
+    )
     return "\n".join(lines)
 
 
@@ -244,12 +231,12 @@ async def show_lists(
     await message.answer(text, reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
 
 
-async def _reader_view(
+async def reader_view(
     session: AsyncSession, reader: Reader, list_id: int, page: int, language: str
 ) -> tuple[str, InlineKeyboardMarkup]:
     view = await lists.list_view(session, reader, list_id, page)
     nearest = await lists.nearest_copies(session, reader, [e.work_id for e in view.entries])
-    return reader_text(view, nearest, language), reader_keyboard(view)
+    return reader_text(view, nearest, language), reader_keyboard(view, language)
 
 
 async def _manage_view(
@@ -372,7 +359,7 @@ async def open_list(
 ) -> None:
     """A list tapped (or paged): its books with the nearest copy, Follow and Reserve."""
     try:
-        text, markup = await _reader_view(
+        text, markup = await reader_view(
             session, reader, callback_data.list_id, callback_data.value, i18n.current_locale
         )
     except DomainError as exc:
@@ -392,7 +379,7 @@ async def _follow(
 ) -> None:
     try:
         await lists.follow(session, reader, callback_data.list_id, on)
-        text, markup = await _reader_view(
+        text, markup = await reader_view(
             session, reader, callback_data.list_id, 0, i18n.current_locale
         )
     except DomainError as exc:

@@ -1,5 +1,6 @@
-"""/popular: the most reserved and most read works this week or month, in the reader's
-district, university library, the whole alliance or their age group; new arrivals per library."""
+"""/popular: the most reserved, most searched-for and most read works this week or month, in
+the reader's district, university library, the whole alliance or their age group; new
+arrivals per library."""
 
 from __future__ import annotations
 
@@ -36,7 +37,11 @@ class PopularData(CallbackData, prefix="pop"):
 
 
 def metric_label(metric: Metric) -> str:
-    return {Metric.RESERVED: _("🔖 Most reserved"), Metric.READ: _("📗 Most read")}[metric]
+    return {
+        Metric.RESERVED: _("🔖 Most reserved"),
+        Metric.SEARCHED: _("🔎 Most searched-for"),
+        Metric.READ: _("📗 Most read"),
+    }[metric]
 
 
 def period_label(period: Period) -> str:
@@ -104,6 +109,8 @@ def ranking_text(ranking: rankings.Ranking, username: str, language: str) -> str
             + _("{count} readers").format(count=work.readers)
         )
     lines.append("")
+    if ranking.metric is Metric.SEARCHED:
+        lines.append(_("<i>Searched-for: readers whose search led them to open the book.</i>"))
     lines.append(
         _(
             "<i>Counts are of different readers; a book shows once {count} or more chose it.</i>"
@@ -125,8 +132,7 @@ def popular_keyboard(metric: Metric, period: Period, scope: Scope) -> InlineKeyb
                 PopularData(action=show, metric=m, period=period, scope=scope),
             )
             for m in Metric
-        ]
-        + [button(_("🆕 New arrivals"), PopularData(action=PopAct.ARRIVALS))],
+        ],
         [
             pick(
                 period_label(p),
@@ -143,6 +149,7 @@ def popular_keyboard(metric: Metric, period: Period, scope: Scope) -> InlineKeyb
             )
             for s in Scope
         ],
+        [button(_("🆕 New arrivals"), PopularData(action=PopAct.ARRIVALS))],
     ]
     return InlineKeyboardMarkup(inline_keyboard=rows)
 

@@ -20,7 +20,12 @@ from bot.services.errors import NotFoundError
 from bot.services.ils.live import LiveAvailability
 from bot.services.members import describe_opening_hours
 from bot.services.roles import RoleSet
-from bot.services.search.work_card import LibraryHoldings, WorkCard, work_card
+from bot.services.search.work_card import (
+    LibraryHoldings,
+    WorkCard,
+    card_from_results,
+    work_card,
+)
 from handlers.common import distance_text, edit_message
 from handlers.deeplinks import DeepLinks
 from handlers.holds.callbacks import reserve_rows
@@ -203,8 +208,13 @@ async def open_work(
 ) -> None:
     """A result tapped: show the work's card in place of the results."""
     try:
-        card = await work_card(
-            session, reader, callback_data.work_id, live=ils, live_libraries=CARD_LIBRARIES
+        card = await card_from_results(
+            session,
+            reader,
+            callback_data.work_id,
+            callback_data.search_id,
+            live=ils,
+            live_libraries=CARD_LIBRARIES,
         )
     except NotFoundError:
         await query.answer(gone_text(), show_alert=True)

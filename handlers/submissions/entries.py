@@ -203,7 +203,11 @@ async def show_results(
     query: CallbackQuery, callback_data: EntryData, session: AsyncSession
 ) -> None:
     """The winners, named only with their consent."""
-    contest = await entries.load_contest(session, callback_data.contest_id)
+    try:
+        contest = await entries.load_contest(session, callback_data.contest_id)
+    except NotFoundError:
+        await query.answer(_("That contest no longer exists."), show_alert=True)
+        return
     if not contest.results_published:
         await query.answer(_("The results are not out yet."), show_alert=True)
         return

@@ -91,11 +91,11 @@ async def test_card_shows_also_reserved_only_with_five_readers(harness: BotHarne
     user = await chat_reader(harness, 1924)
     [card] = await user.send(f"/start wk_{red.id}")
     text = card.text or ""
-    assert "Readers who reserved this also reserved" in text
+    assert "Readers who chose this also chose" in text
     assert "• Book 1" in text and "Book 2" not in text
     chinese = await chat_reader(harness, 1925, language="zh")
     [card] = await chinese.send(f"/start wk_{book1.id}")
-    assert "预约这本书的读者还预约了" in (card.text or "")
+    assert "选了这本书的读者还选了" in (card.text or "")
     assert "• 红楼梦" in (card.text or "")
     # One of the five leaves (/forgetme): the pair falls under five readers, off the card now.
     async with harness.app.sessionmaker() as session:
@@ -112,7 +112,7 @@ async def test_card_shows_also_reserved_only_with_five_readers(harness: BotHarne
     await leaver.send("/forgetme")
     await leaver.tap("🗑 Yes, delete my data")
     [card] = await user.send(f"/start wk_{red.id}")
-    assert "also reserved" not in (card.text or "")
+    assert "also chose" not in (card.text or "")
     # The reading job's recount agrees.
     assert await _refresh(harness) == 0
 

@@ -61,6 +61,14 @@ class CampaignMessage(NoticeData):
     campaign_id: int
     bot_username: str
     body: CampaignBody
+    # The published reading list linked to the campaign: a second button opens it.
+    reading_list_id: int | None = None
+    reading_list: Names | None = None
+
+
+def list_link(bot_username: str, list_id: int) -> str:
+    """The deep link that opens a reading list (``/start rl_<id>``)."""
+    return f"https://t.me/{bot_username}?start=rl_{list_id}"
 
 
 @notice_kind("campaign.approval")

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import write
 from bot.models import Campaign, CampaignRecipient, CampaignStatus, NotificationClass
-from bot.notices.intents import Notice
+from bot.notices.intents import Names, Notice
 from bot.services import outbox
 from bot.services.campaigns.notices import TOPIC, CampaignBody, CampaignMessage
 from bot.services.campaigns.plans import ScheduleKind
@@ -23,6 +23,7 @@ from bot.services.campaigns.targeting import (
     resolve_districts,
 )
 from bot.services.outbox import Priority
+from bot.services.reading.list_links import LinkTarget, linked_list
 
 WEEK = timedelta(days=7)
 
@@ -78,10 +79,17 @@ async def send_wave(
             .order_by(CampaignRecipient.reader_id)
         )
     )
+    reading_list = await linked_list(session, LinkTarget.CAMPAIGN, campaign.id)
     message = CampaignMessage(
         campaign_id=campaign.id,
         bot_username=bot_username,
         body=CampaignBody.of(campaign.message),
+        reading_list_id=reading_list.id if reading_list is not None else None,
+        reading_list=(
+            Names(name=reading_list.title, name_en=reading_list.title_en)
+            if reading_list is not None
+            else None
+        ),
     )
     queued = await outbox.enqueue_notices(
         session,

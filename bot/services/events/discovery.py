@@ -17,6 +17,7 @@ from bot.models import (
     EventCategory,
     EventStatus,
     Reader,
+    ReadingList,
     Registration,
     RegistrationStatus,
 )
@@ -28,6 +29,7 @@ from bot.services.events.records import (
     waitlist_rank,
     with_venue,
 )
+from bot.services.reading.list_links import LinkTarget, linked_list
 
 NEAR_KM = 10.0
 # Deep links: ``/start ev_<id>`` opens an event's card.
@@ -171,6 +173,8 @@ class EventCard:
     registration: Registration | None
     waitlist_rank: int | None
     series_sessions: int
+    # The published reading list its organiser linked to it (a book club's list).
+    reading_list: ReadingList | None = None
 
 
 async def event_card(session: AsyncSession, reader: Reader, event_id: int) -> EventCard:
@@ -197,4 +201,5 @@ async def event_card(session: AsyncSession, reader: Reader, event_id: int) -> Ev
             )
             or 0
         )
-    return EventCard(Listing(event, taken, waitlisted), registration, rank, sessions)
+    reading_list = await linked_list(session, LinkTarget.EVENT, event.id)
+    return EventCard(Listing(event, taken, waitlisted), registration, rank, sessions, reading_list)

@@ -59,7 +59,12 @@ async def digest_for(
         arrivals=tuple(arrivals),
         pick=_names(pick.title, pick.original_title) if pick else None,
         pick_work_id=pick.work_id if pick else None,
-        because=_names(pick.because, pick.because_original) if pick and pick.because else None,
+        # The digest says "because you reserved or read …": a followed list is not that.
+        because=(
+            _names(pick.because, pick.because_original)
+            if pick and pick.because and pick.reason is not recommend.Reason.FOLLOWED
+            else None
+        ),
         challenges=tuple(standings),
         streak_weeks=await challenges.streak_weeks(session, reader.id, now, zone),
     )

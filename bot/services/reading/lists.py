@@ -9,8 +9,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import write
-from bot.models import ListFollow, Reader, ReadingList, ReadingListEntry, Work
+from bot.models import Event, ListFollow, Reader, ReadingList, ReadingListEntry, Work, utcnow
 from bot.services.errors import InvalidInputError, NotAllowedError, NotFoundError
+from bot.services.reading.list_links import unlink_all, upcoming_events
 from bot.services.reading.log import work_by_isbn
 from bot.services.search.holdings import LibraryPlace
 from bot.services.search.query import valid_id
@@ -53,6 +54,8 @@ class ListView:
     followers: int
     following: bool
     page: int
+    # Published events still to come that carry the list, soonest first.
+    events: tuple[Event, ...] = ()
 
     @property
     def pages(self) -> int:
@@ -205,10 +208,12 @@ async def set_note(
 async def set_published(
     session: AsyncSession, editor: Reader, list_id: int, published: bool, *, admin: bool = False
 ) -> ReadingList:
-    """Publish the list to readers, or take it back."""
+    """Publish the list to readers, or take it back (and off its events and campaigns)."""
     async with write(session):
         found = await _own(session, editor, list_id, admin=admin)
         found.published = published
+        if not published:
+            await unlink_all(session, found.id)
         return found
 
 
@@ -271,8 +276,9 @@ async def list_view(
             ListFollow.list_id == list_id, ListFollow.reader_id == reader.id
         )
     )
+    events = tuple(await upcoming_events(session, list_id, utcnow())) if found.published else ()
     return ListView(
-        found, entries, int(total or 0), int(followers or 0), following is not None, page
+        found, entries, int(total or 0), int(followers or 0), following is not None, page, events
     )
 
 

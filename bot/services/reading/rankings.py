@@ -1,4 +1,6 @@
-"""Rankings: the works most reserved and most read this week or month, by scope.
+"""Rankings: the works most reserved, most searched-for and most read this week or month,
+by scope. "Searched-for" counts the readers whose searches led them to the work (they opened
+its card from the results), not the words they typed.
 
 A work shows in a ranking only when at least ``MIN_READERS`` different readers are behind it,
 so no ranking ever tells what one person reserved or read. Forgotten readers count for
@@ -24,6 +26,7 @@ from bot.models import (
     LibraryKind,
     Reader,
     ReadingLog,
+    SearchedWork,
     Work,
 )
 from bot.services.errors import InvalidInputError
@@ -37,6 +40,7 @@ ARRIVAL_LIBRARIES = 6
 
 class Metric(enum.StrEnum):
     RESERVED = "reserved"
+    SEARCHED = "searched"
     READ = "read"
 
 
@@ -147,11 +151,16 @@ def _members(where: ScopeOf) -> ColumnElement[bool] | None:
 
 
 def activity(metric: Metric, since: datetime, until: datetime) -> Select[Any, Any]:
-    """(reader_id, work_id) of the reserves or reads in the window, by readers not forgotten."""
+    """(reader_id, work_id) of the reserves, searches or reads in the window."""
     if metric is Metric.RESERVED:
         rows = select(Hold.reader_id.label("reader_id"), Hold.work_id.label("work_id")).where(
             Hold.queued_at >= since, Hold.queued_at < until
         )
+    elif metric is Metric.SEARCHED:
+        # Kept by day: the days after the window's first, up to the window's last.
+        rows = select(
+            SearchedWork.reader_id.label("reader_id"), SearchedWork.work_id.label("work_id")
+        ).where(SearchedWork.day > since.date(), SearchedWork.day <= until.date())
     else:
         rows = select(
             ReadingLog.reader_id.label("reader_id"), ReadingLog.work_id.label("work_id")

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Insert, Select, literal, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.models import Reader, SearchLog, utcnow
+from bot.db import write
+from bot.models import Reader, SearchedWork, SearchLog, Work, utcnow
 from bot.services.errors import NotFoundError
 from bot.services.search.query import SearchSource, clean_query, valid_id
 
@@ -62,3 +66,31 @@ async def logged_search(session: AsyncSession, reader: Reader, search_id: int) -
         isbn=clean_query(log.query).isbn,
         hit_count=log.hit_count,
     )
+
+
+def _insert_once(session: AsyncSession, rows: Select[Any, Any, Any]) -> Insert:
+    """INSERT of (reader, work, day) rows that leaves existing ones alone, on either database."""
+    columns = ["reader_id", "work_id", "day"]
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(SearchedWork).from_select(columns, rows).on_conflict_do_nothing()
+    return sqlite.insert(SearchedWork).from_select(columns, rows).on_conflict_do_nothing()
+
+
+async def log_searched_work(
+    session: AsyncSession, reader: Reader, search_id: int, work_id: int, today: date
+) -> None:
+    """The reader opened a work's card from the results of one of their own searches.
+
+    What "most searched-for" counts (as a discovery layer counts click-throughs from its
+    results): one row per reader, work and day, however often they open it. One statement:
+    it inserts nothing when the search is not the reader's or the work is gone.
+    """
+    if not (valid_id(search_id) and valid_id(work_id)):
+        return
+    found = (
+        select(literal(reader.id), Work.id, literal(today))
+        .join(SearchLog, SearchLog.id == search_id)
+        .where(Work.id == work_id, SearchLog.reader_id == reader.id)
+    )
+    async with write(session):
+        await session.execute(_insert_once(session, found))

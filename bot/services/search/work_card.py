@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from bot.models import Item, ItemStatus, Library, Reader, Work
+from bot.models import Item, ItemStatus, Library, Reader, Work, utcnow
 from bot.services.editions import family_of
 from bot.services.errors import NotFoundError
 from bot.services.ils.availability import CardCopy, CopyView, copy_views
@@ -23,6 +23,7 @@ from bot.services.search.holdings import (
 )
 from bot.services.search.origin import ReaderOrigin, reader_origin
 from bot.services.search.query import valid_id
+from bot.services.search.search_log import log_searched_work
 
 # Holdings list statuses in the order ItemStatus declares them (available first).
 _STATUS_RANK = {status: rank for rank, status in enumerate(ItemStatus)}
@@ -168,3 +169,19 @@ async def work_card(
         series=work.series,
         editions=tuple(work_facts(edition) for edition in await family_of(session, work)),
     )
+
+
+async def card_from_results(
+    session: AsyncSession,
+    reader: Reader,
+    work_id: int,
+    search_id: int,
+    *,
+    live: LiveAvailability | None = None,
+    live_libraries: int = 10,
+) -> WorkCard:
+    """A work's card opened from a button; from search results (``search_id``), the work is
+    first counted as one the reader's search led to (one insert, before the card's reads)."""
+    if search_id:
+        await log_searched_work(session, reader, search_id, work_id, utcnow().date())
+    return await work_card(session, reader, work_id, live=live, live_libraries=live_libraries)
