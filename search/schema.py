@@ -12,10 +12,9 @@ from search.analysis import (
     ANALYSIS_VERSION,
     WeightedText,
     contains_han,
-    title_keys,
 )
 from search.documents import WorkDocument
-from search.writing import WeightedTextField
+from search.writing import TitleKeyField, Titles, WeightedTextField
 
 # Bump when fields change; stored fingerprints include it.
 SCHEMA_VERSION = 4
@@ -41,7 +40,7 @@ def build_schema() -> Schema:
         text=WeightedTextField("text"),
         pinyin=WeightedTextField("pinyin"),
         # Whole titles, folded, for exact-title matches ("It", "The Hobbit", "红楼梦").
-        title_key=KEYWORD(lowercase=False, scorable=False),
+        title_key=TitleKeyField(),
         # Unstemmed Latin words of titles and authors: the "did you mean" vocabulary.
         spelling=WeightedTextField("spelling"),
         isbn=KEYWORD(lowercase=False, scorable=False),
@@ -95,7 +94,7 @@ def document_fields(doc: WorkDocument) -> dict[str, Any]:
         "pinyin": WeightedText(
             (weight, part) for weight, part in [*names, *alike] if contains_han(part)
         ),
-        "title_key": " ".join(dict.fromkeys(k for t in titles for k in title_keys(t))),
+        "title_key": Titles(tuple(titles)),
         "spelling": WeightedText((1.0, part) for _, part in names),
         "isbn": " ".join(_unique([isbn.replace("-", "").upper() for isbn in doc.isbns])),
         "language": (doc.language or "").strip().lower(),

@@ -27,7 +27,7 @@ from whoosh.codec.whoosh3 import (
     W3Segment,
     _lenfield,
 )
-from whoosh.fields import TEXT
+from whoosh.fields import KEYWORD, TEXT
 from whoosh.formats import Frequency
 from whoosh.system import emptybytes, pack_uint
 from whoosh.util.numeric import byte_to_length
@@ -37,6 +37,7 @@ from search.analysis import (
     pinyin_analyzer,
     spelling_analyzer,
     text_analyzer,
+    title_keys,
 )
 from search.analysis import warm_up as load_chinese_tools
 
@@ -160,6 +161,43 @@ class WeightedTextField(TEXT):  # type: ignore[misc]
 
 
 _FREQUENCIES = {freq: pack_uint(freq) for freq in range(1, 64)}
+
+
+class Titles(str):
+    """A work's titles, whose exact-title and pinyin keys the title_key field indexes.
+
+    The keys are made where the work is indexed (a rebuild's worker process), which has
+    just split and read the same titles for the text and pinyin fields.
+    """
+
+    titles: tuple[str, ...]
+
+    def __new__(cls, titles: tuple[str, ...]) -> Titles:
+        text = super().__new__(cls, "\n".join(titles))
+        text.titles = tuple(titles)
+        return text
+
+    def __reduce__(self) -> tuple[type[Titles], tuple[tuple[str, ...]]]:
+        return (Titles, (self.titles,))
+
+    def title_keys(self) -> list[str]:
+        """The keys, each once, in the order of the titles."""
+        return list(dict.fromkeys(key for title in self.titles for key in title_keys(title)))
+
+
+class TitleKeyField(KEYWORD):  # type: ignore[misc]
+    """Whole-title keys, unscored: a Titles value gives its keys; other text its words."""
+
+    def __init__(self) -> None:
+        super().__init__(lowercase=False, scorable=False)
+
+    def index(self, value: Any, **kwargs: Any) -> Iterator[tuple[bytes, int, float, bytes]]:
+        if not isinstance(value, Titles) or type(self.format) is not Frequency or kwargs:
+            yield from super().index(value, **kwargs)
+            return
+        boost = self.format.field_boost
+        for key in value.title_keys():
+            yield key.encode("utf-8"), 1, boost, _FREQUENCIES[1]
 
 
 def index_writer(ix: Any, *, procs: int, limitmb: int) -> Any:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from whoosh.fields import TEXT
+from whoosh.fields import KEYWORD, TEXT
 from whoosh.filedb.filestore import FileStorage
 
 from search import CatalogueIndex, WorkDocument
-from search.analysis import WeightedText
+from search.analysis import WeightedText, title_keys
 from search.schema import build_schema, document_fields
 from tests.search.conftest import CORPUS
 
@@ -38,6 +38,19 @@ def test_weighted_fields_index_what_the_analyzer_and_frequency_format_give() -> 
         for term, freq, weight, _ in _postings(schema["text"], repeated, own=True)
     }
     assert by_term[b"cat"] == (5, 3.0 * 2 + 2.0 + 0.8 * 2)
+
+
+def test_title_keys_are_the_keys_of_each_title_once() -> None:
+    field = build_schema()["title_key"]
+    for doc in CORPUS:
+        value = document_fields(doc)["title_key"]
+        joined = " ".join(dict.fromkeys(key for t in value.titles for key in title_keys(t)))
+        assert sorted(field.index(value)) == sorted(KEYWORD.index(field, joined))
+    value = document_fields(WorkDocument(7, "The Hobbit : or there and back again"))["title_key"]
+    assert [term for term, *_ in field.index(value)] == [
+        b"the_hobbit_or_there_and_back_again",
+        b"the_hobbit",
+    ]
 
 
 def test_a_rebuilt_index_keeps_rare_terms_in_the_term_table_and_finds_them(
