@@ -25,7 +25,6 @@ from whoosh.codec.whoosh3 import (
     W3PerDocReader,
     W3PostingsWriter,
     W3Segment,
-    _lenfield,
 )
 from whoosh.fields import KEYWORD, TEXT
 from whoosh.formats import Frequency
@@ -76,7 +75,8 @@ class _LengthsReader(W3PerDocReader):  # type: ignore[misc]
 
     def _table(self, fieldname: str) -> list[int | None] | None:
         if fieldname not in self._tables:
-            reader = self._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+            # The length column's name, as the W3 codec gives it.
+            reader = self._cached_reader(f"_{fieldname}_len", LENGTHS_COLUMN)
             self._tables[fieldname] = (
                 None
                 if reader is None
