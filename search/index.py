@@ -26,11 +26,10 @@ from search.queries import QueryBuilder, QueryPlan, plan_query
 from search.schema import build_schema, document_fields, fingerprint, library_term
 from search.typos import KnownTerms
 from search.vocabulary import GenerationVocabularies, Vocabulary
+from search.writing import index_writer
 
 MAX_LIMIT = 1000
 PROGRESS_EVERY = 1000
-# Works handed to a rebuild's worker process at a time.
-BUILD_BATCH = 500
 # A rebuild known to hold fewer works than this is written in the calling process. Worker
 # processes are forked, and a fork copies every open descriptor of the process: one that
 # lands while another thread is starting a subprocess keeps that subprocess's exec-status
@@ -502,24 +501,6 @@ class CatalogueIndex:
         self._vocabularies.learn(target, terms, fresh=True)
         return count
 
-    def _writer(self, ix: Any, *, fresh: bool, parallel: bool) -> Any:
-        """A Whoosh writer; a rebuild's spreads the works over worker processes.
-
-        Each worker writes a segment of its own and the segments are kept as they are:
-        merging them would rewrite every posting once more for little gain in search time.
-        """
-        if fresh and parallel and self._procs > 1:
-            # Workers are forked: load jieba and OpenCC once here, not under a lock that
-            # another thread of this process might hold at the moment of the fork.
-            load_chinese_tools()
-            return ix.writer(
-                procs=self._procs,
-                multisegment=True,
-                batchsize=BUILD_BATCH,
-                limitmb=self._build_limitmb,
-            )
-        return ix.writer(limitmb=self._build_limitmb if fresh else self._limitmb)
-
     def _write(
         self,
         ix: Any,
@@ -565,7 +546,9 @@ class CatalogueIndex:
                     if name in terms and name in fields:
                         terms[name].update(token.text for token in analyzer(fields[name]))
                 if writer is None:
-                    writer = self._writer(ix, fresh=fresh, parallel=parallel)
+                    procs = self._procs if fresh and parallel else 1
+                    limitmb = self._build_limitmb if fresh else self._limitmb
+                    writer = index_writer(ix, procs=procs, limitmb=limitmb)
                 if fresh and doc.work_id not in committed:
                     writer.add_document(**fields)
                 else:

@@ -6,18 +6,15 @@ import dataclasses
 import hashlib
 from typing import Any
 
-from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, Schema
 
 from search.analysis import (
     ANALYSIS_VERSION,
     WeightedText,
     contains_han,
-    pinyin_analyzer,
-    spelling_analyzer,
-    text_analyzer,
-    title_keys,
 )
 from search.documents import WorkDocument
+from search.writing import TitleKeyField, Titles, WeightedTextField
 
 # Bump when fields change; stored fingerprints include it.
 SCHEMA_VERSION = 4
@@ -40,12 +37,12 @@ def build_schema() -> Schema:
         work_id=ID(stored=True, unique=True),
         fingerprint=STORED(),
         # Title, original-script title, authors (both scripts), subjects and publisher.
-        text=TEXT(analyzer=text_analyzer(), phrase=False),
-        pinyin=TEXT(analyzer=pinyin_analyzer(), phrase=False),
+        text=WeightedTextField("text"),
+        pinyin=WeightedTextField("pinyin"),
         # Whole titles, folded, for exact-title matches ("It", "The Hobbit", "红楼梦").
-        title_key=KEYWORD(lowercase=False, scorable=False),
+        title_key=TitleKeyField(),
         # Unstemmed Latin words of titles and authors: the "did you mean" vocabulary.
-        spelling=TEXT(analyzer=spelling_analyzer(), phrase=False),
+        spelling=WeightedTextField("spelling"),
         isbn=KEYWORD(lowercase=False, scorable=False),
         language=ID(),
         # Years are only matched exactly: one term per work, not Whoosh's eight range tiers.
@@ -97,8 +94,8 @@ def document_fields(doc: WorkDocument) -> dict[str, Any]:
         "pinyin": WeightedText(
             (weight, part) for weight, part in [*names, *alike] if contains_han(part)
         ),
-        "title_key": " ".join(dict.fromkeys(k for t in titles for k in title_keys(t))),
-        "spelling": "\n".join(part for _, part in names),
+        "title_key": Titles(tuple(titles)),
+        "spelling": WeightedText((1.0, part) for _, part in names),
         "isbn": " ".join(_unique([isbn.replace("-", "").upper() for isbn in doc.isbns])),
         "language": (doc.language or "").strip().lower(),
         "library": " ".join(_unique([library_term(code) for code in doc.library_codes])),

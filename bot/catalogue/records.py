@@ -85,6 +85,9 @@ class BibRecord:
     # (bot.catalogue.editions).
     uniform_title: str | None = None
     other_titles: tuple[str, ...] = ()
+    # The author of that work, when the record names it (a UNIMARC 454's, or the original
+    # form of a translated author's name): the family key takes it over the first author.
+    uniform_author: str | None = None
 
 
 @dataclass(frozen=True)

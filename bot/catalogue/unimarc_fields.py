@@ -16,6 +16,8 @@
 * year: the first four-digit year in 210 $d (else 214 $d), else 100 $a/09-12;
 * publisher: 210 $c (else 214 $c), brackets removed; edition 205 $a; series 225 $a;
 * summary: the first 330 $a;
+* uniform title, other titles and the original's author (500, 454, 453, 451, 452, 532):
+  see ``bot.catalogue.unimarc_editions``;
 * CLC: 690 $a (the Chinese Library Classification number), and 686 $a whose $2 says clc;
 * work key: ``work_key(title, first author)``, as for MARC 21 (whose title is 245 $a $b $n
   $p), so one book catalogued in both formats merges into one work;
@@ -42,6 +44,12 @@ from bot.catalogue.holdings_map import HoldingsMap
 from bot.catalogue.keys import work_key
 from bot.catalogue.records import BibRecord, Holding, HoldingStatus, RecordProblem
 from bot.catalogue.text import nfc, trim, trim_name, unbracket, unique
+from bot.catalogue.unimarc_editions import (
+    UNIMARC_EDITION_TAGS,
+    original_author,
+    other_titles,
+    uniform_title,
+)
 from search.isbn import find_isbn13
 
 __all__ = ["UNIMARC_TAGS", "unimarc_record"]
@@ -59,6 +67,7 @@ UNIMARC_TAGS = frozenset(
     | set(_PRIMARY_NAME_TAGS)
     | set(_SECONDARY_NAME_TAGS)
     | set(_HOLDING_TAGS)
+    | UNIMARC_EDITION_TAGS
 )
 # UNIMARC's non-sorting markers (NSB/NSE) and their ISO 6630 equivalents.
 _NON_SORTING = re.compile("[\x88\x89\x98\x9c]")
@@ -261,6 +270,7 @@ def unimarc_record(
     isbns = (find_isbn13(value) for f in fields.all("010") for value in f.values("a"))
     summary = next((v for note in fields.all("330") if (v := _value(note.first("a")))), None)
     control = (fields.control.get("001") or "").strip()
+    variant_titles = _variant_titles(fields)
     return BibRecord(
         record_number=number,
         control_number=nfc(control) or None,
@@ -278,8 +288,11 @@ def unimarc_record(
         summary=summary,
         holdings=_holdings(fields, holdings_map),
         work_key=work_key(title, authors[0] if authors else None),
-        variant_titles=_variant_titles(fields),
+        variant_titles=variant_titles,
         clc_numbers=_clc_numbers(fields),
         edition=_first(fields, "205"),
         series=_first(fields, "225"),
+        uniform_title=uniform_title(fields),
+        other_titles=other_titles(fields, (title, *variant_titles)),
+        uniform_author=original_author(fields),
     )

@@ -104,6 +104,7 @@ def record_fingerprint(record: BibRecord) -> str:
             *([extras] if any(extras) else []),
             record.uniform_title,
             list(record.other_titles),
+            *([record.uniform_author] if record.uniform_author else []),
         ],
         ensure_ascii=False,
         separators=(",", ":"),
@@ -147,7 +148,9 @@ def _work_values(record: BibRecord) -> dict[str, Any]:
         ],
         "family_key": _clean(
             family_key(
-                record.title, record.uniform_title, record.authors[0] if record.authors else None
+                record.title,
+                record.uniform_title,
+                record.uniform_author or (record.authors[0] if record.authors else None),
             ),
             _KEY_MAX,
         ),
