@@ -1,11 +1,4 @@
-"""Cheaper index writes: weighted text analysed a part at a time, rare terms' postings inlined.
-
-Whoosh writes every term's postings as a block of its own in the postings file (pickled,
-compressed, framed), even a term that one work holds (an ISBN, a work id, a title key): its
-W3 codec can keep short posting lists in the term table instead, but the switch is broken
-(``inlinelimit`` calls a method the term info does not have). ``BuildCodec`` mends it, so
-terms with few postings cost one row of the term table. Its segments name a plain
-``W3Codec``: what it writes is read by Whoosh as it is.
+"""Cheaper index writes: weighted text analysed a part at a time, title keys made by workers.
 
 ``WeightedTextField`` indexes a ``WeightedText`` value part by part, remembering each part's
 terms: authors, subjects and publishers repeat across thousands of works, and the same
@@ -19,17 +12,9 @@ from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
-from whoosh.codec.whoosh3 import (
-    LENGTHS_COLUMN,
-    W3Codec,
-    W3PerDocReader,
-    W3PostingsWriter,
-    W3Segment,
-)
 from whoosh.fields import KEYWORD, TEXT
 from whoosh.formats import Frequency
-from whoosh.system import emptybytes, pack_uint
-from whoosh.util.numeric import byte_to_length
+from whoosh.system import pack_uint
 
 from search.analysis import (
     WeightedText,
@@ -42,81 +27,7 @@ from search.analysis import warm_up as load_chinese_tools
 
 # Works handed to a rebuild's worker process at a time.
 BUILD_BATCH = 500
-# A term with fewer postings than this is kept in the term table, not the postings file.
-INLINE_LIMIT = 16
 _PART_CACHE = 65536
-
-
-class _InliningPostingsWriter(W3PostingsWriter):  # type: ignore[misc]
-    def finish_postings(self) -> Any:
-        terminfo: Any = self._terminfo  # type: ignore[has-type]
-        if not self.written() and len(self) < self._inlinelimit:
-            terminfo.add_block(self)
-            ids, weights = self._ids, self._weights
-            # Formats without values (Existence) leave no value per posting.
-            values = self._values if len(self._values) == len(ids) else [emptybytes] * len(ids)
-            terminfo.set_inlined(ids, weights, values)
-            self._terminfo = None
-            return terminfo
-        return super().finish_postings()
-
-
-class _LengthsReader(W3PerDocReader):  # type: ignore[misc]
-    """The new segment's field lengths, as its postings are written: one read per field.
-
-    Whoosh looks a posting's field length up for every posting, reading the length column
-    one byte at a time, and for fields without lengths (ids, keywords) asks the file system
-    each time whether the column exists.
-    """
-
-    def __init__(self, storage: Any, segment: Any) -> None:
-        super().__init__(storage, segment)
-        self._tables: dict[str, list[int | None] | None] = {}
-
-    def _table(self, fieldname: str) -> list[int | None] | None:
-        if fieldname not in self._tables:
-            # The length column's name, as the W3 codec gives it.
-            reader = self._cached_reader(f"_{fieldname}_len", LENGTHS_COLUMN)
-            self._tables[fieldname] = (
-                None
-                if reader is None
-                else [
-                    byte_to_length(b) if b else None
-                    for b in map(reader.__getitem__, range(self._doccount))
-                ]
-            )
-        return self._tables[fieldname]
-
-    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int | None:
-        table = self._table(fieldname)
-        if table is None:
-            return default
-        if docnum >= len(table):
-            return super().doc_field_length(docnum, fieldname, default)  # type: ignore[no-any-return]
-        return table[docnum]
-
-
-class BuildCodec(W3Codec):  # type: ignore[misc]
-    """Whoosh's W3 codec with short posting lists kept in the term table."""
-
-    def __init__(self, inlinelimit: int = INLINE_LIMIT) -> None:
-        super().__init__(inlinelimit=inlinelimit)
-
-    def postings_writer(self, dbfile: Any, byteids: bool = False) -> Any:
-        return _InliningPostingsWriter(
-            dbfile,
-            blocklimit=self._blocklimit,
-            byteids=byteids,
-            compression=self._compression,
-            inlinelimit=self._inlinelimit,
-        )
-
-    def per_document_reader(self, storage: Any, segment: Any) -> Any:
-        return _LengthsReader(storage, segment)
-
-    def new_segment(self, storage: Any, indexname: str) -> Any:
-        # The segment (pickled into the index's table of contents) reads with a plain codec.
-        return W3Segment(W3Codec(), indexname)
 
 
 # The analyzers of the weighted fields, by kind (a field holds its kind, not a cache).
@@ -201,7 +112,7 @@ class TitleKeyField(KEYWORD):  # type: ignore[misc]
 
 
 def index_writer(ix: Any, *, procs: int, limitmb: int) -> Any:
-    """A Whoosh writer with the build codec; with ``procs`` > 1, spread over worker processes.
+    """A Whoosh writer; with ``procs`` > 1, spread over worker processes.
 
     Each worker writes a segment of its own and the segments are kept as they are: merging
     them would rewrite every posting once more for little gain in search time.
@@ -215,6 +126,5 @@ def index_writer(ix: Any, *, procs: int, limitmb: int) -> Any:
             multisegment=True,
             batchsize=BUILD_BATCH,
             limitmb=limitmb,
-            codec=BuildCodec(),
         )
-    return ix.writer(limitmb=limitmb, codec=BuildCodec())
+    return ix.writer(limitmb=limitmb)

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from whoosh.fields import KEYWORD, TEXT
-from whoosh.filedb.filestore import FileStorage
 
-from search import CatalogueIndex, WorkDocument
+from search import WorkDocument
 from search.analysis import WeightedText, title_keys
 from search.schema import build_schema, document_fields
 from tests.search.conftest import CORPUS
@@ -51,26 +48,3 @@ def test_title_keys_are_the_keys_of_each_title_once() -> None:
         b"the_hobbit_or_there_and_back_again",
         b"the_hobbit",
     ]
-
-
-def test_a_rebuilt_index_keeps_rare_terms_in_the_term_table_and_finds_them(
-    tmp_path: Path,
-) -> None:
-    index = CatalogueIndex(tmp_path / "index", refresh_interval=0.0)
-    try:
-        index.rebuild(CORPUS)
-        index.upsert([WorkDocument(99, "Lonely title", isbns=("9780000000002",))])
-        generation = next(p for p in (tmp_path / "index").iterdir() if p.name.startswith("gen-"))
-        ix = FileStorage(str(generation)).open_index()
-        with ix.reader() as reader:
-            info = reader.term_info("isbn", "9787020002207")
-            assert info.doc_frequency() == 1
-            assert info.is_inlined()
-            assert list(reader.postings("isbn", "9787020002207").all_ids()) == [0]
-        ix.close()
-        assert [hit.work_id for hit in index.search("9787020002207").hits] == [1]
-        assert [hit.work_id for hit in index.search("lonely title").hits] == [99]
-        assert index.delete([1]) == 1
-        assert index.search("9787020002207").hits == []
-    finally:
-        index.close()
