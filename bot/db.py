@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
@@ -19,6 +20,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 from sqlalchemy.pool import NullPool
+from sqlalchemy.sql.dml import Insert
 
 from bot.sqlite_thread import ThreadDBAPI
 
@@ -141,6 +143,14 @@ def _executed(state: ORMExecuteState) -> None:
 def _ended(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:  # the outermost transaction, not a savepoint
         session.info.pop(_WROTE, None)
+
+
+def insert_new(session: AsyncSession, model: Any, keys: list[str] | None = None) -> Insert:
+    """INSERT into ``model`` that leaves alone a row whose key (``keys``, else any unique
+    constraint) is taken: ON CONFLICT DO NOTHING, on SQLite and on PostgreSQL."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(model).on_conflict_do_nothing(index_elements=keys)
+    return sqlite.insert(model).on_conflict_do_nothing(index_elements=keys)
 
 
 def _is_sqlite(session: AsyncSession) -> bool:

@@ -7,13 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from bot.db import write
+from bot.db import insert_new, write
 from bot.models import (
     AuditLog,
     Bookstore,
@@ -127,10 +125,7 @@ async def find_voucher(
 
 async def _ensure_budget_row(session: AsyncSession, library_id: int, month: str) -> None:
     values = {"library_id": library_id, "month": month, "spent": 0}
-    if session.get_bind().dialect.name == "postgresql":
-        await session.execute(pg_insert(ChooseBudget).values(values).on_conflict_do_nothing())
-    else:
-        await session.execute(sqlite_insert(ChooseBudget).values(values).on_conflict_do_nothing())
+    await session.execute(insert_new(session, ChooseBudget).values(values))
 
 
 async def _pay(session: AsyncSession, rules: ChooseRules, month: str, price: int) -> int:

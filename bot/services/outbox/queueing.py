@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Insert, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db import insert_new
 from bot.models import Notification, NotificationClass, NotificationStatus, Reader, utcnow
 from bot.notices.intents import Notice, NoticeData
 from bot.services.errors import InvalidInputError
@@ -174,18 +174,13 @@ async def enqueue_notices(
     return await _insert_rows(session, rows)
 
 
-def _insert(session: AsyncSession) -> Insert:
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(Notification).on_conflict_do_nothing(index_elements=["dedup_key"])
-    return sqlite.insert(Notification).on_conflict_do_nothing(index_elements=["dedup_key"])
-
-
 async def _insert_rows(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
     inserted = 0
     for start in range(0, len(rows), INSERT_CHUNK):
         chunk = rows[start : start + INSERT_CHUNK]
         await _skip_for_blocked_readers(session, chunk)
-        result = await session.execute(_insert(session).returning(Notification.id), chunk)
+        statement = insert_new(session, Notification, ["dedup_key"])
+        result = await session.execute(statement.returning(Notification.id), chunk)
         inserted += len(result.all())
     return inserted
 

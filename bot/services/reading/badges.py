@@ -17,10 +17,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.dml import Insert
 
+from bot.db import insert_new
 from bot.models import ReaderBadge, ReadingList, ReadingListEntry, ReadingLog
 from bot.notices.intents import BadgeEarned, Notice
 from bot.services import outbox
@@ -51,15 +50,6 @@ BOOK_MILESTONES = {
 STREAK_MILESTONES = {4: Badge.STREAK_4, 12: Badge.STREAK_12}
 
 
-def _insert(session: AsyncSession) -> Insert:
-    """INSERT that leaves an existing (reader, badge) row alone, on either database."""
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(ReaderBadge).on_conflict_do_nothing(
-            index_elements=["reader_id", "badge"]
-        )
-    return sqlite.insert(ReaderBadge).on_conflict_do_nothing(index_elements=["reader_id", "badge"])
-
-
 async def award(
     session: AsyncSession, reader_id: int, badges: Iterable[Badge], now: datetime
 ) -> list[Badge]:
@@ -76,7 +66,7 @@ async def award(
         if badge.value in held:
             continue
         inserted = await session.execute(
-            _insert(session)
+            insert_new(session, ReaderBadge, ["reader_id", "badge"])
             .values(reader_id=reader_id, badge=badge.value, awarded_at=now)
             .returning(ReaderBadge.id)
         )

@@ -7,11 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.dml import Insert
 
-from bot.db import write
+from bot.db import insert_new, write
 from bot.models import Hold, HoldStatus, Reader, ReadingLog, Work, WorkIsbn
 from bot.services.errors import InvalidInputError, NotFoundError
 from bot.services.search.query import valid_id
@@ -107,15 +105,6 @@ def _entry(row: ReadingLog, work: Work, created: bool) -> ReadEntry:
     )
 
 
-def _insert(session: AsyncSession) -> Insert:
-    """INSERT that leaves an existing (reader, work) entry alone, on either database."""
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(ReadingLog).on_conflict_do_nothing(
-            index_elements=["reader_id", "work_id"]
-        )
-    return sqlite.insert(ReadingLog).on_conflict_do_nothing(index_elements=["reader_id", "work_id"])
-
-
 async def _upsert(
     session: AsyncSession,
     reader: Reader,
@@ -128,7 +117,7 @@ async def _upsert(
     quietly), then locked and updated."""
     async with write(session):
         inserted = await session.execute(
-            _insert(session)
+            insert_new(session, ReadingLog, ["reader_id", "work_id"])
             .values(
                 reader_id=reader.id,
                 work_id=work.id,

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
-from sqlalchemy import Insert, Select, literal, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db import write
+from bot.db import insert_new, write
 from bot.models import Reader, SearchedWork, SearchLog, Work, utcnow
 from bot.services.errors import NotFoundError
 from bot.services.search.query import SearchSource, clean_query, valid_id
@@ -68,14 +66,6 @@ async def logged_search(session: AsyncSession, reader: Reader, search_id: int) -
     )
 
 
-def _insert_once(session: AsyncSession, rows: Select[Any, Any, Any]) -> Insert:
-    """INSERT of (reader, work, day) rows that leaves existing ones alone, on either database."""
-    columns = ["reader_id", "work_id", "day"]
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(SearchedWork).from_select(columns, rows).on_conflict_do_nothing()
-    return sqlite.insert(SearchedWork).from_select(columns, rows).on_conflict_do_nothing()
-
-
 async def log_searched_work(
     session: AsyncSession, reader: Reader, search_id: int, work_id: int, today: date
 ) -> None:
@@ -93,4 +83,6 @@ async def log_searched_work(
         .where(Work.id == work_id, SearchLog.reader_id == reader.id)
     )
     async with write(session):
-        await session.execute(_insert_once(session, found))
+        await session.execute(
+            insert_new(session, SearchedWork).from_select(["reader_id", "work_id", "day"], found)
+        )
