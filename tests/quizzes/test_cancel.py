@@ -8,6 +8,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.models import (
+    AuditLog,
     Notification,
     NotificationStatus,
     Quiz,
@@ -211,7 +212,15 @@ async def test_a_cancel_happens_once(
     await session.commit()
     quiz = await _live_quiz(session, organiser)
     async with sessionmaker() as first, sessionmaker() as second:
-        # Both loaded the quiz before either cancelled: the conditional update decides.
+        # The second tap loaded the quiz before the first cancelled it: the conditional
+        # update decides, and only the first tells anyone.
+        stale = await second.get(Quiz, quiz.id)
+        assert stale is not None and stale.cancelled_at is None
         one = await cancel_quiz(first, organiser, ORGANISER, quiz.id, now=utcnow())
         two = await cancel_quiz(second, organiser, ORGANISER, quiz.id, now=utcnow())
     assert (one.already, two.already) == (False, True)
+    async with sessionmaker() as check:
+        audits = await check.scalar(
+            select(func.count()).select_from(AuditLog).where(AuditLog.action == "quiz.cancel")
+        )
+        assert audits == 1
