@@ -61,6 +61,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("livingbook", N_("Add a living book to your event"), Role.ORGANISER),
     CommandSpec("contests", N_("Knowledge quizzes to join, and their results")),
     CommandSpec("newquiz", N_("Build a knowledge quiz"), Role.ORGANISER),
+    CommandSpec("myquizzes", N_("Quizzes you organise: cancel one"), Role.ORGANISER),
     CommandSpec("volunteer", N_("Volunteer shifts and your hours of service")),
     CommandSpec("newshift", N_("Open a volunteer shift on your event"), Role.ORGANISER),
     CommandSpec("volunteerhours", N_("Volunteer hours as CSV"), Role.ORGANISER),

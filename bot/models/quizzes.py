@@ -55,6 +55,8 @@ class Quiz(Timestamps, Base):
     published: Mapped[bool] = mapped_column(Boolean, default=False)
     # Live: how many questions' leaderboards have gone out (the tick's progress).
     boards_sent: Mapped[int] = mapped_column(Integer, default=0)
+    # The organiser called it off: nothing more is sent or accepted; entries stay.
+    cancelled_at: Mapped[datetime | None]
 
     organiser: Mapped[Reader | None] = relationship()
     questions: Mapped[list[QuizQuestion]] = relationship(

@@ -8,8 +8,15 @@ from aiogram.filters.callback_data import CallbackData
 
 from bot.models import DbInt
 from bot.notices.registry import Context, renders
+from bot.services.events.times import local_time
 from bot.services.outbox import Attachment, Button, OutboxMessage
-from bot.services.quizzes.notices import BoardAfterQuestion, BoardLine, QuestionAsked, QuestionShown
+from bot.services.quizzes.notices import (
+    BoardAfterQuestion,
+    BoardLine,
+    QuestionAsked,
+    QuestionShown,
+    QuizCancelled,
+)
 
 OPTION_MARKS = ("A", "B", "C", "D")
 MEDALS = {1: "🥇", 2: "🥈", 3: "🥉"}
@@ -114,3 +121,17 @@ def _board(notice: BoardAfterQuestion, ctx: Context) -> OutboxMessage:
             ]
         )
     return OutboxMessage(text={ctx.language: "\n".join(lines)}, buttons=buttons)
+
+
+@renders(QuizCancelled)
+def _cancelled(notice: QuizCancelled, ctx: Context) -> OutboxMessage:
+    lines = [
+        ctx._(
+            "❌ Sorry, the quiz <b>{quiz}</b> ({time}) has been cancelled by its organiser."
+        ).format(
+            quiz=escape(ctx.name(notice.quiz), quote=False),
+            time=local_time(notice.starts_at, ctx.settings.zone),
+        ),
+        ctx._("No more questions will come; your answers so far are kept."),
+    ]
+    return OutboxMessage(text={ctx.language: "\n".join(lines)})

@@ -18,10 +18,11 @@ from bot.services.quizzes.playing import (
     AlreadyAnsweredError,
     NotEnteredError,
     QuestionClosedError,
+    QuizCancelledError,
 )
 from handlers.common import remove_buttons, replace_buttons
 from handlers.quizzes.callbacks import ContestAction, ContestData
-from handlers.quizzes.contests import contest_button
+from handlers.quizzes.contests import cancelled_text, contest_button
 from handlers.quizzes.render import send_question
 
 
@@ -60,6 +61,10 @@ async def answer(
         result = await playing.answer(
             session, reader, callback_data.question_id, callback_data.choice, now=now
         )
+    except QuizCancelledError:
+        await query.answer(cancelled_text(), show_alert=True)
+        await remove_buttons(query.message)
+        return
     except QuestionClosedError as error:
         await query.answer(
             _("⌛ Time is up for this question: answers after its time do not count."),
@@ -110,6 +115,10 @@ async def next_question(
         )
     except AlreadyAnsweredError:
         await query.answer(_("This question is still open: answer it first."), show_alert=True)
+        return
+    except QuizCancelledError:
+        await query.answer(cancelled_text(), show_alert=True)
+        await remove_buttons(query.message)
         return
     except (NotEnteredError, NotFoundError):
         await query.answer(_("Join the quiz in /contests first."), show_alert=True)

@@ -26,6 +26,21 @@ class ContestData(CallbackData, prefix="qz"):
     quiz_id: DbInt = 0
 
 
+class ManageAction(enum.StrEnum):
+    """What an organiser does in /myquizzes."""
+
+    ASK_CANCEL = "a"
+    CANCEL = "c"
+    KEEP = "k"
+
+
+class QuizManage(CallbackData, prefix="qm"):
+    """One organiser action on a quiz."""
+
+    action: ManageAction
+    quiz_id: DbInt
+
+
 class BuildAction(enum.StrEnum):
     """The buttons of the /newquiz form."""
 

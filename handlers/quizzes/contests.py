@@ -21,7 +21,12 @@ from bot.services.charts import label_language
 from bot.services.errors import NotFoundError
 from bot.services.quizzes import boards, playing
 from bot.services.quizzes.certificates import CertificateText, certificate_png
-from bot.services.quizzes.playing import AlreadyEnteredError, QuizClosedError, quiz_ends_at
+from bot.services.quizzes.playing import (
+    AlreadyEnteredError,
+    QuizCancelledError,
+    QuizClosedError,
+    quiz_ends_at,
+)
 from handlers.common import edit_message
 from handlers.quizzes.callbacks import ContestAction, ContestData
 from handlers.quizzes.render import send_question, when_text
@@ -32,6 +37,11 @@ def contest_button(text: str, action: ContestAction, quiz_id: int = 0) -> Inline
     return InlineKeyboardButton(
         text=text, callback_data=ContestData(action=action, quiz_id=quiz_id).pack()
     )
+
+
+def cancelled_text() -> str:
+    """What a reader is told when a quiz was called off."""
+    return _("This quiz was cancelled.")
 
 
 def mode_text(quiz: Quiz) -> str:
@@ -80,6 +90,9 @@ async def open_contest(
         quiz = await playing.load_quiz(session, callback_data.quiz_id)
     except NotFoundError:
         await query.answer(_("That quiz no longer exists."), show_alert=True)
+        return
+    except QuizCancelledError:
+        await query.answer(cancelled_text(), show_alert=True)
         return
     now = utcnow()
     entered = await playing.has_entered(session, quiz.id, reader)
@@ -141,6 +154,9 @@ async def join(
     except NotFoundError:
         await query.answer(_("That quiz no longer exists."), show_alert=True)
         return
+    except QuizCancelledError:
+        await query.answer(cancelled_text(), show_alert=True)
+        return
     await query.answer(_("You are in!"))
     if joined.question is None:
         await bot.send_message(
@@ -173,6 +189,9 @@ async def show_results(
         found = await boards.results(session, callback_data.quiz_id, reader, now=utcnow())
     except NotFoundError:
         await query.answer(_("That quiz no longer exists."), show_alert=True)
+        return
+    except QuizCancelledError:
+        await query.answer(cancelled_text(), show_alert=True)
         return
     if not found.over:
         await query.answer(_("The results come when the quiz is over."), show_alert=True)
@@ -213,6 +232,9 @@ async def send_certificate(
         await query.answer(
             _("Certificates are for the top places, once the quiz is over."), show_alert=True
         )
+        return
+    except QuizCancelledError:
+        await query.answer(cancelled_text(), show_alert=True)
         return
     await query.answer()
     language = await asyncio.to_thread(label_language, i18n.current_locale)

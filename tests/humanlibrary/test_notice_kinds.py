@@ -12,6 +12,7 @@ CAMPUS_KINDS = (
     "humanlibrary.feedback",
     "quiz.question",
     "quiz.board",
+    "quiz.cancelled",
     "volunteer.reminder",
     "contest.consent",
 )

@@ -90,6 +90,7 @@ async def send_due_boards(session: AsyncSession, *, now: datetime) -> int:
             .where(
                 Quiz.published.is_(True),
                 Quiz.mode == QuizMode.LIVE,
+                Quiz.cancelled_at.is_(None),
                 Quiz.starts_at <= now,
                 Quiz.starts_at > now - timedelta(days=1),
             )
@@ -102,10 +103,15 @@ async def send_due_boards(session: AsyncSession, *, now: datetime) -> int:
         number = quiz.boards_sent
         while number < len(slots) and slots[number].closes_at <= now:
             async with write(session):
-                # One process sends each board: the first to move the counter on.
+                # One process sends each board: the first to move the counter on (never
+                # for a quiz cancelled meanwhile).
                 moved = await session.execute(
                     update(Quiz)
-                    .where(Quiz.id == quiz.id, Quiz.boards_sent == number)
+                    .where(
+                        Quiz.id == quiz.id,
+                        Quiz.boards_sent == number,
+                        Quiz.cancelled_at.is_(None),
+                    )
                     .values(boards_sent=number + 1)
                     .execution_options(synchronize_session=False)
                 )

@@ -74,3 +74,11 @@ class BoardAfterQuestion(NoticeData):
     final: bool = False
     quiz_id: int = 0
     certificate: bool = False
+
+
+@notice_kind("quiz.cancelled")
+class QuizCancelled(NoticeData):
+    """The organiser cancelled a quiz the contestant had joined."""
+
+    quiz: Names
+    starts_at: datetime

@@ -26,6 +26,13 @@ class QuizClosedError(DomainError):
         self.opens_at = opens_at
 
 
+class QuizCancelledError(DomainError):
+    """The organiser cancelled the quiz: nothing more can be joined, answered or shown."""
+
+    def __init__(self) -> None:
+        super().__init__("cancelled")
+
+
 class AlreadyEnteredError(DomainError):
     """One attempt per reader: the reader has joined this quiz before."""
 
@@ -77,8 +84,9 @@ def quiz_ends_at(quiz: Quiz) -> datetime:
     return quiz.closes_at + timedelta(seconds=longest)
 
 
-async def load_quiz(session: AsyncSession, quiz_id: int) -> Quiz:
-    """The published quiz with its questions (NotFoundError otherwise)."""
+async def load_quiz(session: AsyncSession, quiz_id: int, *, cancelled: bool = False) -> Quiz:
+    """The published quiz with its questions (NotFoundError otherwise; QuizCancelledError
+    if it was cancelled, unless ``cancelled`` asks for cancelled ones too)."""
     quiz = await session.scalar(
         select(Quiz)
         .where(Quiz.id == quiz_id, Quiz.published.is_(True))
@@ -86,7 +94,20 @@ async def load_quiz(session: AsyncSession, quiz_id: int) -> Quiz:
     )
     if quiz is None:
         raise NotFoundError("quiz")
+    if quiz.cancelled_at is not None and not cancelled:
+        raise QuizCancelledError()
     return quiz
+
+
+async def check_not_cancelled(session: AsyncSession, quiz_id: int) -> None:
+    """Inside a write: QuizCancelledError if the quiz was cancelled, share-locked against a
+    cancel, so a join or answer either commits before the cancel reads the entrants, or
+    sees the quiz cancelled."""
+    query = select(Quiz.cancelled_at).where(Quiz.id == quiz_id)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(read=True)
+    if await session.scalar(query) is not None:
+        raise QuizCancelledError()
 
 
 async def open_quizzes(session: AsyncSession, *, now: datetime, limit: int = 20) -> list[Quiz]:
@@ -94,7 +115,11 @@ async def open_quizzes(session: AsyncSession, *, now: datetime, limit: int = 20)
     candidates = list(
         await session.scalars(
             select(Quiz)
-            .where(Quiz.published.is_(True), Quiz.starts_at > now - timedelta(days=7))
+            .where(
+                Quiz.published.is_(True),
+                Quiz.cancelled_at.is_(None),
+                Quiz.starts_at > now - timedelta(days=7),
+            )
             .options(selectinload(Quiz.questions))
             .order_by(Quiz.starts_at, Quiz.id)
             .limit(limit * 2)
@@ -152,6 +177,7 @@ async def join(session: AsyncSession, reader: Reader, quiz_id: int, *, now: date
     )
     try:
         async with write(session):
+            await check_not_cancelled(session, quiz.id)
             session.add(entry)
             await session.flush()
             if not window:
@@ -225,6 +251,7 @@ async def answer(
     window = quiz.mode is QuizMode.WINDOW
     try:
         async with write(session):
+            await check_not_cancelled(session, quiz.id)
             session.add(
                 QuizAnswer(
                     entry_id=entry.id,
@@ -276,6 +303,7 @@ async def skip_timed_out(
     if now <= entry.shown_at + timedelta(seconds=question.seconds):
         raise AlreadyAnsweredError("still open")
     async with write(session):
+        await check_not_cancelled(session, quiz.id)
         await session.execute(
             update(QuizEntry)
             .where(QuizEntry.id == entry.id, QuizEntry.current == entry.current)
