@@ -1,6 +1,6 @@
 """CPU cost of a full index rebuild, for before/after comparisons on a busy machine.
 
-    python -m bench.index_cpu --records 20000 --database /tmp/loc20k.db [--rounds 3]
+    python -m bench.index_cpu --records 20000 --database loc20k.db [--rounds 3]
 
 Imports the first N LoC records into the SQLite file the first time (through the import
 service, as ``bench.search`` does) and keeps it, so later runs, and runs of another
