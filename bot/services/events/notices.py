@@ -9,12 +9,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import update
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.models import Event, Notification, NotificationStatus
+from bot.models import Event
 from bot.notices.intents import Names, NoticeData, notice_kind
-from bot.services import outbox
 from bot.services.events.calendar import CalendarEntry
 from bot.services.events.records import venue_names
 
@@ -100,16 +97,3 @@ class OrganiserMessage(NoticeData):
 
     event_id: int
     html: str
-
-
-async def skip_pending(session: AsyncSession, key_prefix: str, reason: str) -> None:
-    """Queued notices that no longer apply are skipped (the event moved or was cancelled)."""
-    await session.execute(
-        update(Notification)
-        .where(
-            Notification.dedup_key.startswith(key_prefix, autoescape=True),
-            Notification.status == NotificationStatus.PENDING,
-        )
-        .values(status=NotificationStatus.SKIPPED, last_error=f"{outbox.EXPIRED}: {reason}")
-        .execution_options(synchronize_session=False)
-    )

@@ -35,7 +35,7 @@ from bot.services.events.drafts import (
     check_place_name,
     check_title,
 )
-from bot.services.events.notices import EventCancelled, EventMoved, shown, skip_pending
+from bot.services.events.notices import EventCancelled, EventMoved, shown
 from bot.services.events.records import (
     Listing,
     active_registrations,
@@ -349,7 +349,7 @@ async def reschedule(
             event.registration_closes_at = None
         event.updated_at = now
         await session.flush()
-        await skip_pending(session, f"ev-rem:{event.id}:", "event rescheduled")
+        await outbox.skip_pending(session, f"ev-rem:{event.id}:", "event rescheduled")
         moved = EventMoved(event=shown(event), calendar=calendar_entry(event))
         registrations = list(await session.scalars(active_registrations(event.id)))
         stamp = int(starts_at.timestamp())
@@ -391,7 +391,7 @@ async def cancel_event(
         event.status = EventStatus.CANCELLED
         # The row lock first: bookings on the event commit before, or see it cancelled.
         await session.flush()
-        await skip_pending(session, f"ev-rem:{event.id}:", "event cancelled")
+        await outbox.skip_pending(session, f"ev-rem:{event.id}:", "event cancelled")
         cancelled = EventCancelled(event=shown(event))
         registrations = list(await session.scalars(active_registrations(event.id)))
         notices = [

@@ -19,7 +19,7 @@ from bot.services.events.errors import (
     OfferGoneError,
     RegistrationClosedError,
 )
-from bot.services.events.notices import PlaceConfirmed, PlaceOffered, shown, skip_pending
+from bot.services.events.notices import PlaceConfirmed, PlaceOffered, shown
 from bot.services.events.records import (
     ACTIVE,
     locked_event,
@@ -224,7 +224,9 @@ async def cancel_registration(
         registration.cancelled_at = now
         registration.offer_expires_at = None
         await session.flush()
-        await skip_pending(session, f"ev-rem:{event.id}:{reader.id}:", "registration cancelled")
+        await outbox.skip_pending(
+            session, f"ev-rem:{event.id}:{reader.id}:", "registration cancelled"
+        )
         await fill_places(session, event, now, rules)
         return registration
 

@@ -14,7 +14,6 @@ from bot.db import write
 from bot.models import Event, EventStatus, LivingBook, LivingBookSlot, LivingBookWait, Reader
 from bot.notices.intents import Names, Notice
 from bot.services import outbox
-from bot.services.events.notices import skip_pending
 from bot.services.events.records import still_published
 from bot.services.humanlibrary.errors import (
     AlreadyBookedError,
@@ -134,7 +133,7 @@ async def cancel_slot(
         )
         if _changed(freed) != 1:
             raise NotYourSlotError("not yours")
-        await skip_pending(session, slot_key(slot.id, reader.id), "booking cancelled")
+        await outbox.skip_pending(session, slot_key(slot.id, reader.id), "booking cancelled")
         notices = _person_told(slot, reader, now, cancelled=True)
         given = await _give_to_waitlist(session, slot, now, notices)
         await outbox.enqueue_notices(session, notices, now=now)
@@ -242,7 +241,7 @@ async def cancel_for_event(session: AsyncSession, event: Event, *, now: datetime
     for slot in slots:
         reader_id = slot.reader_id
         assert reader_id is not None
-        await skip_pending(session, slot_key(slot.id, reader_id), "event cancelled")
+        await outbox.skip_pending(session, slot_key(slot.id, reader_id), "event cancelled")
         notices.append(
             Notice(
                 reader_id=reader_id,

@@ -59,6 +59,7 @@ from bot.services.outbox.queueing import (
     enqueue,
     enqueue_many,
     enqueue_notices,
+    skip_pending,
 )
 from bot.services.outbox.reasons import BLOCKED, CAPPED, EXPIRED, OPTED_OUT, UNKNOWN
 
@@ -101,4 +102,5 @@ __all__ = [
     "sent_promotional_counts",
     "skip",
     "skip_broadcast_rows_of_blocked_readers",
+    "skip_pending",
 ]

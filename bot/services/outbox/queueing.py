@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import insert_new
@@ -16,7 +16,7 @@ from bot.models import Notification, NotificationClass, NotificationStatus, Read
 from bot.notices.intents import Notice, NoticeData
 from bot.services.errors import InvalidInputError
 from bot.services.outbox.messages import OutboxMessage, check_message
-from bot.services.outbox.reasons import BLOCKED
+from bot.services.outbox.reasons import BLOCKED, EXPIRED
 from bot.services.readers import NOTIFICATION_TOPICS
 
 KIND_LIMIT = 40
@@ -205,3 +205,17 @@ async def _skip_for_blocked_readers(session: AsyncSession, rows: list[dict[str, 
         ):
             row["status"] = NotificationStatus.SKIPPED
             row["last_error"] = f"{BLOCKED}: the reader has blocked the bot"
+
+
+async def skip_pending(session: AsyncSession, key_prefix: str, reason: str) -> None:
+    """Queued notices whose dedup key starts with ``key_prefix`` no longer apply: skipped
+    (an event moved or was cancelled, a booking given back, a quiz called off)."""
+    await session.execute(
+        update(Notification)
+        .where(
+            Notification.dedup_key.startswith(key_prefix, autoescape=True),
+            Notification.status == NotificationStatus.PENDING,
+        )
+        .values(status=NotificationStatus.SKIPPED, last_error=f"{EXPIRED}: {reason}")
+        .execution_options(synchronize_session=False)
+    )

@@ -14,7 +14,6 @@ from bot.models import Quiz, QuizEntry, Reader
 from bot.notices.intents import Names, Notice
 from bot.services import audit, outbox
 from bot.services.errors import NotAllowedError
-from bot.services.events.notices import skip_pending
 from bot.services.outbox import Priority
 from bot.services.quizzes.notices import QuizCancelled
 from bot.services.quizzes.playing import QuizClosedError, load_quiz, quiz_ends_at
@@ -114,7 +113,7 @@ async def cancel_quiz(
         if int(getattr(marked, "rowcount", 0) or 0) != 1:
             return Cancelled(quiz=quiz, told=0, already=True)
         # Live questions and leaderboards: ``quiz:<id>:q…`` and ``quiz:<id>:board…``.
-        await skip_pending(session, f"quiz:{quiz.id}:", "quiz cancelled")
+        await outbox.skip_pending(session, f"quiz:{quiz.id}:", "quiz cancelled")
         entrants = list(
             await session.scalars(select(QuizEntry.reader_id).where(QuizEntry.quiz_id == quiz.id))
         )

@@ -17,7 +17,6 @@ from bot.models import Event, EventStatus, Reader, VolunteerShift, VolunteerSign
 from bot.notices.intents import Names, Notice, NoticeData, notice_kind
 from bot.services import audit, outbox
 from bot.services.errors import DomainError, InvalidInputError, NotFoundError
-from bot.services.events.notices import skip_pending
 from bot.services.events.records import managed_event, still_published
 from bot.services.outbox import Priority
 from bot.services.roles import RoleSet
@@ -277,7 +276,7 @@ async def withdraw(session: AsyncSession, reader: Reader, shift_id: int, *, now:
         )
         if not int(getattr(gone, "rowcount", 0) or 0):
             raise NotSignedUpError("not signed up")
-        await skip_pending(session, _key(shift.id, reader.id), "withdrew")
+        await outbox.skip_pending(session, _key(shift.id, reader.id), "withdrew")
 
 
 async def cancel_for_event(session: AsyncSession, event: Event, *, now: datetime) -> list[Notice]:
@@ -293,7 +292,9 @@ async def cancel_for_event(session: AsyncSession, event: Event, *, now: datetime
     )
     notices: list[Notice] = []
     for signup in signups:
-        await skip_pending(session, _key(signup.shift_id, signup.reader_id), "event cancelled")
+        await outbox.skip_pending(
+            session, _key(signup.shift_id, signup.reader_id), "event cancelled"
+        )
         notices.append(
             Notice(
                 reader_id=signup.reader_id,
