@@ -13,7 +13,7 @@ forgotten readers are on none (their entries are deleted, and their reads with t
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, func, select
@@ -79,20 +79,32 @@ async def team_of(session: AsyncSession, reader: Reader, kind: TeamKind) -> int 
     return None
 
 
+# What each kind of team is, as a table with a name and an English name.
+_TEAM_TABLES: dict[TeamKind, type[District] | type[Library] | type[Partner]] = {
+    TeamKind.DISTRICT: District,
+    TeamKind.SCHOOL: Library,
+    TeamKind.DEPARTMENT: Partner,
+}
+
+
+async def team_names(
+    session: AsyncSession, kind: TeamKind, team_ids: Collection[int]
+) -> dict[int, TeamName]:
+    """The names of those teams of that kind, in one query (missing ones are left out)."""
+    table = _TEAM_TABLES.get(kind)
+    if table is None or not team_ids:
+        return {}
+    rows = await session.execute(
+        select(table.id, table.name, table.name_en).where(table.id.in_(set(team_ids)))
+    )
+    return {team_id: TeamName(name, name_en) for team_id, name, name_en in rows}
+
+
 async def team_name(session: AsyncSession, kind: TeamKind, team_id: int | None) -> TeamName | None:
     """A team's name (None: no such team, or none at all)."""
     if team_id is None:
         return None
-    if kind is TeamKind.DISTRICT:
-        district = await session.get(District, team_id)
-        return TeamName(district.name, district.name_en) if district else None
-    if kind is TeamKind.SCHOOL:
-        library = await session.get(Library, team_id)
-        return TeamName(library.name, library.name_en) if library else None
-    if kind is TeamKind.DEPARTMENT:
-        partner = await session.get(Partner, team_id)
-        return TeamName(partner.name, partner.name_en) if partner else None
-    return None
+    return (await team_names(session, kind, [team_id])).get(team_id)
 
 
 @dataclass(frozen=True)
@@ -197,11 +209,14 @@ async def board(
         .group_by(ChallengeEntry.team_id)
         .order_by(total.desc(), participants.desc(), ChallengeEntry.team_id)
     )
-    teams = []
-    alone = 0
-    for team_id, count, books in rows:
-        if team_id is None:
-            alone = int(count)
-            continue
-        teams.append(TeamRow(await team_name(session, kind, team_id), int(count), int(books)))
+    counted_rows = rows.all()
+    alone = next((int(count) for team_id, count, _ in counted_rows if team_id is None), 0)
+    names = await team_names(
+        session, kind, [team_id for team_id, _, _ in counted_rows if team_id is not None]
+    )
+    teams = [
+        TeamRow(names.get(team_id), int(count), int(books))
+        for team_id, count, books in counted_rows
+        if team_id is not None
+    ]
     return Board(challenge, kind, teams, alone)
